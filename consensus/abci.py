@@ -1,0 +1,117 @@
+"""The interface between the consensus engine and the application (ABCI-like).
+
+The engine knows blocks only as ordered tx bytes; everything AKE-specific lives behind
+`Application`. A toy app in the tests implements the same Protocol, so the engine is tested
+without `akechain`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorUpdate:
+    """Set `pub_key`'s voting power; power 0 removes the validator."""
+
+    pub_key: bytes
+    power: int
+
+
+@dataclass(frozen=True, slots=True)
+class Misbehavior:
+    """Verified duplicate-vote evidence handed to the app for slashing."""
+
+    validator_address: bytes
+    height: int
+    time_ms: int
+    power: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppInfo:
+    """What the app has durably committed; the engine replays blocks above `last_height`."""
+
+    last_height: int
+    last_app_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GenesisRequest:
+    chain_id: str
+    genesis_time_ms: int
+    initial_height: int
+    app_state: bytes  # canonical JSON text of the genesis "app_state", as bytes
+    validators: tuple[ValidatorUpdate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GenesisResponse:
+    app_hash: bytes
+    validators: tuple[ValidatorUpdate, ...]  # empty: keep the genesis file's set
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Verdict of mempool admission. `code` 0 is OK; anything else carries a `log` reason."""
+
+    code: int
+    log: str = ""
+    priority: int = 0
+    sender: bytes = b""
+    nonce: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRequest:
+    """A block as the app sees it (for process_proposal and finalize_block)."""
+
+    height: int
+    time_ms: int  # BFT time from the header: the only clock the state machine may read
+    hash: bytes
+    proposer_address: bytes
+    txs: tuple[bytes, ...]
+    last_commit_hash: bytes  # deterministic randomness seed (hash of the previous commit)
+    misbehavior: tuple[Misbehavior, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TxResult:
+    code: int
+    log: str = ""
+    events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+@dataclass(frozen=True, slots=True)
+class FinalizeResult:
+    tx_results: tuple[TxResult, ...]
+    validator_updates: tuple[ValidatorUpdate, ...] = ()
+    app_hash: bytes = b""  # the state root after this block (also returned by commit)
+    events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
+
+
+class Application(Protocol):
+    """What the engine calls, always from one task, in this order per height:
+    (check_tx at any time) prepare_proposal | process_proposal -> finalize_block -> commit."""
+
+    def info(self) -> AppInfo: ...
+
+    def init_chain(self, request: GenesisRequest) -> GenesisResponse: ...
+
+    def check_tx(self, tx: bytes) -> CheckResult: ...
+
+    def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]: ...
+
+    def process_proposal(self, block: BlockRequest) -> bool: ...
+
+    def finalize_block(self, block: BlockRequest) -> FinalizeResult: ...
+
+    def commit(self) -> bytes: ...

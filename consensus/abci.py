@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from state.codec import decode, encode
+
 
 @dataclass(frozen=True, slots=True)
 class ValidatorUpdate:
@@ -115,3 +117,55 @@ class Application(Protocol):
     def finalize_block(self, block: BlockRequest) -> FinalizeResult: ...
 
     def commit(self) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Attribute:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    type: str
+    attributes: tuple[_Attribute, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredTxResult:
+    code: int
+    log: str
+    events: tuple[_Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredResults:
+    tx_results: tuple[_StoredTxResult, ...]
+    validator_updates: tuple[ValidatorUpdate, ...]
+    app_hash: bytes
+    events: tuple[_Event, ...]
+
+
+def _to_events(events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> tuple[_Event, ...]:
+    return tuple(_Event(t, tuple(_Attribute(k, v) for k, v in attrs)) for t, attrs in events)
+
+
+def _from_events(events: tuple[_Event, ...]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    return tuple((e.type, tuple((a.key, a.value) for a in e.attributes)) for e in events)
+
+
+def encode_results(result: FinalizeResult) -> bytes:
+    """Codec bytes of a FinalizeResult (its nested event tuples are not codec records themselves)."""
+    stored = _StoredResults(
+        tuple(_StoredTxResult(r.code, r.log, _to_events(r.events)) for r in result.tx_results),
+        result.validator_updates, result.app_hash, _to_events(result.events),
+    )
+    return encode(stored)
+
+
+def decode_results(data: bytes) -> FinalizeResult:
+    stored = decode(_StoredResults, data)
+    return FinalizeResult(
+        tuple(TxResult(r.code, r.log, _from_events(r.events)) for r in stored.tx_results),
+        stored.validator_updates, stored.app_hash, _from_events(stored.events),
+    )

@@ -1,0 +1,1 @@
+"""Native modules: one package each (messages, keeper, params, genesis, invariants)."""

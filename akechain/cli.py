@@ -1,0 +1,344 @@
+"""The `akechain` command: set up a node home, manage keys, run a node or a devnet, send txs, query.
+
+Every command that unlocks a key takes `--passphrase-file` so scripts never need a terminal;
+without it the passphrase is asked for at a hidden prompt.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+DEFAULT_HOME = Path.home() / ".akechain"
+DEFAULT_NODE = "http://127.0.0.1:26657"
+
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_HOME, show_default=True,
+    help="Node home directory (config.toml, genesis.json, keys, data).",
+)
+node_option = click.option("--node", "node_url", default=DEFAULT_NODE, show_default=True, help="URL of a node's HTTP API.")
+passphrase_option = click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the key passphrase from this file (first line) instead of prompting.",
+)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def echo_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, indent=2, sort_keys=True))
+
+
+def read_passphrase(passphrase_file: Path | None, confirm: bool = False) -> str:
+    if passphrase_file is not None:
+        lines = passphrase_file.read_text().splitlines()
+        return lines[0] if lines else ""
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+def open_keystore(home: Path) -> Any:
+    from akechain.config import Home
+    from akechain.keystore import Keystore
+
+    return Keystore(Home(home).keyring_dir)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """akechain: node, devnet and client for the AKE compute-marketplace chain.
+
+    \b
+    Start here:
+      akechain init --home ./n0 --chain-id ake-local-1 --moniker n0
+      akechain start --home ./n0
+      akechain status
+      akechain tx bank send validator ake1... 1000000 --home ./n0
+    """
+
+
+# ---------------------------------------------------------------- init / start
+
+
+@main.command()
+@home_option
+@click.option("--chain-id", required=True, help="Chain id written into the new genesis and into every signed tx.")
+@click.option("--moniker", required=True, help="Human-readable name of this node.")
+@click.option("--rpc-port", type=click.IntRange(1, 65535), default=26657, show_default=True)
+@click.option("--p2p-port", type=click.IntRange(1, 65535), default=26656, show_default=True)
+@passphrase_option
+@click.option("--balance", type=click.IntRange(0, 2**63 - 1), default=1_000_000_000_000, show_default=True,
+              help="Genesis balance of the `validator` operator account, in uake.")
+def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
+         passphrase_file: Path | None, balance: int) -> None:
+    """Create a node home: config.toml, genesis.json, node key, validator key and a funded `validator` account."""
+    from akechain.home import HomeExistsError, init_home
+
+    passphrase = read_passphrase(passphrase_file, confirm=True)
+    try:
+        summary = init_home(home, chain_id=chain_id, moniker=moniker, rpc_port=rpc_port, p2p_port=p2p_port,
+                            passphrase=passphrase, balance=balance)
+    except HomeExistsError as exc:
+        fail(str(exc))
+    echo_json(summary)
+
+
+@main.command()
+@home_option
+def start(home: Path) -> None:
+    """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly."""
+    from akechain.config import ConfigError
+    from akechain.node import NodeStartError, run_node
+
+    try:
+        run_node(home)
+    except (ConfigError, NodeStartError) as exc:
+        fail(str(exc))
+
+
+# ---------------------------------------------------------------- keys
+
+
+@main.group()
+def keys() -> None:
+    """Manage passphrase-encrypted account keys in HOME/keyring."""
+
+
+@keys.command("add")
+@click.argument("name")
+@home_option
+@passphrase_option
+def keys_add(name: str, home: Path, passphrase_file: Path | None) -> None:
+    """Create a new random key NAME."""
+    from akechain.keystore import KeystoreError
+
+    try:
+        info = open_keystore(home).add(name, read_passphrase(passphrase_file, confirm=True))
+    except KeystoreError as exc:
+        fail(str(exc))
+    echo_json(key_json(info))
+
+
+@keys.command("list")
+@home_option
+def keys_list(home: Path) -> None:
+    """List key names and addresses."""
+    echo_json([key_json(info) for info in open_keystore(home).list()])
+
+
+@keys.command("show")
+@click.argument("name")
+@home_option
+def keys_show(name: str, home: Path) -> None:
+    """Show NAME's address and public key."""
+    from akechain.keystore import KeystoreError
+
+    try:
+        echo_json(key_json(open_keystore(home).show(name)))
+    except KeystoreError as exc:
+        fail(str(exc))
+
+
+@keys.command("export")
+@click.argument("name")
+@home_option
+@passphrase_option
+@click.option("--unsafe-seed", is_flag=True, help="Print the raw seed in hex instead of the encrypted key file.")
+def keys_export(name: str, home: Path, passphrase_file: Path | None, unsafe_seed: bool) -> None:
+    """Print NAME's encrypted key file (or, with --unsafe-seed, its raw seed)."""
+    from akechain.keystore import KeystoreError
+
+    store = open_keystore(home)
+    try:
+        if unsafe_seed:
+            click.echo(store.export_seed(name, read_passphrase(passphrase_file)))
+        else:
+            click.echo(store.export_encrypted(name))
+    except KeystoreError as exc:
+        fail(str(exc))
+
+
+@keys.command("import")
+@click.argument("name")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@home_option
+@passphrase_option
+def keys_import(name: str, source: Path, home: Path, passphrase_file: Path | None) -> None:
+    """Import SOURCE (an exported key file, or a file holding a hex seed) as NAME."""
+    from akechain.keystore import KeystoreError
+
+    text = source.read_text().strip()
+    store = open_keystore(home)
+    try:
+        if text.startswith("{"):
+            info = store.import_encrypted(name, text, read_passphrase(passphrase_file))
+        else:
+            info = store.import_seed(name, text, read_passphrase(passphrase_file, confirm=True))
+    except KeystoreError as exc:
+        fail(str(exc))
+    echo_json(key_json(info))
+
+
+def key_json(info: Any) -> dict[str, str]:
+    return {"name": info.name, "address": info.address, "pub_key": info.pub_key.hex()}
+
+
+# ---------------------------------------------------------------- client commands
+
+
+@main.command()
+@node_option
+def status(node_url: str) -> None:
+    """Print a node's status (chain id, height, app hash, block time)."""
+    from akechain.client import NodeClient, NodeClientError
+
+    try:
+        with NodeClient(node_url) as client:
+            echo_json(client.status())
+    except NodeClientError as exc:
+        fail(str(exc))
+
+
+@main.group()
+def query() -> None:
+    """Read chain state from a node."""
+
+
+@query.command("account")
+@click.argument("address")
+@node_option
+@click.option("--prove", is_flag=True, help="Include an SMT proof against the app hash.")
+def query_account(address: str, node_url: str, prove: bool) -> None:
+    """Balance (uake) and nonce of ADDRESS."""
+    from akechain.client import NodeClient, NodeClientError
+
+    try:
+        with NodeClient(node_url) as client:
+            echo_json(client.account(address, prove=prove))
+    except NodeClientError as exc:
+        fail(str(exc))
+
+
+@query.command("block")
+@click.argument("height", required=False, type=click.IntRange(min=1))
+@node_option
+def query_block(height: int | None, node_url: str) -> None:
+    """The block at HEIGHT (default: latest)."""
+    from akechain.client import NodeClient, NodeClientError
+
+    try:
+        with NodeClient(node_url) as client:
+            echo_json(client.block(height))
+    except NodeClientError as exc:
+        fail(str(exc))
+
+
+@query.command("tx")
+@click.argument("tx_hash")
+@node_option
+def query_tx(tx_hash: str, node_url: str) -> None:
+    """A committed tx and its result."""
+    from akechain.client import NodeClient, NodeClientError
+
+    try:
+        with NodeClient(node_url) as client:
+            echo_json(client.tx(tx_hash))
+    except NodeClientError as exc:
+        fail(str(exc))
+
+
+@main.group()
+def tx() -> None:
+    """Sign and broadcast transactions."""
+
+
+@tx.group()
+def bank() -> None:
+    """Bank module transactions."""
+
+
+@bank.command("send")
+@click.argument("from_key", metavar="FROM")
+@click.argument("to_address", metavar="TO")
+@click.argument("amount", type=click.IntRange(1, 2**63 - 1))
+@home_option
+@node_option
+@passphrase_option
+@click.option("--fee", type=click.IntRange(0, 2**63 - 1), help="Fee in uake (default: the chain's minimum fee).")
+@click.option("--memo", default="", help="Free text stored with the tx.")
+@click.option("--nonce", type=click.IntRange(0, 2**63 - 1), help="Override the nonce (default: ask the node).")
+@click.option("--sign-only", is_flag=True, help="Print the signed tx as hex instead of broadcasting it.")
+@click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block.")
+def bank_send(from_key: str, to_address: str, amount: int, home: Path, node_url: str, passphrase_file: Path | None,
+              fee: int | None, memo: str, nonce: int | None, sign_only: bool, no_wait: bool) -> None:
+    """Send AMOUNT uake from key FROM to address TO; waits for commit and prints the tx hash and height."""
+    from akechain.client import NodeClient, NodeClientError
+    from akechain.crypto import CryptoError, parse_address
+    from akechain.keystore import KeystoreError
+    from akechain.tx import build_send_tx, compute_tx_hash
+
+    try:
+        recipient = parse_address(to_address)
+        signing_key = open_keystore(home).load(from_key, read_passphrase(passphrase_file))
+        with NodeClient(node_url) as client:
+            chain_id = client.status()["chain_id"]
+            if fee is None:
+                fee = int(client.params()["auth"]["min_fee"])
+            if nonce is None:
+                info = open_keystore(home).show(from_key)
+                nonce = int(client.account(info.address)["nonce"])
+            raw = build_send_tx(signing_key, chain_id, nonce, recipient, amount, fee, memo)
+            if sign_only:
+                click.echo(raw.hex())
+                return
+            answer = client.submit(raw, wait_commit=not no_wait)
+    except (CryptoError, KeystoreError, NodeClientError, ValueError) as exc:
+        fail(str(exc))
+    report_submission(answer, compute_tx_hash(raw).hex())
+
+
+@tx.command("broadcast")
+@click.argument("tx_file", type=click.File("r"))
+@node_option
+@click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx.")
+def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
+    """Broadcast a tx signed earlier with --sign-only (hex in TX_FILE, '-' for stdin)."""
+    from akechain.client import NodeClient, NodeClientError
+    from akechain.tx import compute_tx_hash
+
+    try:
+        raw = bytes.fromhex(tx_file.read().strip())
+    except ValueError:
+        fail("the tx file must hold the signed tx as hex")
+    try:
+        with NodeClient(node_url) as client:
+            answer = client.submit(raw, wait_commit=not no_wait)
+    except NodeClientError as exc:
+        fail(str(exc))
+    report_submission(answer, compute_tx_hash(raw).hex())
+
+
+def report_submission(answer: dict[str, Any], tx_hash: str) -> None:
+    check = answer.get("check", {})
+    if check.get("code", 1) != 0:
+        fail(f"tx {tx_hash} rejected: {check.get('log', 'unknown reason')}")
+    result = answer.get("result")
+    out: dict[str, Any] = {"hash": answer.get("hash", tx_hash)}
+    if result is not None:
+        out.update(height=result["height"], code=result["code"], log=result["log"])
+        echo_json(out)
+        if result["code"] != 0:
+            sys.exit(1)
+        return
+    if "result" in answer:
+        fail(f"tx {tx_hash} was admitted but not committed before the timeout")
+    echo_json(out)
+
+
+if __name__ == "__main__":
+    main()

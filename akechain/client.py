@@ -1,0 +1,61 @@
+"""A small HTTP client for a node's JSON API (used by the CLI, the devnet, benchmarks and tests)."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class NodeClientError(Exception):
+    """The node could not be reached or answered with an error."""
+
+
+class NodeClient:
+    def __init__(self, url: str, timeout: float = 40.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "NodeClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise NodeClientError(f"cannot reach node at {self.url}: {exc}") from None
+        try:
+            doc = response.json()
+        except ValueError:
+            raise NodeClientError(f"{method} {path}: HTTP {response.status_code}, not JSON") from None
+        if response.status_code >= 400 and response.status_code != 422:
+            raise NodeClientError(f"{method} {path}: HTTP {response.status_code}: {doc.get('error', doc)}")
+        return doc
+
+    def status(self) -> dict[str, Any]:
+        return self._call("GET", "/status")
+
+    def params(self) -> dict[str, Any]:
+        return self._call("GET", "/params")
+
+    def account(self, address: str, prove: bool = False) -> dict[str, Any]:
+        return self._call("GET", f"/accounts/{address}", params={"prove": "true"} if prove else None)
+
+    def block(self, height: int | None = None) -> dict[str, Any]:
+        return self._call("GET", f"/blocks/{'latest' if height is None else height}")
+
+    def tx(self, tx_hash: str) -> dict[str, Any]:
+        return self._call("GET", f"/txs/{tx_hash}")
+
+    def submit(self, tx: bytes, wait_commit: bool = False) -> dict[str, Any]:
+        params = {"wait": "commit"} if wait_commit else None
+        return self._call("POST", "/txs", content=tx.hex(), params=params)
+
+    def submit_batch(self, txs: list[bytes], wait_commit: bool = False) -> list[dict[str, Any]]:
+        params = {"wait": "commit"} if wait_commit else None
+        return self._call("POST", "/txs", json={"txs": [t.hex() for t in txs]}, params=params)["results"]

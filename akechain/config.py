@@ -1,0 +1,124 @@
+"""Node home layout and `config.toml`: what an operator edits, with sane defaults.
+
+A home holds config.toml, genesis.json, node_key.json (libp2p identity), the validator's
+consensus key and last-signed state, keyring/ (encrypted account keys), data/ (LevelDB) and wal/.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from consensus.config import Config as ConsensusConfig
+
+
+class ConfigError(ValueError):
+    """config.toml is missing, unreadable or holds a bad value."""
+
+
+@dataclass(slots=True)
+class RPCConfig:
+    host: str = "127.0.0.1"
+    port: int = 26657
+
+
+@dataclass(slots=True)
+class P2PConfig:
+    host: str = "127.0.0.1"
+    port: int = 26656
+    persistent_peers: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MempoolConfig:
+    max_txs: int = 50_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Config:
+    moniker: str = "node"
+    rpc: RPCConfig = field(default_factory=RPCConfig)
+    p2p: P2PConfig = field(default_factory=P2PConfig)
+    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
+    mempool: MempoolConfig = field(default_factory=MempoolConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """Paths inside a node home directory."""
+
+    root: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def genesis_file(self) -> Path:
+        return self.root / "genesis.json"
+
+    @property
+    def node_key_file(self) -> Path:
+        return self.root / "node_key.json"
+
+    @property
+    def validator_key_file(self) -> Path:
+        return self.root / "priv_validator_key.json"
+
+    @property
+    def validator_state_file(self) -> Path:
+        return self.root / "priv_validator_state.json"
+
+    @property
+    def keyring_dir(self) -> Path:
+        return self.root / "keyring"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def wal_file(self) -> Path:
+        return self.root / "wal" / "consensus.wal"
+
+
+def _section_from(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] must be a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(sorted(unknown))}")
+    defaults = cls()
+    for name, value in raw.items():
+        expected = type(getattr(defaults, name))
+        if type(value) is not expected:
+            raise ConfigError(f"{where}.{name} must be {expected.__name__}, got {value!r}")
+    return cls(**raw)
+
+
+def load_config(path: Path) -> Config:
+    """Read config.toml; unknown keys and wrongly typed values are errors, missing ones default."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path} not found: run `akechain init --home {path.parent}` first") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    sections = {"rpc": RPCConfig, "p2p": P2PConfig, "consensus": ConsensusConfig, "mempool": MempoolConfig}
+    unknown = set(raw) - set(sections) - {"moniker"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
+    moniker = raw.get("moniker", "node")
+    if not isinstance(moniker, str):
+        raise ConfigError(f"{path}: moniker must be a string")
+    parts = {name: _section_from(cls, raw.get(name, {}), name) for name, cls in sections.items()}
+    return Config(moniker=moniker, **parts)
+
+
+def save_config(config: Config, path: Path) -> None:
+    path.write_text(tomli_w.dumps(asdict(config)))

@@ -1,0 +1,97 @@
+"""Genesis documents: build and write one, and load or export the app's part (`app_state`).
+
+genesis.json fields:
+    chain_id         str, e.g. "ake-devnet-1"; signed into every tx
+    genesis_time_ms  int, unix milliseconds; the chain's clock starts here (BFT time afterwards)
+    initial_height   int, 1
+    validators       [{"pub_key": "<ed25519 hex>", "power": int > 0}], the first validator set
+    app_state        {"auth": {"params": {"min_fee": uake per tx, "max_tx_bytes": int,
+                                          "max_memo_length": chars},
+                               "accounts": [{"address": "ake1…", "nonce": int, "pub_key": hex or ""}]},
+                      "bank": {"params": {"burn_bps": 0..10000 share of fees burned,
+                                          "treasury": "ake1…" receiver of the unburned share},
+                               "balances": [{"address": "ake1…", "amount": uake}],
+                               "supply": {"initial", "total", "burned"} (optional, written by export)}}
+
+Modules are imported in a fixed order (auth before bank, since balances create accounts) and
+exported symmetrically, so an export re-imports to the same state and therefore the same app hash.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from akechain.codec import GenesisError, check_json_fields, get_json_field
+from akechain.crypto import format_address
+from akechain.modules.auth import genesis as auth_genesis
+from akechain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
+from akechain.modules.auth.params import Params as AuthParams
+from akechain.modules.auth.params import params_to_json as auth_params_to_json
+from akechain.modules.bank import genesis as bank_genesis
+from akechain.modules.bank.params import Params as BankParams
+from akechain.modules.bank.params import params_to_json as bank_params_to_json
+from akechain.modules.store import StoreView
+
+GENESIS_MODULES = {"auth": auth_genesis, "bank": bank_genesis}  # import order matters
+
+
+def init_app_state(store: StoreView, app_state: object) -> None:
+    if not isinstance(app_state, dict):
+        raise GenesisError("app_state must be a JSON object")
+    check_json_fields(app_state, set(GENESIS_MODULES), "app_state")
+    for name, module in GENESIS_MODULES.items():
+        module.init_genesis(store, get_json_field(app_state, name, dict, "app_state"))
+
+
+def export_app_state(store: StoreView) -> dict:
+    return {name: module.export_genesis(store) for name, module in GENESIS_MODULES.items()}
+
+
+def build_genesis(
+    chain_id: str,
+    validators: Iterable[tuple[bytes, int]],
+    accounts: Mapping[bytes, int],
+    bank_params: BankParams,
+    auth_params: AuthParams = DEFAULT_AUTH_PARAMS,
+    genesis_time_ms: int = 0,
+) -> dict:
+    """A genesis document: `validators` are (ed25519 pub key, power), `accounts` address -> uake."""
+    auth_params.validate()
+    bank_params.validate()
+    return {
+        "chain_id": chain_id,
+        "genesis_time_ms": genesis_time_ms,
+        "initial_height": 1,
+        "validators": [{"pub_key": pub_key.hex(), "power": power} for pub_key, power in validators],
+        "app_state": {
+            "auth": {"params": auth_params_to_json(auth_params), "accounts": []},
+            "bank": {
+                "params": bank_params_to_json(bank_params),
+                "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
+            },
+        },
+    }
+
+
+def encode_app_state(app_state: dict) -> bytes:
+    """Canonical JSON bytes, as `GenesisRequest.app_state` carries them."""
+    return json.dumps(app_state, sort_keys=True, separators=(",", ":")).encode()
+
+
+def write_genesis(path: str | Path, genesis: dict) -> None:
+    Path(path).write_text(json.dumps(genesis, indent=2, sort_keys=True) + "\n")
+
+
+def load_genesis(path: str | Path) -> dict:
+    try:
+        genesis = json.loads(Path(path).read_text())
+    except ValueError as exc:
+        raise GenesisError(f"{path} is not valid JSON: {exc}") from exc
+    check_json_fields(genesis, {"chain_id", "genesis_time_ms", "initial_height", "validators", "app_state"}, "genesis")
+    get_json_field(genesis, "chain_id", str, "genesis")
+    get_json_field(genesis, "genesis_time_ms", int, "genesis")
+    get_json_field(genesis, "initial_height", int, "genesis")
+    get_json_field(genesis, "validators", list, "genesis")
+    get_json_field(genesis, "app_state", dict, "genesis")
+    return genesis

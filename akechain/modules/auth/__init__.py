@@ -1,0 +1,1 @@
+"""Accounts and nonces, and the stateful tx checks (nonce, fee) that run before any message."""

@@ -1,0 +1,1 @@
+"""Balances, total supply and burned total; send and multi-send; fee collection (burn + treasury)."""

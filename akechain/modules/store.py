@@ -1,0 +1,100 @@
+"""The typed view of state that keepers read and write, and the event shape they emit.
+
+Keepers see records, not bytes: the app's block journal decodes a value once per block and
+encodes dirty values once at commit, which keeps the per-tx path cheap.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+
+from state.codec import decode, encode
+
+T = TypeVar("T")
+
+Event = tuple[str, tuple[tuple[str, str], ...]]  # (type, ((key, value), ...)), as in consensus.abci
+
+
+class StoreView(Protocol):
+    def get(self, key: bytes, cls: type[T]) -> T | None: ...
+
+    def set(self, key: bytes, record: object) -> None: ...
+
+    def delete(self, key: bytes) -> None: ...
+
+    def iterate(self, prefix: bytes, cls: type[T]) -> Iterator[tuple[bytes, T]]:
+        """Records under `prefix` in key order."""
+        ...
+
+
+_MISSING = object()
+
+
+class Journal:
+    """A block's (or the mempool's) pending state over committed bytes: decoded reads cached,
+    writes kept as records, and an undo log so one tx's writes can be dropped (`revert`).
+
+    `changes()` encodes the dirty records once, in key order, for `CommitStore.commit`.
+    """
+
+    def __init__(self, read: Callable[[bytes], bytes | None], scan_keys: Callable[[bytes], Iterable[bytes]]) -> None:
+        """`read` and `scan_keys` (keys under a prefix) see the state below: a CommitStore or another Journal."""
+        self._read = read
+        self._scan_keys = scan_keys
+        self._clean: dict[bytes, object] = {}  # committed values, decoded on first read (None: absent)
+        self._dirty: dict[bytes, object] = {}  # written since the last commit (None: deleted)
+        self._undo: list[tuple[bytes, object]] = []  # (key, its previous dirty value or _MISSING)
+
+    def get(self, key: bytes, cls: type[T]) -> T | None:
+        value = self._dirty.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._clean.get(key, _MISSING)
+            if value is _MISSING:
+                raw = self._read(key)
+                value = None if raw is None else decode(cls, raw)
+                self._clean[key] = value
+        return value  # type: ignore[return-value]
+
+    def set(self, key: bytes, record: object) -> None:
+        self._undo.append((key, self._dirty.get(key, _MISSING)))
+        self._dirty[key] = record
+
+    def delete(self, key: bytes) -> None:
+        self.set(key, None)
+
+    def iterate(self, prefix: bytes, cls: type[T]) -> Iterator[tuple[bytes, T]]:
+        for key in self.get_keys(prefix):
+            value = self.get(key, cls)
+            if value is not None:
+                yield key, value
+
+    def get_keys(self, prefix: bytes) -> list[bytes]:
+        """Keys under `prefix` with a value or a pending deletion, sorted."""
+        keys = set(self._scan_keys(prefix))
+        keys.update(key for key in self._dirty if key.startswith(prefix))
+        return sorted(keys)
+
+    def get_bytes(self, key: bytes) -> bytes | None:
+        """The encoded current value, so another Journal can stack on this one."""
+        value = self._dirty.get(key, _MISSING)
+        if value is _MISSING:
+            return self._read(key)
+        return None if value is None else encode(value)
+
+    def snapshot(self) -> int:
+        return len(self._undo)
+
+    def revert(self, snapshot: int) -> None:
+        """Drop every write made after `snapshot` was taken."""
+        while len(self._undo) > snapshot:
+            key, previous = self._undo.pop()
+            if previous is _MISSING:
+                del self._dirty[key]
+            else:
+                self._dirty[key] = previous
+
+    def forget_undo(self) -> None:
+        """Make the writes so far permanent for this journal (end of a tx), keeping the log short."""
+        self._undo.clear()
+
+    def changes(self) -> dict[bytes, bytes | None]:
+        return {key: None if value is None else encode(value) for key, value in sorted(self._dirty.items())}

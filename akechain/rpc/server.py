@@ -1,0 +1,223 @@
+"""HTTP JSON API of a node, served by hypercorn inside the node's trio nursery.
+
+Every handler validates its input and answers a 4xx with `{"error": ...}` for anything a client
+got wrong; the node behind it is reached only through `NodeAPI`, so the API can be tested
+against a fake node and the node never depends on HTTP.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Protocol
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BATCH_TXS = 10_000
+DEFAULT_WAIT_SECONDS = 30.0
+
+
+class BadRequest(Exception):
+    """A client error: answered with a 4xx and the message, never logged as a node fault."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NodeAPI(Protocol):
+    """What the HTTP API needs from a running node."""
+
+    def status(self) -> dict[str, Any]: ...
+
+    def params(self) -> dict[str, Any]: ...
+
+    def submit_tx(self, raw: bytes) -> dict[str, Any]:
+        """Admit a tx to the mempool: {"hash", "check": {"code", "log"}}; raises ValueError subclasses."""
+
+    async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None: ...
+
+    def tx(self, tx_hash: bytes) -> dict[str, Any] | None: ...
+
+    def block(self, height: int | None) -> dict[str, Any] | None: ...
+
+    def account(self, address: str, prove: bool) -> dict[str, Any]: ...
+
+
+def decode_tx_text(text: str) -> bytes:
+    """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
+    text = text.strip()
+    if not text:
+        raise BadRequest("empty tx")
+    hex_text = text[2:] if text.startswith(("0x", "0X")) else text
+    try:
+        return bytes.fromhex(hex_text)
+    except ValueError:
+        pass
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("tx must be hex or base64 encoded bytes") from None
+
+
+def parse_hash(text: str) -> bytes:
+    try:
+        value = bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    except ValueError:
+        raise BadRequest(f"not a hex hash: {text[:80]!r}") from None
+    if len(value) != 32:
+        raise BadRequest(f"a hash is 32 bytes, got {len(value)}")
+    return value
+
+
+def parse_height(text: str) -> int | None:
+    if text == "latest":
+        return None
+    if not text.isdigit() or len(text) > 19:
+        raise BadRequest(f"height must be a positive integer or 'latest', got {text[:40]!r}")
+    height = int(text)
+    if height < 1:
+        raise BadRequest("height must be at least 1")
+    return height
+
+
+def wait_seconds(request: Request) -> float:
+    raw = request.query_params.get("timeout", str(DEFAULT_WAIT_SECONDS))
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise BadRequest(f"timeout must be a number of seconds, got {raw[:40]!r}") from None
+    if not 0 < seconds <= 300:
+        raise BadRequest("timeout must be in (0, 300] seconds")
+    return seconds
+
+
+async def read_body(request: Request) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
+    return body
+
+
+async def read_txs(request: Request) -> tuple[list[bytes], bool]:
+    """The txs of a submit request and whether it was a batch.
+
+    Accepts a raw text body (hex or base64), or JSON {"tx": "..."} / {"txs": ["...", ...]}.
+    """
+    body = await read_body(request)
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        raise BadRequest("body must be hex, base64 or JSON text") from None
+    if not text.lstrip().startswith("{"):
+        return [decode_tx_text(text)], False
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"invalid JSON: {exc}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("tx"), str) and len(doc) == 1:
+        return [decode_tx_text(doc["tx"])], False
+    txs = doc.get("txs") if isinstance(doc, dict) and len(doc) == 1 else None
+    if not isinstance(txs, list) or not all(isinstance(t, str) for t in txs):
+        raise BadRequest('JSON body must be {"tx": "<hex|base64>"} or {"txs": ["<hex|base64>", ...]}')
+    if not 1 <= len(txs) <= MAX_BATCH_TXS:
+        raise BadRequest(f"a batch holds 1 to {MAX_BATCH_TXS} txs")
+    return [decode_tx_text(t) for t in txs], True
+
+
+def build_app(node: NodeAPI) -> Starlette:
+    """The Starlette application serving `node`."""
+
+    async def status(request: Request) -> Response:
+        return JSONResponse(node.status())
+
+    async def params(request: Request) -> Response:
+        return JSONResponse(node.params())
+
+    async def submit(request: Request) -> Response:
+        txs, batch = await read_txs(request)
+        wait = request.query_params.get("wait")
+        if wait not in (None, "commit"):
+            raise BadRequest("wait must be 'commit' when given")
+        answers = [submit_one(raw) for raw in txs]
+        if wait == "commit":
+            timeout = wait_seconds(request)
+            for answer in answers:
+                if answer["check"]["code"] == 0:
+                    answer["result"] = await node.wait_for_tx(bytes.fromhex(answer["hash"]), timeout)
+        if batch:
+            return JSONResponse({"results": answers})
+        answer = answers[0]
+        return JSONResponse(answer, status_code=200 if answer["check"]["code"] == 0 else 422)
+
+    def submit_one(raw: bytes) -> dict[str, Any]:
+        try:
+            return node.submit_tx(raw)
+        except ValueError as exc:
+            return {"hash": None, "check": {"code": 1, "log": str(exc)}}
+
+    async def get_tx(request: Request) -> Response:
+        found = node.tx(parse_hash(request.path_params["tx_hash"]))
+        if found is None:
+            raise BadRequest("tx not found", status=404)
+        return JSONResponse(found)
+
+    async def get_block(request: Request) -> Response:
+        found = node.block(parse_height(request.path_params["height"]))
+        if found is None:
+            raise BadRequest("block not found", status=404)
+        return JSONResponse(found)
+
+    async def get_account(request: Request) -> Response:
+        prove = request.query_params.get("prove", "false").lower() in ("1", "true", "yes")
+        try:
+            return JSONResponse(node.account(request.path_params["address"], prove))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    routes = [
+        Route("/status", status, methods=["GET"]),
+        Route("/params", params, methods=["GET"]),
+        Route("/txs", submit, methods=["POST"]),
+        Route("/txs/{tx_hash}", get_tx, methods=["GET"]),
+        Route("/blocks/{height}", get_block, methods=["GET"]),
+        Route("/accounts/{address}", get_account, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={BadRequest: bad_request, HTTPException: http_error},
+    )
+
+
+async def serve_http(
+    app: Starlette,
+    host: str,
+    port: int,
+    shutdown: trio.Event,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens."""
+    config = HypercornConfig()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    config.graceful_timeout = 1.0
+    await serve(app, config, shutdown_trigger=shutdown.wait, task_status=task_status)  # type: ignore[arg-type]

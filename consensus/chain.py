@@ -1,0 +1,211 @@
+"""The agreed chain state between heights, and the pure rules that tie a block to it.
+
+`ChainState` is what the engine needs to decide the next height (CometBFT's state.State): it is
+saved after every app commit so a restart resumes at the same height. Block building and
+validation, commit verification and BFT time live here because both the round state machine and
+the driver's handshake need them.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from consensus.abci import BlockRequest, Misbehavior, ValidatorUpdate
+from consensus.proposer import increment, update
+from consensus.types import (
+    FLAG_ABSENT,
+    FLAG_COMMIT,
+    FLAG_NIL,
+    Block,
+    BlockID,
+    Commit,
+    DuplicateVoteEvidence,
+    Header,
+    InvalidBlockError,
+    InvalidCommitError,
+    InvalidEvidenceError,
+    InvalidVoteError,
+    ValidatorSet,
+    commit_hash,
+    evidence_hash,
+    txs_hash,
+)
+from consensus.vote_set import is_two_thirds
+
+MAX_EVIDENCE_PER_BLOCK = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ChainState:
+    chain_id: str
+    initial_height: int
+    genesis_time_ms: int
+    height: int  # the next height to decide
+    last_block_id: BlockID | None
+    last_block_time_ms: int
+    last_commit: Commit | None
+    app_hash: bytes  # app state root after height - 1
+    last_validators: ValidatorSet | None  # signed last_commit
+    validators: ValidatorSet  # decide `height`; priorities as of round 0
+    next_validators: ValidatorSet
+    recent_evidence: tuple[bytes, ...] = ()  # hashes committed in the last two blocks: no re-inclusion
+
+    def validators_at(self, height: int) -> ValidatorSet | None:
+        if height == self.height:
+            return self.validators
+        if height == self.height - 1:
+            return self.last_validators
+        return None
+
+
+def genesis_state(
+    chain_id: str, initial_height: int, genesis_time_ms: int, validators: ValidatorSet, app_hash: bytes
+) -> ChainState:
+    """CometBFT MakeGenesisState: next validators are the genesis set advanced by one increment."""
+    return ChainState(
+        chain_id, initial_height, genesis_time_ms, initial_height, None, genesis_time_ms, None, app_hash,
+        None, validators, increment(validators, 1),
+    )
+
+
+def next_state(
+    state: ChainState, block: Block, commit: Commit, app_hash: bytes, updates: Sequence[ValidatorUpdate]
+) -> ChainState:
+    """The state after `block` is committed; `updates` from height H act from H + 2."""
+    next_validators = increment(update(state.next_validators, updates), 1)
+    return ChainState(
+        state.chain_id, state.initial_height, state.genesis_time_ms, state.height + 1, block.block_id,
+        block.header.time_ms, commit, app_hash, state.validators, state.next_validators, next_validators,
+        tuple(e.hash() for e in block.evidence),
+    )
+
+
+def median_time(commit: Commit, validators: ValidatorSet) -> int:
+    """CometBFT MedianTime: the power-weighted median of the commit's block precommit times."""
+    stamped = sorted(
+        (sig.timestamp_ms, validators.validators[i].power)
+        for i, sig in enumerate(commit.signatures)
+        if sig.flag == FLAG_COMMIT
+    )
+    total = sum(power for _, power in stamped)
+    median = total // 2
+    for timestamp, power in stamped:
+        if median < power:
+            return timestamp
+        median -= power
+    raise InvalidCommitError("commit has no precommits for its block")
+
+
+def verify_commit(chain_id: str, validators: ValidatorSet, block_id: BlockID, height: int, commit: Commit) -> None:
+    """Every present signature is valid and the block has +2/3 of the power."""
+    # Verify the commit is for this block and has one slot per validator.
+    if commit.height != height or commit.block_id != block_id:
+        raise InvalidCommitError(f"commit is for height {commit.height}, not the expected block at {height}")
+    if len(commit.signatures) != len(validators):
+        raise InvalidCommitError(f"commit has {len(commit.signatures)} slots for {len(validators)} validators")
+    power = 0
+    for i, sig in enumerate(commit.signatures):
+        if sig.flag == FLAG_ABSENT:
+            if sig.validator_address or sig.signature or sig.timestamp_ms:
+                raise InvalidCommitError(f"absent commit slot {i} carries data")
+            continue
+        if sig.flag not in (FLAG_COMMIT, FLAG_NIL):
+            raise InvalidCommitError(f"commit slot {i} has unknown flag {sig.flag}")
+        try:
+            validator = commit.vote(i).verify(chain_id, validators)
+        except InvalidVoteError as exc:
+            raise InvalidCommitError(f"commit slot {i}: {exc}") from exc
+        if sig.flag == FLAG_COMMIT:
+            power += validator.power
+    if not is_two_thirds(power, validators.total_power):
+        raise InvalidCommitError(f"commit has {power} of {validators.total_power} power, needs more than 2/3")
+
+
+def expected_time(state: ChainState, last_commit: Commit | None) -> int:
+    if state.height == state.initial_height or last_commit is None or state.last_validators is None:
+        return state.genesis_time_ms
+    return median_time(last_commit, state.last_validators)
+
+
+def make_block(
+    state: ChainState, txs: tuple[bytes, ...], evidence: tuple[DuplicateVoteEvidence, ...], proposer_address: bytes
+) -> Block:
+    header = Header(
+        chain_id=state.chain_id,
+        height=state.height,
+        time_ms=expected_time(state, state.last_commit),
+        last_block_id=state.last_block_id,
+        last_commit_hash=commit_hash(state.last_commit),
+        txs_hash=txs_hash(txs),
+        validators_hash=state.validators.hash(),
+        next_validators_hash=state.next_validators.hash(),
+        app_hash=state.app_hash,
+        proposer_address=proposer_address,
+        evidence_hash=evidence_hash(evidence),
+    )
+    return Block(header, txs, state.last_commit, evidence)
+
+
+def verify_evidence(state: ChainState, evidence: DuplicateVoteEvidence) -> None:
+    """Evidence is accepted for the current and the previous height (whose sets we know)."""
+    validators = state.validators_at(evidence.height)
+    if validators is None:
+        raise InvalidEvidenceError(f"evidence height {evidence.height} is outside [{state.height - 1}, {state.height}]")
+    if evidence.hash() in state.recent_evidence:
+        raise InvalidEvidenceError("evidence was already committed")
+    evidence.verify(state.chain_id, validators)
+
+
+def validate_block(state: ChainState, block: Block, max_block_bytes: int) -> None:
+    """CometBFT validateBlock: every header field must follow from `state`."""
+    h = block.header
+    # Verify identity and linkage.
+    if h.chain_id != state.chain_id or h.height != state.height:
+        raise InvalidBlockError(f"block is for {h.chain_id}/{h.height}, expected {state.chain_id}/{state.height}")
+    if h.last_block_id != state.last_block_id:
+        raise InvalidBlockError("block last_block_id does not match the last decided block")
+    if h.app_hash != state.app_hash:
+        raise InvalidBlockError("block app_hash does not match the app state after the last block")
+    if h.validators_hash != state.validators.hash() or h.next_validators_hash != state.next_validators.hash():
+        raise InvalidBlockError("block validator hashes do not match the known validator sets")
+    if state.validators.index_of(h.proposer_address) is None:
+        raise InvalidBlockError("block proposer is not a validator")
+    # Verify the last commit and BFT time.
+    if h.last_commit_hash != commit_hash(block.last_commit):
+        raise InvalidBlockError("block last_commit_hash does not match its last commit")
+    if state.height == state.initial_height:
+        if block.last_commit is not None:
+            raise InvalidBlockError("the first block cannot carry a last commit")
+    else:
+        if block.last_commit is None or state.last_validators is None or state.last_block_id is None:
+            raise InvalidBlockError("block is missing its last commit")
+        try:
+            verify_commit(state.chain_id, state.last_validators, state.last_block_id, state.height - 1, block.last_commit)
+        except InvalidCommitError as exc:
+            raise InvalidBlockError(f"bad last commit: {exc}") from exc
+        if h.time_ms <= state.last_block_time_ms:
+            raise InvalidBlockError(f"block time {h.time_ms} is not after the last block time {state.last_block_time_ms}")
+    if h.time_ms != expected_time(state, block.last_commit):
+        raise InvalidBlockError(f"block time {h.time_ms} is not the BFT time of its last commit")
+    # Verify the body.
+    if h.txs_hash != txs_hash(block.txs):
+        raise InvalidBlockError("block txs_hash does not match its txs")
+    if sum(len(tx) for tx in block.txs) > max_block_bytes:
+        raise InvalidBlockError(f"block txs exceed {max_block_bytes} bytes")
+    if h.evidence_hash != evidence_hash(block.evidence):
+        raise InvalidBlockError("block evidence_hash does not match its evidence")
+    if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK or len({e.hash() for e in block.evidence}) != len(block.evidence):
+        raise InvalidBlockError("block evidence is duplicated or too much")
+    for evidence in block.evidence:
+        try:
+            verify_evidence(state, evidence)
+        except InvalidEvidenceError as exc:
+            raise InvalidBlockError(f"bad evidence: {exc}") from exc
+
+
+def block_request(block: Block) -> BlockRequest:
+    misbehavior = tuple(
+        Misbehavior(e.vote_a.validator_address, e.height, block.header.time_ms, e.validator_power) for e in block.evidence
+    )
+    h = block.header
+    return BlockRequest(h.height, h.time_ms, block.hash(), h.proposer_address, block.txs, h.last_commit_hash, misbehavior)

@@ -1,0 +1,34 @@
+"""Consensus timing and size knobs (CometBFT's [consensus] config section)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    timeout_propose_ms: int = 3000
+    timeout_propose_delta_ms: int = 500
+    timeout_prevote_ms: int = 1000
+    timeout_prevote_delta_ms: int = 500
+    timeout_precommit_ms: int = 1000
+    timeout_precommit_delta_ms: int = 500
+    # Pause after a commit so late precommits and the next height's txs can arrive.
+    timeout_commit_ms: int = 1000
+    # False: wait at a new height until txs arrive (or the interval passes, if non-zero).
+    create_empty_blocks: bool = True
+    create_empty_blocks_interval_ms: int = 0
+    max_block_bytes: int = 1024 * 1024
+
+    def propose_timeout(self, round: int) -> int:
+        return self.timeout_propose_ms + round * self.timeout_propose_delta_ms
+
+    def prevote_timeout(self, round: int) -> int:
+        return self.timeout_prevote_ms + round * self.timeout_prevote_delta_ms
+
+    def precommit_timeout(self, round: int) -> int:
+        return self.timeout_precommit_ms + round * self.timeout_precommit_delta_ms
+
+    @property
+    def max_message_bytes(self) -> int:
+        """Wire cap: a proposal carries the block, its last commit and POL votes besides the txs."""
+        return 2 * self.max_block_bytes + 1024 * 1024

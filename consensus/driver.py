@@ -1,0 +1,436 @@
+"""The trio shell around the pure round state machine.
+
+One task owns the `State`; every input (peer message, fired timeout) is written to the WAL and
+then handled; effects are performed in order: own votes and proposals are signed (double-sign
+protected), fsynced to the WAL, broadcast and fed back as inputs. A decision is saved to the block
+store, executed and committed by the app, the mempool is updated, and listeners are notified.
+
+On start a handshake brings the app and the stored chain state up to the block store (replaying
+blocks the app has not committed) and the WAL of the unfinished height is replayed.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+import trio
+
+from consensus.abci import (
+    Application,
+    FinalizeResult,
+    GenesisRequest,
+    decode_results,
+    encode_results,
+)
+from consensus.chain import ChainState, block_request, genesis_state, next_state
+from consensus.config import Config
+from consensus.genesis import Genesis
+from consensus.privval import DoubleSignError, Signer
+from consensus.proposer import make_validator_set
+from consensus.state_machine import (
+    NEW_HEIGHT,
+    STEP_NAMES,
+    BlockValidated,
+    Broadcast,
+    Committed,
+    Decide,
+    Effect,
+    Event,
+    MessageReceived,
+    RequestTxs,
+    ScheduleTimeout,
+    SendCommit,
+    SignProposal,
+    SignVote,
+    State,
+    TimeoutFired,
+    TxsReady,
+    ValidateBlock,
+)
+from consensus.types import (
+    Block,
+    Commit,
+    CommitMessage,
+    Message,
+    ProposalMessage,
+    ValidatorSet,
+    VoteMessage,
+    decode_message,
+    encode_message,
+    sha256,
+)
+from consensus.wal import WAL, EndHeightRecord, MessageRecord, TimeoutRecord
+from state.blockstore import BlockStore
+from state.codec import CodecError, decode, encode
+from state.kv import KV
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = b"consensus/state"
+VALIDATORS_PREFIX = b"consensus/validators/"
+
+
+class Mempool(Protocol):
+    def reap(self, max_bytes: int) -> list[bytes]: ...
+
+    def update(self, height: int, committed: Sequence[bytes]) -> None: ...
+
+
+class Transport(Protocol):
+    """Consensus gossip: broadcast to all peers; receive (bytes, peer_id)."""
+
+    async def broadcast(self, data: bytes) -> None: ...
+
+    @property
+    def receive_channel(self) -> trio.abc.ReceiveChannel[tuple[bytes, str]]: ...
+
+
+class HandshakeError(Exception):
+    """The app, the block store and the saved chain state cannot be reconciled."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedBlock:
+    height: int
+    block: Block
+    commit: Commit
+    results: FinalizeResult
+    app_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    height: int  # the height being decided
+    round: int
+    step: str
+    last_block_height: int
+    last_block_time_ms: int
+    last_app_hash: bytes
+    validator_address: bytes | None
+    voting_power: int
+    validators: ValidatorSet
+
+
+def validators_key(height: int) -> bytes:
+    return VALIDATORS_PREFIX + height.to_bytes(8, "big")
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Driver:
+    def __init__(
+        self,
+        chain_id: str,
+        genesis: Genesis,
+        app: Application,
+        mempool: Mempool,
+        block_store: BlockStore,
+        state_kv: KV,
+        signer: Signer | None,
+        wal_path: str | Path,
+        transport: Transport,
+        config: Config = Config(),
+        clock_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.chain_id = chain_id
+        self.genesis = genesis
+        self.app = app
+        self.mempool = mempool
+        self.block_store = block_store
+        self.state_kv = state_kv
+        self.signer = signer
+        self.wal_path = Path(wal_path)
+        self.transport = transport
+        self.config = config
+        self.clock_ms = clock_ms
+        self._state: State | None = None
+        self._wal: WAL | None = None
+        self._nursery: trio.Nursery | None = None
+        self._events_send, self._events_recv = trio.open_memory_channel[Event](math.inf)
+        self._height_changed = trio.Event()
+        self._txs_available = trio.Event()
+        self._subscribers: list[trio.MemorySendChannel[CommittedBlock]] = []
+        self.committed_height = 0  # the last height the app committed; set by the handshake
+
+    # Public API -----------------------------------------------------------------------------
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Handshake, replay the WAL, then run consensus until cancelled."""
+        chain = self._handshake()
+        self.committed_height = chain.height - 1
+        address = None if self.signer is None else self.signer.address
+        self._state = State(chain, self.config, address)
+        self._wal = WAL(self.wal_path)
+        if self._wal.repaired_bytes:
+            log.warning("WAL %s: cut a torn last record of %d bytes", self.wal_path, self._wal.repaired_bytes)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                await self._perform(self._state.start())
+                await self._replay_wal()
+                nursery.start_soon(self._receive_loop)
+                task_status.started()
+                async for event in self._events_recv:
+                    await self._handle(event)
+        finally:
+            self._wal.close()
+
+    async def wait_for_height(self, height: int) -> None:
+        """Return once `height` is committed (app committed, listeners notified)."""
+        while self.committed_height < height:
+            await self._height_changed.wait()
+
+    def subscribe(self, buffer: int = 64) -> trio.MemoryReceiveChannel[CommittedBlock]:
+        """Committed blocks from now on; a subscriber more than `buffer` blocks behind is dropped."""
+        send, receive = trio.open_memory_channel[CommittedBlock](buffer)
+        self._subscribers.append(send)
+        return receive
+
+    def notify_txs_available(self) -> None:
+        """The mempool holds txs (call it also from Mempool.update when txs remain)."""
+        self._txs_available.set()
+
+    def status(self) -> Status:
+        state = self._require_state()
+        chain = state.chain
+        address = None if self.signer is None else self.signer.address
+        me = None if address is None else chain.validators.by_address(address)
+        return Status(
+            chain.height, state.round, STEP_NAMES[state.step], chain.height - 1, chain.last_block_time_ms,
+            chain.app_hash, address, 0 if me is None else me.power, chain.validators,
+        )
+
+    def validators(self, height: int) -> ValidatorSet | None:
+        raw = self.state_kv.get(validators_key(height))
+        return None if raw is None else decode(ValidatorSet, raw)
+
+    # Handshake ------------------------------------------------------------------------------
+    def _require_state(self) -> State:
+        if self._state is None:
+            raise RuntimeError("the driver is not running yet")
+        return self._state
+
+    def _require_wal(self) -> WAL:
+        if self._wal is None:
+            raise RuntimeError("the WAL is not open")
+        return self._wal
+
+    def _require_nursery(self) -> trio.Nursery:
+        if self._nursery is None:
+            raise RuntimeError("the driver is not running")
+        return self._nursery
+
+    def _save_chain(self, chain: ChainState) -> None:
+        self.state_kv.write({
+            STATE_KEY: encode(chain),
+            validators_key(chain.height): encode(chain.validators),
+            validators_key(chain.height + 1): encode(chain.next_validators),
+        })
+
+    def _handshake(self) -> ChainState:
+        g = self.genesis
+        info = self.app.info()
+        raw = self.state_kv.get(STATE_KEY)
+        if raw is None and info.last_height >= g.initial_height:
+            raise HandshakeError(f"app is at height {info.last_height} but no consensus state is saved")
+        if info.last_height < g.initial_height:
+            response = self.app.init_chain(
+                GenesisRequest(self.chain_id, g.genesis_time_ms, g.initial_height, g.app_state, g.validators)
+            )
+            if raw is None:
+                validators = make_validator_set(response.validators or g.validators)
+                self._save_chain(genesis_state(self.chain_id, g.initial_height, g.genesis_time_ms, validators, response.app_hash))
+        chain = decode(ChainState, self.state_kv.get(STATE_KEY) or b"")
+        return self._replay_blocks(chain, max(info.last_height, g.initial_height - 1))
+
+    def _replay_blocks(self, chain: ChainState, app_height: int) -> ChainState:
+        """Bring the app and the chain state up to the block store (a crash may leave either behind)."""
+        state_height, store_height = chain.height - 1, self.block_store.height
+        if store_height > state_height + 1 or app_height > store_height:
+            raise HandshakeError(
+                f"cannot reconcile block store {store_height}, consensus state {state_height}, app {app_height}"
+            )
+        for height in range(min(app_height, state_height) + 1, store_height + 1):
+            block, commit = self._load_decided(height)
+            if height > app_height:
+                results, app_hash = self._execute(block)
+            else:
+                raw = self.block_store.results(height)
+                if raw is None:
+                    raise HandshakeError(f"app committed height {height} but its results were not saved")
+                results, app_hash = decode_results(raw), self.app.info().last_app_hash
+            if height > state_height:
+                chain = next_state(chain, block, commit, app_hash, results.validator_updates)
+                self._save_chain(chain)
+        return chain
+
+    def _load_decided(self, height: int) -> tuple[Block, Commit]:
+        raw_block, raw_commit = self.block_store.block(height), self.block_store.commit(height)
+        if raw_block is None or raw_commit is None:
+            raise HandshakeError(f"block store lacks block or commit {height}")
+        return decode(Block, raw_block, max_size=self.config.max_message_bytes), decode(Commit, raw_commit)
+
+    def _execute(self, block: Block) -> tuple[FinalizeResult, bytes]:
+        results = self.app.finalize_block(block_request(block))
+        self.block_store.save_results(block.header.height, encode_results(results))
+        return results, self.app.commit()
+
+    # The event loop -------------------------------------------------------------------------
+    async def _replay_wal(self) -> None:
+        for record in self._require_wal().replay_records():
+            match record:
+                case MessageRecord(message=message, peer=peer):
+                    await self._perform(self._require_state().handle(MessageReceived(message, peer)))
+                case TimeoutRecord(height=h, round=r, step=s):
+                    await self._perform(self._require_state().handle(TimeoutFired(h, r, s)))
+
+    async def _receive_loop(self) -> None:
+        async for data, peer in self.transport.receive_channel:
+            try:
+                message = decode_message(data, self.config.max_message_bytes)
+            except CodecError:
+                log.debug("dropping undecodable message from %s", peer)
+                continue
+            if isinstance(message, ProposalMessage) and message.proposal.height == self._require_state().height:
+                self._txs_available.set()  # a peer proposes: do not hold our round 0 back
+            self._events_send.send_nowait(MessageReceived(message, peer))
+
+    async def _handle(self, event: Event) -> None:
+        wal = self._require_wal()
+        match event:
+            case MessageReceived(message=message, peer=peer):
+                wal.write(MessageRecord(message, peer))
+            case TimeoutFired(height=h, round=r, step=s):
+                wal.write(TimeoutRecord(h, r, s))
+        await self._perform(self._require_state().handle(event))
+
+    async def _perform(self, effects: list[Effect]) -> None:
+        state = self._require_state()
+        queue: deque[Effect] = deque(effects)
+        while queue:
+            effect = queue.popleft()
+            match effect:
+                case Broadcast(message=message):
+                    await self.transport.broadcast(encode_message(message))
+                case ScheduleTimeout():
+                    self._require_nursery().start_soon(self._timer, effect)
+                case SignVote(vote=vote, min_timestamp_ms=min_time):
+                    if self.signer is not None:
+                        stamped = replace(vote, timestamp_ms=max(self.clock_ms(), min_time))
+                        queue.extend(await self._send_own(lambda: VoteMessage(self.signer.sign_vote(self.chain_id, stamped))))
+                case SignProposal(proposal=proposal, block=block, pol_votes=pol_votes):
+                    if self.signer is not None:
+                        queue.extend(await self._send_own(
+                            lambda: ProposalMessage(self.signer.sign_proposal(self.chain_id, proposal), block, pol_votes)
+                        ))
+                case RequestTxs(height=h, round=r):
+                    max_bytes = self.config.max_block_bytes
+                    txs = self.app.prepare_proposal(self.mempool.reap(max_bytes), max_bytes)
+                    queue.extend(state.handle(TxsReady(h, r, tuple(txs))))
+                case ValidateBlock(height=h, block=block):
+                    valid = self.app.process_proposal(block_request(block))
+                    queue.extend(state.handle(BlockValidated(h, block.hash(), valid)))
+                case Decide(block=block, commit=commit):
+                    queue.extend(self._commit(block, commit))
+                case SendCommit(height=h):
+                    await self._send_commit(h)
+
+    async def _send_own(self, sign: Callable[[], Message]) -> list[Effect]:
+        """Sign, make durable in the WAL, broadcast, then handle our own message."""
+        try:
+            message = sign()
+        except DoubleSignError as exc:
+            log.warning("not signing: %s", exc)  # expected while replaying the WAL after a restart
+            return []
+        self._require_wal().write(MessageRecord(message, ""), sync=True)
+        await self.transport.broadcast(encode_message(message))
+        return self._require_state().handle(MessageReceived(message, ""))
+
+    async def _send_commit(self, height: int) -> None:
+        raw_block, raw_commit = self.block_store.block(height), self.block_store.commit(height)
+        if raw_block is None or raw_commit is None:
+            return
+        block = decode(Block, raw_block, max_size=self.config.max_message_bytes)
+        await self.transport.broadcast(encode_message(CommitMessage(block, decode(Commit, raw_commit))))
+
+    def _commit(self, block: Block, commit: Commit) -> list[Effect]:
+        state = self._require_state()
+        height = block.header.height
+        self.block_store.save(height, block.hash(), encode(block), encode(commit), [sha256(tx) for tx in block.txs])
+        results, app_hash = self._execute(block)
+        effects = state.handle(Committed(height, app_hash, results.validator_updates))
+        self._save_chain(state.chain)
+        self._txs_available = trio.Event()
+        self.mempool.update(height, block.txs)
+        self._require_wal().write(EndHeightRecord(height), sync=True)
+        self._notify(CommittedBlock(height, block, commit, results, app_hash))
+        return effects
+
+    def _notify(self, committed: CommittedBlock) -> None:
+        for send in list(self._subscribers):
+            try:
+                send.send_nowait(committed)
+            except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+                self._subscribers.remove(send)
+                send.close()
+        self.committed_height = committed.height
+        self._height_changed.set()
+        self._height_changed = trio.Event()
+
+    async def _timer(self, timeout: ScheduleTimeout) -> None:
+        await trio.sleep(timeout.duration_ms / 1000)
+        if timeout.step == NEW_HEIGHT and self._waits_for_txs(timeout.height):
+            interval = self.config.create_empty_blocks_interval_ms
+            with trio.move_on_after(interval / 1000 if interval > 0 else math.inf):
+                await self._txs_available.wait()
+        self._events_send.send_nowait(TimeoutFired(timeout.height, timeout.round, timeout.step))
+
+    def _waits_for_txs(self, height: int) -> bool:
+        """Without empty blocks, a height past the first waits for txs before round 0."""
+        return not self.config.create_empty_blocks and height > self.genesis.initial_height
+
+
+class LoopbackHub:
+    """An in-process network: every transport's broadcast reaches every other connected one."""
+
+    def __init__(self) -> None:
+        self._inboxes: dict[str, trio.MemorySendChannel[tuple[bytes, str]]] = {}
+
+    def connect(self, peer_id: str) -> "LoopbackTransport":
+        send, receive = trio.open_memory_channel[tuple[bytes, str]](math.inf)
+        self._inboxes[peer_id] = send
+        return LoopbackTransport(self, peer_id, receive)
+
+    def disconnect(self, peer_id: str) -> None:
+        send = self._inboxes.pop(peer_id, None)
+        if send is not None:
+            send.close()
+
+    def deliver(self, sender: str, data: bytes) -> None:
+        for peer_id, inbox in list(self._inboxes.items()):
+            if peer_id != sender:
+                try:
+                    inbox.send_nowait((data, sender))
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    self._inboxes.pop(peer_id, None)
+
+
+class LoopbackTransport:
+    def __init__(self, hub: LoopbackHub, peer_id: str, receive: trio.MemoryReceiveChannel[tuple[bytes, str]]) -> None:
+        self.hub = hub
+        self.peer_id = peer_id
+        self._receive = receive
+
+    async def broadcast(self, data: bytes) -> None:
+        self.hub.deliver(self.peer_id, data)
+
+    @property
+    def receive_channel(self) -> trio.MemoryReceiveChannel[tuple[bytes, str]]:
+        return self._receive

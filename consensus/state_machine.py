@@ -1,0 +1,556 @@
+"""The Tendermint round state machine (Buchman-Kwon-Milosevic 2018, Algorithm 1) as a pure core.
+
+`State.handle(event) -> [effects]`: no clock, I/O, randomness or threads. The shell (driver.py, or
+a simulated network in tests) performs the effects and feeds back their outcomes as events:
+signed messages come back as `MessageReceived` with peer "", built blocks as `TxsReady`, the
+app's verdict as `BlockValidated` and the applied decision as `Committed`.
+
+Beyond the paper, for liveness over a lossy network: a proposal carries the +2/3 prevotes of its
+pol_round; on entering a round > 0 a node re-broadcasts its own messages of the height and the
+proof of its valid block; a node learns a valid block from a polka of any round up to its own
+(not just the current one); and a message from a lower height is answered with that height's
+decided block and commit (`SendCommit`), which a lagging node accepts after verifying it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consensus.abci import ValidatorUpdate
+from consensus.chain import (
+    MAX_EVIDENCE_PER_BLOCK,
+    ChainState,
+    make_block,
+    next_state,
+    validate_block,
+    verify_commit,
+    verify_evidence,
+)
+from consensus.config import Config
+from consensus.proposer import proposer_for_round
+from consensus.types import (
+    FLAG_ABSENT,
+    FLAG_COMMIT,
+    FLAG_NIL,
+    PRECOMMIT,
+    PREVOTE,
+    Block,
+    BlockID,
+    Commit,
+    CommitMessage,
+    CommitSig,
+    ConsensusError,
+    DuplicateVoteEvidence,
+    EvidenceMessage,
+    InvalidBlockError,
+    Message,
+    Proposal,
+    ProposalMessage,
+    Validator,
+    Vote,
+    VoteMessage,
+    verify_signature,
+)
+from consensus.vote_set import HeightVoteSet
+from state.codec import CodecError
+
+# Steps of a height (also the `step` of timeouts; NEW_HEIGHT's timeout is timeout_commit).
+NEW_HEIGHT = 0
+PROPOSE = 1
+PREVOTE_STEP = 2
+PRECOMMIT_STEP = 3
+COMMIT = 4
+STEP_NAMES = {NEW_HEIGHT: "new_height", PROPOSE: "propose", PREVOTE_STEP: "prevote", PRECOMMIT_STEP: "precommit", COMMIT: "commit"}
+
+MAX_FUTURE_ROUNDS = 100  # votes further ahead are dropped: bounds memory a byzantine signer can use
+MAX_BUFFERED = 10_000  # messages held for the next height
+
+
+# Events -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    message: Message
+    peer: str  # "" for the node's own signed messages
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutFired:
+    height: int
+    round: int
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class TxsReady:
+    """The shell reaped and prepared the txs for the block this node proposes."""
+
+    height: int
+    round: int
+    txs: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockValidated:
+    """The app's process_proposal verdict on a structurally valid block."""
+
+    height: int
+    block_hash: bytes
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """The shell saved, executed and committed the decided block."""
+
+    height: int
+    app_hash: bytes
+    validator_updates: tuple[ValidatorUpdate, ...]
+
+
+Event = MessageReceived | TimeoutFired | TxsReady | BlockValidated | Committed
+
+
+# Effects ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class SignVote:
+    """Sign (timestamp = max(now, min_timestamp_ms)), WAL, broadcast and feed back `vote`."""
+
+    vote: Vote
+    min_timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignProposal:
+    proposal: Proposal
+    block: Block
+    pol_votes: tuple[Vote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTimeout:
+    height: int
+    round: int
+    step: int
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTxs:
+    height: int
+    round: int
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateBlock:
+    height: int
+    block: Block
+
+
+@dataclass(frozen=True, slots=True)
+class Decide:
+    block: Block
+    commit: Commit
+
+
+@dataclass(frozen=True, slots=True)
+class SendCommit:
+    """`peer` is behind at `height`: send it the stored block and commit of that height."""
+
+    height: int
+    peer: str
+
+
+Effect = Broadcast | SignVote | SignProposal | ScheduleTimeout | RequestTxs | ValidateBlock | Decide | SendCommit
+
+
+def message_height_round(message: Message) -> tuple[int, int]:
+    match message:
+        case ProposalMessage(proposal=p):
+            return p.height, p.round
+        case VoteMessage(vote=v):
+            return v.height, v.round
+        case CommitMessage(commit=c):
+            return c.height, c.round
+        case EvidenceMessage(evidence=e):
+            return e.height, e.vote_a.round
+    raise ConsensusError(f"unknown message {type(message).__name__}")
+
+
+class State:
+    """Round state of one node; only ever driven through `start` and `handle`."""
+
+    def __init__(self, chain: ChainState, config: Config, address: bytes | None) -> None:
+        self.config = config
+        self.address = address
+        self.pending_evidence: dict[bytes, DuplicateVoteEvidence] = {}
+        self._effects: list[Effect] = []
+        self._enter_height(chain)
+
+    # Public API ---------------------------------------------------------------------------
+    def start(self) -> list[Effect]:
+        """Effects to begin the current height (after construction or a restart)."""
+        return [ScheduleTimeout(self.height, 0, NEW_HEIGHT, 0)]
+
+    def handle(self, event: Event) -> list[Effect]:
+        self._effects = []
+        self._dispatch(event)
+        effects, self._effects = self._effects, []
+        return effects
+
+    @property
+    def proposer(self) -> Validator:
+        return self._proposer(self.round)
+
+    # Height and round transitions -----------------------------------------------------------
+    def _enter_height(self, chain: ChainState) -> None:
+        self.chain = chain
+        self.height = chain.height
+        self.round = 0
+        self.step = NEW_HEIGHT
+        self.votes = HeightVoteSet(chain.chain_id, chain.height, chain.validators)
+        self.proposals: dict[int, ProposalMessage] = {}
+        self.validity: dict[bytes, bool] = {}
+        self.locked_round, self.locked_block = -1, None
+        self.valid_round, self.valid_block = -1, None
+        self.decision: tuple[Block, Commit] | None = None
+        self._proposers: dict[int, Validator] = {}
+        self._validation_requested: set[bytes] = set()
+        self._done: set[tuple[object, ...]] = set()  # "for the first time" guards of the paper's rules
+        self._own: list[Message] = []
+        self._future: list[MessageReceived] = []
+        self._catchup_sent: set[tuple[str, int, int]] = set()
+        self.pending_evidence = {
+            k: e for k, e in self.pending_evidence.items() if chain.validators_at(e.height) is not None
+            and k not in chain.recent_evidence
+        }
+
+    def _start_round(self, round: int) -> None:
+        self.round, self.step = round, PROPOSE
+        if round > 0:
+            self._rebroadcast()
+        self._schedule(PROPOSE, self.config.propose_timeout(round))
+        if self._proposer(round).address != self.address:
+            return
+        if self.valid_block is not None:
+            self._propose(self.valid_block, self.valid_round)
+        else:
+            self._emit(RequestTxs(self.height, round))
+
+    def _rebroadcast(self) -> None:
+        """Re-send what peers may have lost, so progress does not depend on one delivery."""
+        for message in self._own:
+            self._emit(Broadcast(message))
+        if self.valid_block is not None and self.valid_round in self.proposals:
+            self._emit(Broadcast(self.proposals[self.valid_round]))
+            for vote in self.votes.prevotes(self.valid_round).votes_for(self.valid_block.block_id):
+                self._emit(Broadcast(VoteMessage(vote)))
+
+    def _proposer(self, round: int) -> Validator:
+        proposer = self._proposers.get(round)
+        if proposer is None:
+            proposer = self._proposers[round] = proposer_for_round(self.chain.validators, round)
+        return proposer
+
+    # Emitting -------------------------------------------------------------------------------
+    def _emit(self, effect: Effect) -> None:
+        self._effects.append(effect)
+
+    def _schedule(self, step: int, duration_ms: int) -> None:
+        self._emit(ScheduleTimeout(self.height, self.round, step, duration_ms))
+
+    def _propose(self, block: Block, pol_round: int) -> None:
+        self._done.add(("propose", self.round))
+        pol_votes = self.votes.prevotes(pol_round).votes_for(block.block_id) if pol_round >= 0 else ()
+        proposal = Proposal(self.height, self.round, pol_round, block.block_id, block.header.time_ms)
+        self._emit(SignProposal(proposal, block, pol_votes))
+
+    def _vote(self, type: int, block: Block | None) -> None:
+        index = None if self.address is None else self.chain.validators.index_of(self.address)
+        if index is None:
+            return
+        block_id = None if block is None else block.block_id
+        # Vote times must exceed the voted block's time so BFT time stays monotonic.
+        min_time = (block.header.time_ms if block is not None else self.chain.last_block_time_ms) + 1
+        vote = Vote(type, self.height, self.round, block_id, 0, self.address, index)
+        self._emit(SignVote(vote, min_time))
+
+    # Unlike the paper, the step timeout starts on entering the step, not on +2/3 votes: with
+    # lossy links those votes may never come, and the next round's re-broadcast heals the loss.
+    def _prevote(self, block: Block | None) -> None:
+        self._vote(PREVOTE, block)
+        self.step = PREVOTE_STEP
+        self._schedule_once(PREVOTE_STEP, self.config.prevote_timeout(self.round))
+
+    def _precommit(self, block: Block | None) -> None:
+        self._vote(PRECOMMIT, block)
+        self.step = PRECOMMIT_STEP
+        self._schedule_once(PRECOMMIT_STEP, self.config.precommit_timeout(self.round))
+
+    def _schedule_once(self, step: int, duration_ms: int) -> bool:
+        if ("timeout", step, self.round) in self._done:
+            return False
+        self._done.add(("timeout", step, self.round))
+        self._schedule(step, duration_ms)
+        return True
+
+    def _decide(self, block: Block, commit: Commit) -> None:
+        self.decision = (block, commit)
+        self.step = COMMIT
+        self._emit(Decide(block, commit))
+
+    # Dispatch -------------------------------------------------------------------------------
+    def _dispatch(self, event: Event) -> None:
+        match event:
+            case MessageReceived():
+                try:
+                    self._on_message(event)
+                except (ConsensusError, CodecError):
+                    return  # malformed or invalid input is dropped; nothing changed
+            case TimeoutFired():
+                self._on_timeout(event)
+            case TxsReady():
+                self._on_txs_ready(event)
+            case BlockValidated(height=height, block_hash=block_hash, valid=valid):
+                if height == self.height:
+                    self.validity[block_hash] = valid
+            case Committed():
+                self._on_committed(event)
+                return
+        self._apply_rules()
+
+    def _on_message(self, event: MessageReceived) -> None:
+        message = event.message
+        height, round = message_height_round(message)
+        if isinstance(message, EvidenceMessage):
+            self._add_evidence(message.evidence)
+            return
+        if height < self.height:
+            key = (event.peer, height, round)
+            if event.peer and not isinstance(message, CommitMessage) and key not in self._catchup_sent:
+                self._catchup_sent.add(key)
+                self._emit(SendCommit(height, event.peer))
+            return
+        if height > self.height:
+            if height == self.height + 1 and len(self._future) < MAX_BUFFERED:
+                self._future.append(event)
+            return
+        if self.decision is not None:
+            return
+        match message:
+            case ProposalMessage():
+                self._on_proposal(message)
+            case VoteMessage(vote=vote):
+                self._add_vote(vote)
+            case CommitMessage():
+                self._on_commit(message)
+
+    def _on_proposal(self, message: ProposalMessage) -> None:
+        p = message.proposal
+        p.validate_basic()
+        if p.round in self.proposals or p.round > self.round + MAX_FUTURE_ROUNDS:
+            return
+        # Verify the proposer of the round signed it and the block is the one it names.
+        proposer = self._proposer(p.round)
+        if not verify_signature(proposer.pub_key, p.sign_bytes(self.chain.chain_id), p.signature):
+            raise InvalidBlockError(f"proposal for round {p.round} is not signed by its proposer")
+        if message.block.hash() != p.block_id.hash:
+            raise InvalidBlockError("proposal block hash does not match its block")
+        validate_block(self.chain, message.block, self.config.max_block_bytes)
+        for vote in message.pol_votes:
+            if vote.type == PREVOTE and vote.round == p.pol_round and vote.block_id == p.block_id:
+                self._add_vote_quietly(vote)
+        self.proposals[p.round] = message
+        if proposer.address == self.address:
+            self._own.append(message)
+        block_hash = p.block_id.hash
+        if block_hash not in self.validity and block_hash not in self._validation_requested:
+            self._validation_requested.add(block_hash)
+            self._emit(ValidateBlock(self.height, message.block))
+
+    def _add_vote_quietly(self, vote: Vote) -> None:
+        try:
+            self._add_vote(vote)
+        except ConsensusError:
+            pass  # one bad vote in a bundle must not hide the good ones
+
+    def _add_vote(self, vote: Vote) -> None:
+        if vote.round > self.round + MAX_FUTURE_ROUNDS:
+            return
+        if self.votes.add(vote):
+            if vote.validator_address == self.address:
+                self._own.append(VoteMessage(vote))
+            return
+        for evidence in self.votes.evidence:
+            if evidence.hash() not in self.pending_evidence:
+                self._add_evidence(evidence)
+
+    def _add_evidence(self, evidence: DuplicateVoteEvidence) -> None:
+        key = evidence.hash()
+        if key in self.pending_evidence:
+            return
+        verify_evidence(self.chain, evidence)
+        self.pending_evidence[key] = evidence
+        self._emit(Broadcast(EvidenceMessage(evidence)))
+
+    def _on_commit(self, message: CommitMessage) -> None:
+        commit, block = message.commit, message.block
+        if block.hash() != commit.block_id.hash:
+            raise InvalidBlockError("catch-up block does not match its commit")
+        verify_commit(self.chain.chain_id, self.chain.validators, commit.block_id, self.height, commit)
+        validate_block(self.chain, block, self.config.max_block_bytes)
+        self._decide(block, commit)
+
+    def _on_timeout(self, t: TimeoutFired) -> None:
+        if t.height != self.height or self.decision is not None:
+            return
+        if t.step == NEW_HEIGHT and self.step == NEW_HEIGHT:
+            self._start_round(0)
+        elif t.round != self.round:
+            return
+        elif t.step == PROPOSE and self.step == PROPOSE:
+            self._prevote(None)
+        elif t.step == PREVOTE_STEP and self.step == PREVOTE_STEP:
+            self._precommit(None)
+        elif t.step == PRECOMMIT_STEP and self.step != NEW_HEIGHT:
+            self._start_round(self.round + 1)
+
+    def _on_txs_ready(self, event: TxsReady) -> None:
+        if (event.height, event.round) != (self.height, self.round) or self.step != PROPOSE:
+            return
+        if self._proposer(self.round).address != self.address or ("propose", self.round) in self._done:
+            return
+        evidence = tuple(sorted(self.pending_evidence.values(), key=lambda e: e.hash()))[:MAX_EVIDENCE_PER_BLOCK]
+        self._propose(make_block(self.chain, event.txs, evidence, self.address), -1)
+
+    def _on_committed(self, event: Committed) -> None:
+        if self.decision is None or event.height != self.height:
+            return
+        block, commit = self.decision
+        future = self._future
+        self._enter_height(next_state(self.chain, block, commit, event.app_hash, event.validator_updates))
+        self._schedule(NEW_HEIGHT, self.config.timeout_commit_ms)
+        for buffered in future:
+            self._dispatch(buffered)
+        self._apply_rules()
+
+    # The upon-rules of Algorithm 1, re-checked until none fires ------------------------------
+    def _apply_rules(self) -> None:
+        rules = (
+            self._rule_decide,
+            self._rule_skip_round,
+            self._rule_prevote_fresh_proposal,
+            self._rule_prevote_pol_proposal,
+            self._rule_polka_for_proposal,
+            self._rule_learn_valid_block,
+            self._rule_polka_nil,
+            self._rule_polka_any,
+            self._rule_precommit_any,
+        )
+        while self.decision is None and any(rule() for rule in rules):
+            pass
+
+    def _is_valid(self, message: ProposalMessage) -> bool | None:
+        return self.validity.get(message.proposal.block_id.hash)
+
+    def _matches_lock(self, block_id: BlockID) -> bool:
+        return self.locked_block is not None and self.locked_block.block_id == block_id
+
+    def _rule_decide(self) -> bool:
+        """L49: a proposal of any round with +2/3 precommits for it is decided."""
+        for round, message in self.proposals.items():
+            block_id = message.proposal.block_id
+            if self.votes.precommits(round).has_two_thirds_for(block_id):
+                self._decide(message.block, self._make_commit(round, block_id))
+                return True
+        return False
+
+    def _rule_skip_round(self) -> bool:
+        """L55: f+1 voting power is already in a higher round."""
+        for round in self.votes.rounds():
+            if round > self.round and self.votes.has_one_third_any(round):
+                self._start_round(round)
+                return True
+        return False
+
+    def _rule_prevote_fresh_proposal(self) -> bool:
+        """L22: a new proposal (pol_round -1) in the propose step."""
+        message = self.proposals.get(self.round)
+        if self.step != PROPOSE or message is None or message.proposal.pol_round != -1:
+            return False
+        valid = self._is_valid(message)
+        if valid is None:
+            return False
+        ok = valid and (self.locked_round == -1 or self._matches_lock(message.proposal.block_id))
+        self._prevote(message.block if ok else None)
+        return True
+
+    def _rule_prevote_pol_proposal(self) -> bool:
+        """L28: a re-proposal justified by +2/3 prevotes of its pol_round."""
+        message = self.proposals.get(self.round)
+        if self.step != PROPOSE or message is None or message.proposal.pol_round < 0:
+            return False
+        p = message.proposal
+        valid = self._is_valid(message)
+        if valid is None or not self.votes.prevotes(p.pol_round).has_two_thirds_for(p.block_id):
+            return False
+        ok = valid and (self.locked_round <= p.pol_round or self._matches_lock(p.block_id))
+        self._prevote(message.block if ok else None)
+        return True
+
+    def _rule_polka_for_proposal(self) -> bool:
+        """L36: +2/3 prevotes for this round's valid proposal: lock and precommit it."""
+        message = self.proposals.get(self.round)
+        if self.step not in (PREVOTE_STEP, PRECOMMIT_STEP) or message is None or ("polka", self.round) in self._done:
+            return False
+        if not self._is_valid(message) or not self.votes.prevotes(self.round).has_two_thirds_for(message.proposal.block_id):
+            return False
+        self._done.add(("polka", self.round))
+        if self.step == PREVOTE_STEP:
+            self.locked_round, self.locked_block = self.round, message.block
+            self._precommit(message.block)
+        self.valid_round, self.valid_block = self.round, message.block
+        return True
+
+    def _rule_learn_valid_block(self) -> bool:
+        """A polka from an earlier round newer than valid_round updates the valid block only."""
+        for round, message in self.proposals.items():
+            if self.valid_round < round < self.round and self._is_valid(message):
+                if self.votes.prevotes(round).has_two_thirds_for(message.proposal.block_id):
+                    self.valid_round, self.valid_block = round, message.block
+                    return True
+        return False
+
+    def _rule_polka_nil(self) -> bool:
+        """L44: +2/3 prevotes for nil."""
+        if self.step != PREVOTE_STEP or not self.votes.prevotes(self.round).has_two_thirds_for(None):
+            return False
+        self._precommit(None)
+        return True
+
+    def _rule_polka_any(self) -> bool:
+        """L34: +2/3 prevotes for anything: start the prevote timeout once."""
+        if self.step != PREVOTE_STEP or not self.votes.prevotes(self.round).has_two_thirds_any():
+            return False
+        return self._schedule_once(PREVOTE_STEP, self.config.prevote_timeout(self.round))
+
+    def _rule_precommit_any(self) -> bool:
+        """L47: +2/3 precommits for anything: start the precommit timeout once."""
+        if self.step == NEW_HEIGHT or not self.votes.precommits(self.round).has_two_thirds_any():
+            return False
+        return self._schedule_once(PRECOMMIT_STEP, self.config.precommit_timeout(self.round))
+
+    def _make_commit(self, round: int, block_id: BlockID) -> Commit:
+        precommits = self.votes.precommits(round).votes
+        sigs = []
+        for i in range(len(self.chain.validators)):
+            vote = precommits.get(i)
+            if vote is None or vote.block_id not in (None, block_id):
+                sigs.append(CommitSig(FLAG_ABSENT, b"", 0, b""))
+            else:
+                flag = FLAG_COMMIT if vote.block_id == block_id else FLAG_NIL
+                sigs.append(CommitSig(flag, vote.validator_address, vote.timestamp_ms, vote.signature))
+        return Commit(self.height, round, block_id, tuple(sigs))

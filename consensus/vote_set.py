@@ -1,0 +1,119 @@
+"""Vote tallies for one height: per (round, type), one vote per validator, weighted by power.
+
+A second, different vote by the same validator for the same (height, round, type) is not
+counted; it becomes DuplicateVoteEvidence, kept in `evidence` for gossip and block inclusion.
+"""
+from __future__ import annotations
+
+from consensus.types import (
+    PRECOMMIT,
+    PREVOTE,
+    BlockID,
+    DuplicateVoteEvidence,
+    InvalidVoteError,
+    Vote,
+    ValidatorSet,
+    make_evidence,
+)
+
+
+def is_two_thirds(power: int, total: int) -> bool:
+    return 3 * power > 2 * total
+
+
+def is_one_third(power: int, total: int) -> bool:
+    return 3 * power > total
+
+
+class VoteSet:
+    """Votes of one (height, round, type)."""
+
+    def __init__(self, chain_id: str, height: int, round: int, type: int, validators: ValidatorSet) -> None:
+        self.chain_id = chain_id
+        self.height = height
+        self.round = round
+        self.type = type
+        self.validators = validators
+        self.votes: dict[int, Vote] = {}
+        self.power_by_block: dict[BlockID | None, int] = {}
+        self.sum = 0
+        self.evidence: list[DuplicateVoteEvidence] = []
+
+    def add(self, vote: Vote) -> bool:
+        """Count `vote`; False if already known or conflicting. Raises InvalidVoteError."""
+        # Verify it belongs here before the (costly) signature check.
+        if (vote.height, vote.round, vote.type) != (self.height, self.round, self.type):
+            raise InvalidVoteError(
+                f"vote for {(vote.height, vote.round, vote.type)} added to set {(self.height, self.round, self.type)}"
+            )
+        existing = self.votes.get(vote.validator_index)
+        if existing is not None and existing == vote:
+            return False
+        validator = vote.verify(self.chain_id, self.validators)
+        if existing is not None:
+            if existing.block_id != vote.block_id:
+                evidence = make_evidence(existing, vote, self.validators)
+                if evidence not in self.evidence:
+                    self.evidence.append(evidence)
+            return False
+        self.votes[vote.validator_index] = vote
+        self.power_by_block[vote.block_id] = self.power_by_block.get(vote.block_id, 0) + validator.power
+        self.sum += validator.power
+        return True
+
+    def has_two_thirds_for(self, block_id: BlockID | None) -> bool:
+        return is_two_thirds(self.power_by_block.get(block_id, 0), self.validators.total_power)
+
+    def has_two_thirds_any(self) -> bool:
+        return is_two_thirds(self.sum, self.validators.total_power)
+
+    def two_thirds_majority(self) -> tuple[bool, BlockID | None]:
+        """(True, block or None for nil) when one target has +2/3 of the power."""
+        for block_id, power in self.power_by_block.items():
+            if is_two_thirds(power, self.validators.total_power):
+                return True, block_id
+        return False, None
+
+    def votes_for(self, block_id: BlockID | None) -> tuple[Vote, ...]:
+        return tuple(v for _, v in sorted(self.votes.items()) if v.block_id == block_id)
+
+
+class HeightVoteSet:
+    """All prevotes and precommits of one height, by round."""
+
+    def __init__(self, chain_id: str, height: int, validators: ValidatorSet) -> None:
+        self.chain_id = chain_id
+        self.height = height
+        self.validators = validators
+        self._sets: dict[tuple[int, int], VoteSet] = {}
+
+    def get(self, round: int, type: int) -> VoteSet:
+        key = (round, type)
+        vote_set = self._sets.get(key)
+        if vote_set is None:
+            vote_set = self._sets[key] = VoteSet(self.chain_id, self.height, round, type, self.validators)
+        return vote_set
+
+    def prevotes(self, round: int) -> VoteSet:
+        return self.get(round, PREVOTE)
+
+    def precommits(self, round: int) -> VoteSet:
+        return self.get(round, PRECOMMIT)
+
+    def add(self, vote: Vote) -> bool:
+        if vote.type not in (PREVOTE, PRECOMMIT):
+            raise InvalidVoteError(f"unknown vote type {vote.type}")
+        return self.get(vote.round, vote.type).add(vote)
+
+    def rounds(self) -> list[int]:
+        return sorted({r for r, _ in self._sets})
+
+    def has_one_third_any(self, round: int) -> bool:
+        """More than 1/3 of the power sent some vote in `round` (the round-skip rule, f+1)."""
+        voters = set(self.prevotes(round).votes) | set(self.precommits(round).votes)
+        power = sum(self.validators.validators[i].power for i in voters)
+        return is_one_third(power, self.validators.total_power)
+
+    @property
+    def evidence(self) -> list[DuplicateVoteEvidence]:
+        return [e for s in self._sets.values() for e in s.evidence]

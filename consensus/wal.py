@@ -1,0 +1,117 @@
+"""Consensus write-ahead log: every input before it is handled, own messages before they are sent.
+
+Framing per record: 4-byte big-endian payload length, 4-byte CRC32 of the payload, payload (the
+codec bytes of a `WALRecord`). On open, a torn last record (the node died mid-write) is cut off
+and reported in `repaired_bytes`; damage anywhere else raises WALCorruptError, because records
+after it may have been acted on and silently dropping them could lead to a double sign.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from consensus.types import Message
+from state.codec import CodecError, Tagged, decode, encode, tagged
+
+_HEADER = struct.Struct(">II")
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+
+class WALCorruptError(Exception):
+    """A damaged record before the end of the log."""
+
+    def __init__(self, path: Path, offset: int, reason: str) -> None:
+        super().__init__(f"{path}: corrupt WAL record at byte offset {offset}: {reason}")
+        self.path = path
+        self.offset = offset
+
+
+class WALRecord(Tagged):
+    """One WAL entry."""
+
+
+@tagged(WALRecord, "msg")
+@dataclass(frozen=True, slots=True)
+class MessageRecord(WALRecord):
+    message: Message
+    peer: str  # "" for the node's own signed messages
+
+
+@tagged(WALRecord, "timeout")
+@dataclass(frozen=True, slots=True)
+class TimeoutRecord(WALRecord):
+    height: int
+    round: int
+    step: int
+
+
+@tagged(WALRecord, "end_height")
+@dataclass(frozen=True, slots=True)
+class EndHeightRecord(WALRecord):
+    """Height `height` is committed: records before this marker are never replayed."""
+
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    record: WALRecord
+
+
+class WAL:
+    def __init__(self, path: str | Path) -> None:
+        """Open (creating) the log, repair a torn tail, and load its records."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self.records, end = self._scan()
+        size = os.fstat(self._fd).st_size
+        self.repaired_bytes = size - end
+        if self.repaired_bytes:
+            os.ftruncate(self._fd, end)
+            os.fsync(self._fd)
+
+    def _scan(self) -> tuple[list[WALRecord], int]:
+        data = Path(self.path).read_bytes()
+        records: list[WALRecord] = []
+        offset = 0
+        while offset < len(data):
+            if len(data) - offset < _HEADER.size:
+                break  # torn header
+            length, crc = _HEADER.unpack_from(data, offset)
+            if length > MAX_RECORD_BYTES:
+                raise WALCorruptError(self.path, offset, f"record length {length} exceeds {MAX_RECORD_BYTES}")
+            end = offset + _HEADER.size + length
+            if end > len(data):
+                break  # torn payload
+            payload = data[offset + _HEADER.size:end]
+            if zlib.crc32(payload) != crc:
+                if end == len(data):
+                    break  # a last record whose write did not complete
+                raise WALCorruptError(self.path, offset, "CRC mismatch")
+            try:
+                records.append(decode(_Entry, payload, max_size=MAX_RECORD_BYTES).record)
+            except CodecError as exc:
+                raise WALCorruptError(self.path, offset, f"undecodable record: {exc}") from exc
+            offset = end
+        return records, offset
+
+    def write(self, record: WALRecord, sync: bool = False) -> None:
+        """Append `record`; with sync, it and everything before it are on disk on return."""
+        payload = encode(_Entry(record))
+        os.write(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+        if sync:
+            os.fsync(self._fd)
+
+    def replay_records(self) -> list[WALRecord]:
+        """Records after the last end-height marker: the inputs of the unfinished height."""
+        for i in range(len(self.records) - 1, -1, -1):
+            if isinstance(self.records[i], EndHeightRecord):
+                return self.records[i + 1:]
+        return list(self.records)
+
+    def close(self) -> None:
+        os.close(self._fd)

@@ -1,0 +1,301 @@
+"""Sparse Merkle tree with compressed paths (Diem/Jellyfish style); its root is the app hash.
+
+A key sits at the path sha256(key) (256 bits, most significant first). A subtree that holds one
+leaf is replaced by that leaf, an empty subtree hashes to `EMPTY_ROOT`, so the tree is ~log2(n)
+deep and its shape (hence its root) depends only on the key->value set, never on history:
+
+    leaf hash     = sha256(0x00 || key_hash || value_hash)
+    internal hash = sha256(0x01 || left || right)
+
+Nodes are immutable and stored by their hash, so every past root stays readable. A stored node is
+its 65-byte hash preimage, a leaf followed by its value: decoding is slicing, no serializer.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+from dataclasses import dataclass
+from typing import MutableMapping, Sequence
+
+from state.kv import KV
+
+EMPTY_ROOT = bytes(32)
+HASH_SIZE = 32
+KEY_BITS = 256
+LEAF = 0x00
+INTERNAL = 0x01
+_LEAF_TAG = bytes([LEAF])
+_INTERNAL_TAG = bytes([INTERNAL])
+_PREIMAGE_SIZE = 1 + 2 * HASH_SIZE
+
+_sha256 = hashlib.sha256
+
+
+class MissingNodeError(LookupError):
+    """A node the tree refers to is not in the store (pruned version or a damaged database)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProofLeaf:
+    """The leaf found where the proven key's path ends."""
+
+    key_hash: bytes
+    value_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """Siblings from the root down to where the key's path ends, and the leaf found there.
+
+    Membership: `leaf` is the key's own leaf. Non-membership: `leaf` is None (the path ends in an
+    empty subtree) or another key's leaf occupying the path.
+    """
+
+    siblings: tuple[bytes, ...]
+    leaf: ProofLeaf | None
+
+
+def hash_key(key: bytes) -> bytes:
+    """The key's 256-bit path in the tree."""
+    return _sha256(key).digest()
+
+
+def hash_leaf(key_hash: bytes, value_hash: bytes) -> bytes:
+    return _sha256(_LEAF_TAG + key_hash + value_hash).digest()
+
+
+def hash_internal(left: bytes, right: bytes) -> bytes:
+    return _sha256(_INTERNAL_TAG + left + right).digest()
+
+
+def _bit(key_hash: bytes, depth: int) -> int:
+    return (key_hash[depth >> 3] >> (7 - (depth & 7))) & 1
+
+
+def _right_start(key_hashes: Sequence[bytes], depth: int, lo: int, hi: int) -> int:
+    """Index of the first key in sorted [lo, hi) whose bit `depth` is 1 (all share the bits above)."""
+    shift = KEY_BITS - 1 - depth
+    boundary = (((int.from_bytes(key_hashes[lo], "big") >> shift) | 1) << shift).to_bytes(HASH_SIZE, "big")
+    return bisect.bisect_left(key_hashes, boundary, lo, hi)
+
+
+def verify_proof(root: bytes, key: bytes, value: bytes | None, proof: Proof) -> bool:
+    """Whether `proof` shows that `key` maps to `value` (None: is absent) under `root`."""
+    siblings = proof.siblings
+    if len(siblings) > KEY_BITS or any(len(s) != HASH_SIZE for s in siblings):
+        return False
+    key_hash = hash_key(key)
+    leaf = proof.leaf
+    if leaf is None:
+        if value is not None:
+            return False
+        node = EMPTY_ROOT
+    else:
+        if len(leaf.key_hash) != HASH_SIZE or len(leaf.value_hash) != HASH_SIZE:
+            return False
+        if value is None:
+            # Another key's leaf can only sit on our path if it shares the path so far.
+            if leaf.key_hash == key_hash or not _same_prefix(leaf.key_hash, key_hash, len(siblings)):
+                return False
+        elif leaf.key_hash != key_hash or leaf.value_hash != _sha256(value).digest():
+            return False
+        node = hash_leaf(leaf.key_hash, leaf.value_hash)
+    for depth in range(len(siblings) - 1, -1, -1):
+        if _bit(key_hash, depth):
+            node = hash_internal(siblings[depth], node)
+        else:
+            node = hash_internal(node, siblings[depth])
+    return node == root
+
+
+def _same_prefix(a: bytes, b: bytes, bits: int) -> bool:
+    shift = KEY_BITS - bits
+    return int.from_bytes(a, "big") >> shift == int.from_bytes(b, "big") >> shift
+
+
+class Tree:
+    """Reads and updates over content-addressed nodes stored in `kv` under `prefix`; knows
+    nothing of versions.
+
+    Internal nodes are cached in memory, up to `cache_nodes` (~200 bytes each): node reads
+    dominate commit time, and the upper levels of the latest tree (`hot_root`) are what every
+    block reads. When full, the cache keeps only those upper levels, which drops nodes of older
+    versions first.
+    """
+
+    def __init__(self, kv: KV, prefix: bytes, hot_root: bytes = EMPTY_ROOT, cache_nodes: int = 1 << 20) -> None:
+        self._kv = kv
+        self._prefix = prefix
+        self._cache: dict[bytes, bytes] = {}
+        self._cache_nodes = cache_nodes
+        self.hot_root = hot_root
+
+    def _load(self, node_hash: bytes) -> bytes:
+        stored = self._cache.get(node_hash)
+        if stored is not None:
+            return stored
+        stored = self._kv.get(self._prefix + node_hash)
+        if stored is None:
+            raise MissingNodeError(f"tree node {node_hash.hex()} is not in the store")
+        if stored[0] == INTERNAL:
+            self._cache[node_hash] = stored
+            if len(self._cache) > self._cache_nodes:
+                self._shrink_cache()
+        return stored
+
+    def _shrink_cache(self) -> None:
+        """Keep the cached top levels of the hot tree, breadth first, up to 3/4 of the cap."""
+        cache = self._cache
+        keep: dict[bytes, bytes] = {}
+        budget = self._cache_nodes * 3 // 4
+        level = [self.hot_root]
+        while level:
+            below: list[bytes] = []
+            for node in level:
+                stored = cache.get(node)
+                if stored is None:
+                    continue
+                if len(keep) >= budget:
+                    self._cache = keep
+                    return
+                keep[node] = stored
+                below += (stored[1:33], stored[33:65])
+            level = below
+        self._cache = keep
+
+    def get(self, root: bytes, key_hash: bytes) -> bytes | None:
+        """The value at `key_hash` under `root`, or None."""
+        node, depth = root, 0
+        while node != EMPTY_ROOT:
+            stored = self._load(node)
+            if stored[0] == LEAF:
+                return stored[_PREIMAGE_SIZE:] if stored[1:33] == key_hash else None
+            node = stored[33:65] if _bit(key_hash, depth) else stored[1:33]
+            depth += 1
+        return None
+
+    def prove(self, root: bytes, key_hash: bytes) -> Proof:
+        """A membership or non-membership proof for `key_hash` under `root`."""
+        siblings: list[bytes] = []
+        node = root
+        while node != EMPTY_ROOT:
+            stored = self._load(node)
+            if stored[0] == LEAF:
+                return Proof(tuple(siblings), ProofLeaf(stored[1:33], stored[33:65]))
+            if _bit(key_hash, len(siblings)):
+                siblings.append(stored[1:33])
+                node = stored[33:65]
+            else:
+                siblings.append(stored[33:65])
+                node = stored[1:33]
+        return Proof(tuple(siblings), None)
+
+    def update(
+        self, root: bytes, changes: Sequence[tuple[bytes, bytes | None]], puts: MutableMapping[bytes, bytes]
+    ) -> bytes:
+        """The root after setting each (key hash, value) of `changes`, sorted by key hash
+        (value None deletes). Every new node goes into `puts` (KV key -> stored) for the caller
+        to write in its batch. One recursive pass, so shared upper nodes are built once."""
+        if not changes:
+            return root
+        key_hashes = [key_hash for key_hash, _ in changes]
+        leaf_hashes = [None if value is None else self._put_leaf(key_hash, value, puts) for key_hash, value in changes]
+        new_root = _Update(self, key_hashes, leaf_hashes, puts).run(root, 0, 0, len(changes))[0]
+        self.hot_root = new_root
+        if len(self._cache) > self._cache_nodes:
+            self._shrink_cache()
+        return new_root
+
+    def _put_leaf(self, key_hash: bytes, value: bytes, puts: MutableMapping[bytes, bytes]) -> bytes:
+        stored = _LEAF_TAG + key_hash + _sha256(value).digest() + value
+        leaf_hash = _sha256(stored[:_PREIMAGE_SIZE]).digest()
+        puts[self._prefix + leaf_hash] = stored
+        return leaf_hash
+
+    def _put_internal(self, left: bytes, right: bytes, puts: MutableMapping[bytes, bytes]) -> bytes:
+        stored = _INTERNAL_TAG + left + right
+        node = _sha256(stored).digest()
+        puts[self._prefix + node] = stored
+        self._cache[node] = stored
+        return node
+
+
+class _Update:
+    """One batch update: the sorted changes and the batch for new nodes, shared by the recursion."""
+
+    def __init__(
+        self,
+        tree: Tree,
+        key_hashes: Sequence[bytes],
+        leaf_hashes: Sequence[bytes | None],
+        puts: MutableMapping[bytes, bytes],
+    ) -> None:
+        self.tree = tree
+        self.key_hashes = key_hashes
+        self.leaf_hashes = leaf_hashes
+        self.puts = puts
+
+    def run(self, node: bytes, depth: int, lo: int, hi: int) -> tuple[bytes, bool | None]:
+        """(new hash, is it a leaf) of `node` at `depth` after the changes [lo, hi); None = unknown."""
+        if node == EMPTY_ROOT:
+            keys, leaves = self._survivors(lo, hi, None)
+            return self._build(keys, leaves, depth, 0, len(keys))
+        stored = self.tree._load(node)
+        if stored[0] == LEAF:
+            keys, leaves = self._survivors(lo, hi, (stored[1:33], node))
+            return self._build(keys, leaves, depth, 0, len(keys))
+        left, right = stored[1:33], stored[33:65]
+        mid = _right_start(self.key_hashes, depth, lo, hi)
+        left_leaf = right_leaf = None
+        if lo < mid:
+            left, left_leaf = self.run(left, depth + 1, lo, mid)
+        if mid < hi:
+            right, right_leaf = self.run(right, depth + 1, mid, hi)
+        if left == stored[1:33] and right == stored[33:65]:
+            return node, False
+        return self._join(left, left_leaf, right, right_leaf)
+
+    def _survivors(
+        self, lo: int, hi: int, existing: tuple[bytes, bytes] | None
+    ) -> tuple[list[bytes], list[bytes]]:
+        """The sorted leaves of a subtree that was empty or the single leaf `existing`."""
+        keys = [self.key_hashes[i] for i in range(lo, hi) if self.leaf_hashes[i] is not None]
+        leaves = [h for h in self.leaf_hashes[lo:hi] if h is not None]
+        if existing is not None:
+            key_hash = existing[0]
+            at = bisect.bisect_left(self.key_hashes, key_hash, lo, hi)
+            if at == hi or self.key_hashes[at] != key_hash:  # neither replaced nor deleted
+                pos = bisect.bisect_left(keys, key_hash)
+                keys.insert(pos, key_hash)
+                leaves.insert(pos, existing[1])
+        return keys, leaves
+
+    def _build(
+        self, keys: list[bytes], leaves: list[bytes], depth: int, lo: int, hi: int
+    ) -> tuple[bytes, bool]:
+        """The subtree at `depth` holding exactly the sorted leaves [lo, hi)."""
+        if hi - lo <= 1:
+            return (leaves[lo], True) if hi > lo else (EMPTY_ROOT, False)
+        mid = _right_start(keys, depth, lo, hi)
+        left = self._build(keys, leaves, depth + 1, lo, mid)[0]
+        right = self._build(keys, leaves, depth + 1, mid, hi)[0]
+        return self._internal(left, right), False
+
+    def _join(
+        self, left: bytes, left_leaf: bool | None, right: bytes, right_leaf: bool | None
+    ) -> tuple[bytes, bool]:
+        """The parent of two children, collapsing to a lone leaf so the shape stays canonical."""
+        if right == EMPTY_ROOT:
+            if left == EMPTY_ROOT:
+                return EMPTY_ROOT, False
+            if self._is_leaf(left, left_leaf):
+                return left, True
+        elif left == EMPTY_ROOT and self._is_leaf(right, right_leaf):
+            return right, True
+        return self._internal(left, right), False
+
+    def _is_leaf(self, node: bytes, known: bool | None) -> bool:
+        return known if known is not None else self.tree._load(node)[0] == LEAF
+
+    def _internal(self, left: bytes, right: bytes) -> bytes:
+        return self.tree._put_internal(left, right, self.puts)

@@ -1,0 +1,96 @@
+"""Mempool admission, bounds, ordering and recheck after commit."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from akechain.crypto import get_address
+from akechain.mempool import DuplicateTxError, Mempool, MempoolFullError
+from akechain.tx import BadNonceError, CannotPayFeeError, InvalidSignatureError, build_send_tx
+from test_app_support import CHAIN_ID, make_app, make_genesis, make_keys, run_block
+
+KEYS = make_keys(3)
+A, B, C = (get_address(k) for k in KEYS)
+
+
+def make_pool(**bounds: int) -> tuple:
+    app, _ = make_app(make_genesis(KEYS, amount=10**6)["app_state"])
+    return app, Mempool(app, **bounds)
+
+
+def send(key_index: int, nonce: int, fee: int = 10, amount: int = 1) -> bytes:
+    return build_send_tx(KEYS[key_index], CHAIN_ID, nonce, C, amount, fee)
+
+
+def test_one_sender_may_queue_consecutive_nonces_before_a_block() -> None:
+    _, pool = make_pool()
+    for nonce in range(5):
+        _, result = pool.add(send(0, nonce))
+        assert result.ok, result.log
+    _, gap = pool.add(send(0, 6))
+    assert gap.code == BadNonceError.code
+    _, stale = pool.add(send(1, 1))
+    assert stale.code == BadNonceError.code
+    assert len(pool) == 5
+
+
+def test_rejections_are_typed() -> None:
+    _, pool = make_pool()
+    tx = send(0, 0)
+    pool.add(tx)
+    with pytest.raises(DuplicateTxError):
+        pool.add(tx)
+    _, bad_sig = pool.add(tx[:-1] + bytes([tx[-1] ^ 1]))
+    assert bad_sig.code == InvalidSignatureError.code
+    _, poor = pool.add(send(1, 0, fee=10**7))
+    assert poor.code == CannotPayFeeError.code
+    assert len(pool) == 1
+
+
+def test_bounds_on_count_and_bytes() -> None:
+    _, pool = make_pool(max_txs=2)
+    pool.add(send(0, 0))
+    pool.add(send(0, 1))
+    with pytest.raises(MempoolFullError, match="full"):
+        pool.add(send(0, 2))
+    tx = send(0, 0)
+    _, small = make_pool(max_bytes=len(tx) + 10)
+    small.add(tx)
+    with pytest.raises(MempoolFullError):
+        small.add(send(0, 1))
+
+
+def test_reap_orders_by_fee_then_arrival_keeping_nonce_order() -> None:
+    _, pool = make_pool()
+    a0, a1 = send(0, 0, fee=10), send(0, 1, fee=100)  # A's rich tx waits behind its cheap one
+    b0, b1 = send(1, 0, fee=50), send(1, 1, fee=50)
+    for tx in (a0, a1, b0, b1):
+        assert pool.add(tx)[1].ok
+    assert pool.reap(10**6) == [b0, b1, a0, a1]
+    assert pool.reap(len(b0) * 2) == [b0, b1]
+    assert pool.reap(0) == []
+
+
+def test_update_drops_committed_and_newly_invalid_txs() -> None:
+    app, pool = make_pool()
+    pool.add(send(0, 0))
+    pool.add(send(0, 1))
+    pool.add(send(1, 0))
+    drain = build_send_tx(KEYS[1], CHAIN_ID, 0, A, 10**6 - 10, 10)  # B spends everything in another tx
+    run_block(app, [send(0, 0), drain])
+    pool.update(1, [send(0, 0)])
+    assert pool.reap(10**6) == [send(0, 1)]  # B's nonce 0 is spent; A's nonce 1 is still good
+    assert pool.add(send(0, 2))[1].ok
+
+
+def test_admission_rate() -> None:
+    """Admission is decode + one signature check + a few dict operations: thousands per second."""
+    _, pool = make_pool(max_txs=10**5)
+    txs = [send(i % 3, i // 3) for i in range(1500)]
+    started = time.perf_counter()
+    for tx in txs:
+        assert pool.add(tx)[1].ok
+    rate = len(txs) / (time.perf_counter() - started)
+    assert rate > 1500, f"{rate:.0f} tx/s"
+    assert len(pool.reap(10**8)) == 1500

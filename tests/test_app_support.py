@@ -1,0 +1,38 @@
+"""Shared fixtures for the app tests: deterministic keys, a genesis'd app, and a block runner."""
+from __future__ import annotations
+
+from consensus.abci import BlockRequest, FinalizeResult, GenesisRequest
+from akechain.app import App
+from akechain.crypto import get_address, signing_key_from_seed
+from akechain.genesis import build_genesis, encode_app_state
+from akechain.modules.auth.params import Params as AuthParams
+from akechain.modules.bank.params import Params as BankParams
+from state.kv import MemoryKV
+from state.store import CommitStore
+
+CHAIN_ID = "ake-test-1"
+TREASURY = bytes.fromhex("77" * 20)
+AUTH_PARAMS = AuthParams(min_fee=10, max_tx_bytes=4096, max_memo_length=32)
+BANK_PARAMS = BankParams(burn_bps=2_500, treasury=TREASURY)
+
+
+def make_keys(n: int) -> list:
+    return [signing_key_from_seed(bytes([i + 1]) * 32) for i in range(n)]
+
+
+def make_genesis(keys: list, amount: int = 10**9) -> dict:
+    return build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {get_address(k): amount for k in keys}, BANK_PARAMS, AUTH_PARAMS)
+
+
+def make_app(app_state: dict, store: CommitStore | None = None) -> tuple[App, bytes]:
+    app = App(store if store is not None else CommitStore(MemoryKV()))
+    response = app.init_chain(GenesisRequest(CHAIN_ID, 0, 1, encode_app_state(app_state), ()))
+    return app, response.app_hash
+
+
+def run_block(app: App, txs: list[bytes]) -> tuple[FinalizeResult, bytes]:
+    height = app.info().last_height + 1
+    block = BlockRequest(height=height, time_ms=height * 1000, hash=bytes(32), proposer_address=bytes(20),
+                         txs=tuple(txs), last_commit_hash=bytes(32))
+    result = app.finalize_block(block)
+    return result, app.commit()

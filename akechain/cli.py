@@ -101,6 +101,51 @@ def start(home: Path) -> None:
         fail(str(exc))
 
 
+# ---------------------------------------------------------------- devnet
+
+
+@main.group(invoke_without_command=True)
+@click.option("--validators", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Number of validator processes (used when DIR holds no devnet yet).")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=Path(".devnet"), show_default=True,
+              help="Devnet directory: node homes, shared keyring, passphrase file, devnet.json.")
+@click.option("--base-port", type=click.IntRange(1024, 65000), default=26600, show_default=True,
+              help="Node I serves HTTP on BASE+2I and p2p on BASE+2I+1.")
+@click.option("--chain-id", default="ake-devnet-1", show_default=True)
+@click.option("--detach", is_flag=True, help="Start in the background, write DIR/devnet.json and return once every node answers.")
+@click.pass_context
+def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool) -> None:
+    """Run a local devnet: N validators on 127.0.0.1 with a funded `faucet` key.
+
+    \b
+    Creates DIR on first use and restarts the same chain afterwards. Without --detach it shows a
+    live table and stops every node on Ctrl-C. Scripts use:
+      akechain devnet --detach --home DIR     # then read DIR/devnet.json
+      akechain devnet stop --home DIR
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from akechain.devnet import DevnetError, run_devnet
+
+    try:
+        run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach)
+    except DevnetError as exc:
+        fail(str(exc))
+
+
+@devnet.command("stop")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=Path(".devnet"), show_default=True)
+def devnet_stop(home: Path) -> None:
+    """Stop every node of the devnet in DIR (from DIR/devnet.json)."""
+    from akechain.devnet import DevnetError, stop_devnet
+
+    try:
+        stopped = stop_devnet(home)
+    except DevnetError as exc:
+        fail(str(exc))
+    echo_json({"stopped": stopped})
+
+
 # ---------------------------------------------------------------- keys
 
 

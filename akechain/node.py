@@ -6,6 +6,7 @@ maps every client mistake to a typed error, so nothing a client sends can stop t
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 import signal
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from akechain.genesis import encode_app_state, load_genesis
 from akechain.mempool import Mempool
 from akechain.rpc.render import record_to_json, tx_to_json
 from akechain.rpc.server import build_app, serve_http
-from akechain.tx import decode_tx
-from consensus.abci import ValidatorUpdate, decode_results
+from akechain.tx import compute_tx_hash, decode_tx
+from consensus.abci import TxResult, ValidatorUpdate, decode_results
 from consensus.driver import Driver, LoopbackHub
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
@@ -32,6 +33,7 @@ from state.kv import LevelKV
 from state.store import CommitStore
 
 log = logging.getLogger("akechain.node")
+RECENT_RESULTS = 200_000
 
 
 class NodeStartError(Exception):
@@ -82,6 +84,8 @@ class Node:
             config=config.consensus,
         )
         self._commit_signal = trio.Event()
+        # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
+        self._recent_results: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
 
     def close(self) -> None:
         for kv in (self._state_kv, self._blocks_kv, self._consensus_kv):
@@ -104,8 +108,17 @@ class Node:
         async for committed in self.driver.subscribe(buffer=1024):
             log.info("committed height %d (%d txs) app_hash=%s", committed.height, len(committed.block.txs),
                      committed.app_hash.hex()[:16])
+            self._remember_results(committed.height, committed.block.txs, committed.results.tx_results)
             committed_signal, self._commit_signal = self._commit_signal, trio.Event()
             committed_signal.set()
+
+    def _remember_results(self, height: int, txs: tuple[bytes, ...], results: tuple[TxResult, ...]) -> None:
+        for index, (raw, result) in enumerate(zip(txs, results)):
+            self._recent_results[compute_tx_hash(raw)] = {
+                "height": height, "index": index, "code": result.code, "log": result.log,
+            }
+        while len(self._recent_results) > RECENT_RESULTS:
+            self._recent_results.popitem(last=False)
 
     # -- NodeAPI ------------------------------------------------------------------------------
 
@@ -144,7 +157,9 @@ class Node:
         with trio.move_on_after(timeout):
             while True:
                 next_commit = self._commit_signal
-                found = self.tx(tx_hash)
+                found = self._recent_results.get(tx_hash)
+                if found is None and self.blocks.tx_location(tx_hash) is not None:
+                    found = self.tx(tx_hash)  # committed before this node started
                 if found is not None:
                     return found
                 await next_commit.wait()

@@ -3,17 +3,17 @@
 Prints the raw pynacl verify rate, the rate of transfers decoded, verified and applied through
 `App.finalize_block` (fresh txs, so no cached signature verdicts), their ratio (target >= 0.5),
 and, for information, the commit cost and the mempool admission rate.
-Run: .venv/bin/python bench/tx_apply.py [--txs 20000] [--block 2000]
+Run: .venv/bin/python -m bench.tx_apply [--txs 20000] [--block 2000]
 """
 from __future__ import annotations
 
 import argparse
 import time
 
-import nacl.bindings
 import nacl.signing
 
 from akechain.app import App
+from bench.baseline import measure_verify_seconds
 from akechain.crypto import get_address, signing_key_from_seed
 from akechain.genesis import build_genesis, encode_app_state
 from akechain.mempool import Mempool
@@ -25,18 +25,6 @@ from state.store import CommitStore
 
 CHAIN_ID = "ake-bench-1"
 ACCOUNTS = 1000
-
-
-def measure_verify_rate(count: int) -> float:
-    """The bare libsodium call the app itself uses, so the ratio shows the app's own overhead."""
-    key = nacl.signing.SigningKey(bytes(32))
-    message = b"x" * 150
-    signed = key.sign(message).signature + message
-    pub_key = bytes(key.verify_key)
-    started = time.perf_counter()
-    for _ in range(count):
-        nacl.bindings.crypto_sign_open(signed, pub_key)
-    return count / (time.perf_counter() - started)
 
 
 def make_app(keys: list) -> App:
@@ -62,11 +50,11 @@ def main() -> None:
     keys = [signing_key_from_seed(i.to_bytes(32, "big")) for i in range(1, ACCOUNTS + 1)]
     txs = make_txs(keys, args.txs)
 
-    verify_rate = measure_verify_rate(args.txs)
     app = make_app(keys)
-    finalize_seconds = commit_seconds = 0.0
+    verify_seconds = finalize_seconds = commit_seconds = 0.0
     for height, start in enumerate(range(0, len(txs), args.block), start=1):
         block = BlockRequest(height, height * 1000, bytes(32), bytes(20), tuple(txs[start:start + args.block]), bytes(32))
+        verify_seconds += measure_verify_seconds(len(block.txs))  # interleaved, so machine load hits both alike
         started = time.perf_counter()
         result = app.finalize_block(block)
         finished = time.perf_counter()
@@ -76,6 +64,7 @@ def main() -> None:
         if not all(r.ok for r in result.tx_results):
             raise SystemExit(f"a transfer failed at height {height}")
     apply_rate = len(txs) / finalize_seconds
+    verify_rate = len(txs) / verify_seconds
 
     pool = Mempool(make_app(keys), max_txs=len(txs))
     started = time.perf_counter()

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from akechain.app import App
 from akechain.crypto import get_address
-from akechain.genesis import encode_app_state
+from akechain.genesis import encode_app_state, load_genesis
 from akechain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
 from akechain.tx import build_tx
 from state.kv import LevelKV, MemoryKV
@@ -73,3 +74,12 @@ def test_genesis_hash_is_the_root_committed_with_block_one() -> None:
     app, genesis_hash = make_app(make_genesis(KEYS)["app_state"])
     _, root = run_block(app, [])
     assert root == genesis_hash
+
+
+def test_repo_genesis_file_starts_a_chain() -> None:
+    genesis = load_genesis(Path(__file__).resolve().parent.parent / "genesis.json")
+    assert genesis["chain_id"] == "ake-devnet-1"
+    app, _ = make_app(genesis["app_state"])
+    run_block(app, [])
+    app.check_invariants()
+    assert app.get_supply().total == sum(b["amount"] for b in genesis["app_state"]["bank"]["balances"])

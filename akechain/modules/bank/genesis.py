@@ -9,10 +9,24 @@ Without "supply" the chain starts fresh: initial = total = sum of balances, burn
 """
 from __future__ import annotations
 
-from akechain.codec import MAX_UINT63, GenesisError, check_json_fields, check_positive_amount, get_json_field
-from akechain.codec import InvalidMsgError
+from akechain.codec import (
+    MAX_UINT63,
+    GenesisError,
+    InvalidMsgError,
+    check_json_fields,
+    check_positive_amount,
+    get_json_field,
+)
 from akechain.crypto import AddressError, format_address, parse_address
-from akechain.modules.bank.keeper import BALANCE_PREFIX, Balance, Supply, get_balance, get_supply, increase_balance, set_supply
+from akechain.modules.bank.keeper import (
+    BALANCE_PREFIX,
+    Balance,
+    Supply,
+    get_balance,
+    get_supply,
+    increase_balance,
+    set_supply,
+)
 from akechain.modules.bank.params import get_params, params_from_json, params_to_json, set_params
 from akechain.modules.store import StoreView
 

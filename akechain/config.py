@@ -6,13 +6,18 @@ consensus key and last-signed state, keyring/ (encrypted account keys), data/ (L
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
 from consensus.config import Config as ConsensusConfig
+
+
+# A proposal carries its block in one gossip message (py-libp2p caps those near 1 MiB), and a short
+# pause after each commit keeps submit-to-commit latency low.
+NODE_CONSENSUS_DEFAULTS = ConsensusConfig(max_block_bytes=768 * 1024, timeout_commit_ms=500)
 
 
 class ConfigError(ValueError):
@@ -43,7 +48,7 @@ class Config:
     moniker: str = "node"
     rpc: RPCConfig = field(default_factory=RPCConfig)
     p2p: P2PConfig = field(default_factory=P2PConfig)
-    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
+    consensus: ConsensusConfig = field(default_factory=lambda: NODE_CONSENSUS_DEFAULTS)
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
 
 
@@ -86,19 +91,17 @@ class Home:
         return self.root / "wal" / "consensus.wal"
 
 
-def _section_from(cls: type, raw: Any, where: str) -> Any:
+def _section_from(defaults: Any, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{where}] must be a table")
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(raw) - set(known)
+    unknown = set(raw) - {f.name for f in fields(defaults)}
     if unknown:
         raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(sorted(unknown))}")
-    defaults = cls()
     for name, value in raw.items():
         expected = type(getattr(defaults, name))
         if type(value) is not expected:
             raise ConfigError(f"{where}.{name} must be {expected.__name__}, got {value!r}")
-    return cls(**raw)
+    return replace(defaults, **raw)
 
 
 def load_config(path: Path) -> Config:
@@ -109,14 +112,14 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path} not found: run `akechain init --home {path.parent}` first") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    sections = {"rpc": RPCConfig, "p2p": P2PConfig, "consensus": ConsensusConfig, "mempool": MempoolConfig}
+    sections = {"rpc": RPCConfig(), "p2p": P2PConfig(), "consensus": NODE_CONSENSUS_DEFAULTS, "mempool": MempoolConfig()}
     unknown = set(raw) - set(sections) - {"moniker"}
     if unknown:
         raise ConfigError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     moniker = raw.get("moniker", "node")
     if not isinstance(moniker, str):
         raise ConfigError(f"{path}: moniker must be a string")
-    parts = {name: _section_from(cls, raw.get(name, {}), name) for name, cls in sections.items()}
+    parts = {name: _section_from(default, raw.get(name, {}), name) for name, default in sections.items()}
     return Config(moniker=moniker, **parts)
 
 

@@ -1,8 +1,6 @@
 """`akechain init`: lay out a new node home with keys, config and a genesis that funds its operator."""
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from akechain.genesis import build_genesis, write_genesis
 from akechain.keystore import Keystore
 from akechain.modules.bank.params import Params as BankParams
 from consensus.privval import FilePV
+from p2p.identity import load_or_create_node_key
 
 DEFAULT_VALIDATOR_POWER = 10
 DEFAULT_BURN_BPS = 5_000  # half of every fee is burned, half goes to the treasury
@@ -21,13 +20,6 @@ TREASURY_KEY = "treasury"
 
 class HomeExistsError(Exception):
     """Refuse to overwrite a home: its keys may guard funds or a validator's signing history."""
-
-
-def write_node_key(path: Path) -> None:
-    """The libp2p identity seed, separate from the validator key (as in CometBFT)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump({"seed": os.urandom(32).hex()}, out)
 
 
 def create_node_files(home: Home, moniker: str, rpc_port: int, p2p_port: int,
@@ -39,7 +31,7 @@ def create_node_files(home: Home, moniker: str, rpc_port: int, p2p_port: int,
     config = Config(moniker=moniker, rpc=RPCConfig(port=rpc_port),
                     p2p=P2PConfig(port=p2p_port, persistent_peers=list(persistent_peers or [])))
     save_config(config, home.config_file)
-    write_node_key(home.node_key_file)
+    load_or_create_node_key(home.node_key_file)
     return FilePV.generate(home.validator_key_file, home.validator_state_file)
 
 

@@ -19,14 +19,25 @@ from akechain.config import Config, Home, load_config
 from akechain.crypto import format_address, parse_address, CryptoError
 from akechain.genesis import encode_app_state, load_genesis
 from akechain.mempool import Mempool
+from akechain.network import (
+    TX_BATCH_MAX_BYTES,
+    ConsensusTransport,
+    TxGossip,
+    is_valid_consensus_message,
+    is_valid_tx_batch,
+    topic_names,
+)
 from akechain.rpc.render import record_to_json, tx_to_json
 from akechain.rpc.server import build_app, serve_http
 from akechain.tx import compute_tx_hash, decode_tx
 from consensus.abci import TxResult, ValidatorUpdate, decode_results
-from consensus.driver import Driver, LoopbackHub
+from consensus.driver import Driver
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
 from consensus.types import Block
+from p2p.gossip import MAX_GOSSIP_PAYLOAD
+from p2p.host import Host
+from p2p.identity import load_or_create_node_key
 from state.blockstore import BlockStore
 from state.codec import decode, encode
 from state.kv import LevelKV
@@ -70,7 +81,11 @@ class Node:
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes)
         self.blocks = BlockStore(self._blocks_kv)
         signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
-        self.hub = LoopbackHub()
+        self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
+                         listen_host=config.p2p.host, persistent_peers=config.p2p.persistent_peers)
+        tx_topic, consensus_topic, _ = topic_names(self.chain_id)
+        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, is_valid_tx_batch)
+        self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, is_valid_consensus_message)
         self.driver = Driver(
             chain_id=self.chain_id,
             genesis=consensus_genesis(genesis),
@@ -80,9 +95,10 @@ class Node:
             state_kv=self._consensus_kv,
             signer=signer,
             wal_path=home.wal_file,
-            transport=self.hub.connect(config.moniker),
+            transport=ConsensusTransport(self.host, consensus_topic),
             config=config.consensus,
         )
+        self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
         # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
         self._recent_results: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
@@ -94,11 +110,13 @@ class Node:
     async def run(self, shutdown: trio.Event, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run consensus and the HTTP API until `shutdown` is set."""
         async with trio.open_nursery() as nursery:
+            await nursery.start(self.host.run)
             await nursery.start(self.driver.run)
+            nursery.start_soon(self.tx_gossip.run)
             nursery.start_soon(self._relay_commits)
             await nursery.start(serve_http, build_app(self), self.config.rpc.host, self.config.rpc.port, shutdown)
-            log.info("node %s serving http://%s:%d at height %d", self.config.moniker, self.config.rpc.host,
-                     self.config.rpc.port, self.driver.committed_height)
+            log.info("node %s serving http://%s:%d at height %d; p2p %s", self.config.moniker, self.config.rpc.host,
+                     self.config.rpc.port, self.driver.committed_height, self.host.listen_addr)
             task_status.started()
             await shutdown.wait()
             nursery.cancel_scope.cancel()
@@ -139,6 +157,8 @@ class Node:
             "validator_address": st.validator_address.hex() if st.validator_address else None,
             "voting_power": st.voting_power,
             "validators": len(st.validators),
+            "node_id": self.host.peer_id,
+            "peers": len(self.host.connected_peers()),
         }
 
     def params(self) -> dict[str, Any]:
@@ -150,6 +170,7 @@ class Node:
         except AppError as exc:
             raise ValueError(str(exc)) from None
         if result.ok:
+            self.tx_gossip.queue(raw)
             self.driver.notify_txs_available()
         return {"hash": tx_hash.hex(), "check": {"code": result.code, "log": result.log}}
 

@@ -74,6 +74,8 @@ def _bit(key_hash: bytes, depth: int) -> int:
 
 def _right_start(key_hashes: Sequence[bytes], depth: int, lo: int, hi: int) -> int:
     """Index of the first key in sorted [lo, hi) whose bit `depth` is 1 (all share the bits above)."""
+    if hi - lo == 1:  # the common case below the top levels
+        return lo if _bit(key_hashes[lo], depth) else hi
     shift = KEY_BITS - 1 - depth
     boundary = (((int.from_bytes(key_hashes[lo], "big") >> shift) | 1) << shift).to_bytes(HASH_SIZE, "big")
     return bisect.bisect_left(key_hashes, boundary, lo, hi)
@@ -117,51 +119,26 @@ class Tree:
     """Reads and updates over content-addressed nodes stored in `kv` under `prefix`; knows
     nothing of versions.
 
-    Internal nodes are cached in memory, up to `cache_nodes` (~200 bytes each): node reads
-    dominate commit time, and the upper levels of the latest tree (`hot_root`) are what every
-    block reads. When full, the cache keeps only those upper levels, which drops nodes of older
-    versions first.
+    The internal nodes of the latest tree above depth `cache_levels` stay in memory (at most
+    2**cache_levels of them, ~200 bytes each; the default caps it near 200 MiB): node reads
+    dominate commit time, and each cached level saves one read per changed key, upper levels
+    for fewer nodes. Updates fill the cache and drop the nodes they replace, so it holds the
+    latest tree only and needs no eviction. Reads of any version go through it but add nothing.
     """
 
-    def __init__(self, kv: KV, prefix: bytes, hot_root: bytes = EMPTY_ROOT, cache_nodes: int = 1 << 20) -> None:
+    def __init__(self, kv: KV, prefix: bytes, cache_levels: int = 20) -> None:
         self._kv = kv
         self._prefix = prefix
         self._cache: dict[bytes, bytes] = {}
-        self._cache_nodes = cache_nodes
-        self.hot_root = hot_root
+        self._cache_levels = cache_levels
 
     def _load(self, node_hash: bytes) -> bytes:
         stored = self._cache.get(node_hash)
-        if stored is not None:
-            return stored
-        stored = self._kv.get(self._prefix + node_hash)
         if stored is None:
-            raise MissingNodeError(f"tree node {node_hash.hex()} is not in the store")
-        if stored[0] == INTERNAL:
-            self._cache[node_hash] = stored
-            if len(self._cache) > self._cache_nodes:
-                self._shrink_cache()
+            stored = self._kv.get(self._prefix + node_hash)
+            if stored is None:
+                raise MissingNodeError(f"tree node {node_hash.hex()} is not in the store")
         return stored
-
-    def _shrink_cache(self) -> None:
-        """Keep the cached top levels of the hot tree, breadth first, up to 3/4 of the cap."""
-        cache = self._cache
-        keep: dict[bytes, bytes] = {}
-        budget = self._cache_nodes * 3 // 4
-        level = [self.hot_root]
-        while level:
-            below: list[bytes] = []
-            for node in level:
-                stored = cache.get(node)
-                if stored is None:
-                    continue
-                if len(keep) >= budget:
-                    self._cache = keep
-                    return
-                keep[node] = stored
-                below += (stored[1:33], stored[33:65])
-            level = below
-        self._cache = keep
 
     def get(self, root: bytes, key_hash: bytes) -> bytes | None:
         """The value at `key_hash` under `root`, or None."""
@@ -194,30 +171,21 @@ class Tree:
         self, root: bytes, changes: Sequence[tuple[bytes, bytes | None]], puts: MutableMapping[bytes, bytes]
     ) -> bytes:
         """The root after setting each (key hash, value) of `changes`, sorted by key hash
-        (value None deletes). Every new node goes into `puts` (KV key -> stored) for the caller
-        to write in its batch. One recursive pass, so shared upper nodes are built once."""
+        (value None deletes), starting from the latest root. Every new node goes into `puts`
+        (KV key -> stored) for the caller to write in its batch. One recursive pass, so shared
+        upper nodes are built once. If that write fails, the cache stays correct: nodes are
+        addressed by content, and the next update rewrites any node it creates."""
         if not changes:
             return root
         key_hashes = [key_hash for key_hash, _ in changes]
         leaf_hashes = [None if value is None else self._put_leaf(key_hash, value, puts) for key_hash, value in changes]
-        new_root = _Update(self, key_hashes, leaf_hashes, puts).run(root, 0, 0, len(changes))[0]
-        self.hot_root = new_root
-        if len(self._cache) > self._cache_nodes:
-            self._shrink_cache()
-        return new_root
+        return _Update(self, key_hashes, leaf_hashes, puts).run(root, 0, 0, len(changes))[0]
 
     def _put_leaf(self, key_hash: bytes, value: bytes, puts: MutableMapping[bytes, bytes]) -> bytes:
         stored = _LEAF_TAG + key_hash + _sha256(value).digest() + value
         leaf_hash = _sha256(stored[:_PREIMAGE_SIZE]).digest()
         puts[self._prefix + leaf_hash] = stored
         return leaf_hash
-
-    def _put_internal(self, left: bytes, right: bytes, puts: MutableMapping[bytes, bytes]) -> bytes:
-        stored = _INTERNAL_TAG + left + right
-        node = _sha256(stored).digest()
-        puts[self._prefix + node] = stored
-        self._cache[node] = stored
-        return node
 
 
 class _Update:
@@ -231,6 +199,8 @@ class _Update:
         puts: MutableMapping[bytes, bytes],
     ) -> None:
         self.tree = tree
+        self.cache = tree._cache
+        self.cache_levels = tree._cache_levels
         self.key_hashes = key_hashes
         self.leaf_hashes = leaf_hashes
         self.puts = puts
@@ -240,20 +210,22 @@ class _Update:
         if node == EMPTY_ROOT:
             keys, leaves = self._survivors(lo, hi, None)
             return self._build(keys, leaves, depth, 0, len(keys))
-        stored = self.tree._load(node)
-        if stored[0] == LEAF:
-            keys, leaves = self._survivors(lo, hi, (stored[1:33], node))
-            return self._build(keys, leaves, depth, 0, len(keys))
-        left, right = stored[1:33], stored[33:65]
+        stored = self.cache.get(node)
+        if stored is None:
+            stored = self.tree._load(node)
+            if stored[0] == LEAF:
+                keys, leaves = self._survivors(lo, hi, (stored[1:33], node))
+                return self._build(keys, leaves, depth, 0, len(keys))
+        old_left, old_right = stored[1:33], stored[33:65]
         mid = _right_start(self.key_hashes, depth, lo, hi)
-        left_leaf = right_leaf = None
-        if lo < mid:
-            left, left_leaf = self.run(left, depth + 1, lo, mid)
-        if mid < hi:
-            right, right_leaf = self.run(right, depth + 1, mid, hi)
-        if left == stored[1:33] and right == stored[33:65]:
+        left, left_leaf = self.run(old_left, depth + 1, lo, mid) if lo < mid else (old_left, None)
+        right, right_leaf = self.run(old_right, depth + 1, mid, hi) if mid < hi else (old_right, None)
+        if left == old_left and right == old_right:
+            if depth < self.cache_levels:
+                self.cache[node] = stored
             return node, False
-        return self._join(left, left_leaf, right, right_leaf)
+        self.cache.pop(node, None)
+        return self._join(left, left_leaf, right, right_leaf, depth)
 
     def _survivors(
         self, lo: int, hi: int, existing: tuple[bytes, bytes] | None
@@ -279,10 +251,10 @@ class _Update:
         mid = _right_start(keys, depth, lo, hi)
         left = self._build(keys, leaves, depth + 1, lo, mid)[0]
         right = self._build(keys, leaves, depth + 1, mid, hi)[0]
-        return self._internal(left, right), False
+        return self._internal(left, right, depth), False
 
     def _join(
-        self, left: bytes, left_leaf: bool | None, right: bytes, right_leaf: bool | None
+        self, left: bytes, left_leaf: bool | None, right: bytes, right_leaf: bool | None, depth: int
     ) -> tuple[bytes, bool]:
         """The parent of two children, collapsing to a lone leaf so the shape stays canonical."""
         if right == EMPTY_ROOT:
@@ -292,10 +264,15 @@ class _Update:
                 return left, True
         elif left == EMPTY_ROOT and self._is_leaf(right, right_leaf):
             return right, True
-        return self._internal(left, right), False
+        return self._internal(left, right, depth), False
 
     def _is_leaf(self, node: bytes, known: bool | None) -> bool:
         return known if known is not None else self.tree._load(node)[0] == LEAF
 
-    def _internal(self, left: bytes, right: bytes) -> bytes:
-        return self.tree._put_internal(left, right, self.puts)
+    def _internal(self, left: bytes, right: bytes, depth: int) -> bytes:
+        stored = _INTERNAL_TAG + left + right
+        node = _sha256(stored).digest()
+        self.puts[self.tree._prefix + node] = stored
+        if depth < self.cache_levels:
+            self.cache[node] = stored
+        return node

@@ -46,12 +46,12 @@ def _require_bytes(what: str, item: object) -> None:
 class CommitStore:
     """Latest state for the app plus the versioned tree whose root is the app hash."""
 
-    def __init__(self, kv: KV, cache_nodes: int = 1 << 20) -> None:
+    def __init__(self, kv: KV, cache_levels: int = 20) -> None:
         self._kv = kv
         last = kv.get(LAST_VERSION)
         self.version = 0 if last is None else int.from_bytes(last, "big")
         self._root = self._stored_root(self.version)
-        self._tree = smt.Tree(kv, NODE, self._root, cache_nodes)
+        self._tree = smt.Tree(kv, NODE, cache_levels)
 
     def root(self, version: int | None = None) -> bytes:
         """The tree root after `version` (default: the last); EMPTY_ROOT for version 0."""

@@ -26,7 +26,7 @@ def node(tmp_path: Path):
     run_cli("init", "--home", str(home), "--chain-id", "ake-e2e-1", "--moniker", "n0",
             "--rpc-port", str(rpc_port), "--p2p-port", str(free_port()), "--passphrase-file", str(passphrase_file))
     config = home / "config.toml"
-    config.write_text(config.read_text().replace("timeout_commit_ms = 1000", "timeout_commit_ms = 200"))
+    config.write_text(config.read_text().replace("timeout_commit_ms = 500", "timeout_commit_ms = 200"))
     process = NodeProcess(home, rpc_port).start()
     yield process
     assert process.stop() == 0, process.log_tail()

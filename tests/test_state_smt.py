@@ -98,7 +98,7 @@ class StoreMachine(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
         self.kv = MemoryKV()
-        self.store = CommitStore(self.kv, cache_nodes=16)  # tiny cache: exercise eviction and reads
+        self.store = CommitStore(self.kv, cache_levels=2)  # most nodes come from the KV
         self.history: list[dict[bytes, bytes]] = [{}]
 
     @rule(batch=changes)
@@ -138,6 +138,17 @@ class StoreMachine(RuleBasedStateMachine):
         assert list(self.store.iterate()) == sorted(model.items())
         for key, value in list(model.items())[:6]:
             assert self.store.get(key) == value
+
+
+    @invariant()
+    def cache_holds_only_upper_nodes_of_the_latest_tree(self) -> None:
+        tree = self.store._tree
+        upper, level = set(), [self.store.root()]
+        for _ in range(tree._cache_levels):
+            internal = {node: raw for node in level if node != smt.EMPTY_ROOT and (raw := tree._load(node))[0] == smt.INTERNAL}
+            upper.update(internal)
+            level = [child for raw in internal.values() for child in (raw[1:33], raw[33:65])]
+        assert set(tree._cache) <= upper
 
 
 StoreMachine.TestCase.settings = settings(max_examples=80, stateful_step_count=15, deadline=None)

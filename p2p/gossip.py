@@ -1,0 +1,146 @@
+"""GossipSub topics: per-topic size cap and validator applied before delivery and relay, publish flow control.
+
+Topics are registered before the host runs (`add_topic`); `subscribe` hands out channels of
+(data, origin peer id), never the node's own messages. A message over the topic's cap or refused by its
+validator is neither delivered nor relayed, and the peer that forwarded it to us is scored down (an honest
+peer validates before relaying, so it never forwards junk). Own publishes are not validated here: the
+caller built them, and `publish` refuses payloads over the cap with `PayloadTooLarge`.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import trio
+from libp2p.peer.id import ID
+from libp2p.pubsub.pb import rpc_pb2
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.subscription import TrioSubscriptionAPI
+
+from p2p.compat import raise_subscription_buffer
+from p2p.errors import NotRunning, P2PError, PayloadTooLarge, UnknownTopic
+from p2p.scores import Offence, PeerScores
+
+log = logging.getLogger(__name__)
+
+Validator = Callable[[bytes, str], bool]
+
+# py-libp2p 0.8.1 drops pubsub frames over 1 MiB without an error; the frame also carries the
+# signature, key, sender record and topic, so payloads keep this margin under it.
+MAX_GOSSIP_PAYLOAD = (1 << 20) - (4 << 10)
+# Each peer's outgoing queue holds 32 RPCs and drops the rest silently: publish waits above this mark.
+QUEUE_HIGH_WATER = 8
+# A peer that stays congested this long (stalled, SIGSTOPped) is left to drop; it catches up by sync.
+MAX_FLOW_CONTROL_WAIT = 2.0
+FLOW_CONTROL_POLL = 0.002
+DELIVERY_BUFFER = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    max_size: int
+    validate: Validator | None
+
+
+class Gossip:
+    """The topics of one host's `Pubsub`; `run` joins them and delivers to subscribers."""
+
+    def __init__(self, pubsub: Pubsub, scores: PeerScores) -> None:
+        self._pubsub = pubsub
+        self._scores = scores
+        self._topics: dict[str, Topic] = {}
+        self._subscribers: dict[str, list[trio.MemorySendChannel[tuple[bytes, str]]]] = {}
+        self._running = False
+
+    def add_topic(self, name: str, max_size: int, validate: Validator | None = None) -> None:
+        if self._running:
+            raise P2PError(f"topic {name}: topics are registered before the host runs")
+        if not 0 < max_size <= MAX_GOSSIP_PAYLOAD:
+            raise ValueError(f"topic {name}: max_size {max_size} not in 1..{MAX_GOSSIP_PAYLOAD}")
+        topic = Topic(name, max_size, validate)
+        self._topics[name] = topic
+        self._subscribers[name] = []
+        self._pubsub.set_topic_validator(name, partial(self._is_acceptable, topic), False)
+
+    def subscribe(self, name: str) -> trio.MemoryReceiveChannel[tuple[bytes, str]]:
+        """A channel of (data, origin peer id); a slow reader holds up the topic's other subscribers."""
+        self._topic(name)
+        send, receive = trio.open_memory_channel[tuple[bytes, str]](DELIVERY_BUFFER)
+        self._subscribers[name].append(send)
+        return receive
+
+    async def publish(self, name: str, data: bytes) -> None:
+        topic = self._topic(name)
+        if len(data) > topic.max_size:
+            raise PayloadTooLarge(f"topic {name}: {len(data)} B is over its max_size {topic.max_size}")
+        if not self._running:
+            raise NotRunning(f"topic {name}: publish needs a running host")
+        await self._wait_for_queue_room(name)
+        await self._pubsub.publish(name, data)
+
+    async def wait_for_mesh(self, name: str, peer_id: str, timeout: float) -> None:
+        """Return once the peer is in our mesh for the topic; raises trio.TooSlowError after timeout."""
+        await self._pubsub.wait_for_mesh(ID.from_base58(peer_id), self._topic(name).name, timeout=timeout)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        raise_subscription_buffer()
+        async with trio.open_nursery() as nursery:
+            for name in self._topics:
+                nursery.start_soon(self._deliver, name, await self._pubsub.subscribe(name))
+            self._running = True
+            try:
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                self._running = False
+
+    def _topic(self, name: str) -> Topic:
+        topic = self._topics.get(name)
+        if topic is None:
+            raise UnknownTopic(f"topic {name} was never registered with add_topic")
+        return topic
+
+    def _is_acceptable(self, topic: Topic, forwarder: ID, msg: rpc_pb2.Message) -> bool:
+        """The pubsub validator: runs before delivery and relay."""
+        if forwarder == self._pubsub.my_id:
+            return True
+        if len(msg.data) > topic.max_size:
+            self._scores.penalize(forwarder.to_base58(), Offence.OVERSIZE)
+            return False
+        if topic.validate is None:
+            return True
+        try:
+            valid = topic.validate(msg.data, ID(msg.from_id).to_base58())
+        except Exception:  # A validator that chokes on junk must not take the host down.
+            log.exception("topic %s validator raised on a message from %s", topic.name, forwarder)
+            valid = False
+        if not valid:
+            self._scores.penalize(forwarder.to_base58(), Offence.INVALID_MESSAGE)
+        return valid
+
+    async def _deliver(self, name: str, subscription: TrioSubscriptionAPI) -> None:
+        my_id = self._pubsub.my_id
+        async for msg in subscription:
+            origin = ID(msg.from_id)
+            if origin == my_id:
+                continue
+            item = (msg.data, origin.to_base58())
+            for send in list(self._subscribers[name]):
+                try:
+                    await send.send(item)
+                except trio.BrokenResourceError:  # That subscriber closed its channel.
+                    self._subscribers[name].remove(send)
+
+    async def _wait_for_queue_room(self, name: str) -> None:
+        """py-libp2p's publish never blocks and drops what a full peer queue cannot take: wait instead."""
+        deadline = trio.current_time() + MAX_FLOW_CONTROL_WAIT
+        while trio.current_time() < deadline and self._congested_peers(name):
+            await trio.sleep(FLOW_CONTROL_POLL)
+
+    def _congested_peers(self, name: str) -> list[ID]:
+        queues = self._pubsub.peer_queues
+        return [peer for peer in self._pubsub.peer_topics.get(name, ())
+                if peer in queues and len(queues[peer]) > QUEUE_HIGH_WATER]

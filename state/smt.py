@@ -207,6 +207,8 @@ class _Update:
 
     def run(self, node: bytes, depth: int, lo: int, hi: int) -> tuple[bytes, bool | None]:
         """(new hash, is it a leaf) of `node` at `depth` after the changes [lo, hi); None = unknown."""
+        if hi - lo == 1:
+            return self._run_one(node, depth, lo)
         if node == EMPTY_ROOT:
             keys, leaves = self._survivors(lo, hi, None)
             return self._build(keys, leaves, depth, 0, len(keys))
@@ -226,6 +228,39 @@ class _Update:
             return node, False
         self.cache.pop(node, None)
         return self._join(left, left_leaf, right, right_leaf, depth)
+
+    def _run_one(self, node: bytes, depth: int, at: int) -> tuple[bytes, bool | None]:
+        """`run` for a single change, which is most of the tree below the top levels: walk
+        down without recursion, then rehash the path bottom-up."""
+        key_hash, cache = self.key_hashes[at], self.cache
+        path: list[tuple[bytes, bytes, int]] = []  # (node, stored, went right)
+        existing = None
+        while node != EMPTY_ROOT:
+            stored = cache.get(node)
+            if stored is None:
+                stored = self.tree._load(node)
+                if stored[0] == LEAF:
+                    existing = (stored[1:33], node)
+                    break
+            went_right = _bit(key_hash, depth)
+            path.append((node, stored, went_right))
+            node = stored[33:65] if went_right else stored[1:33]
+            depth += 1
+        keys, leaves = self._survivors(at, at + 1, existing)
+        new, is_leaf = self._build(keys, leaves, depth, 0, len(keys))
+        if new == node:  # a no-op change: the path stays as it is
+            for depth, (node, stored, _) in enumerate(path, depth - len(path)):
+                if depth < self.cache_levels:
+                    cache[node] = stored
+            return (path[0][0], False) if path else (new, is_leaf)
+        for node, stored, went_right in reversed(path):
+            depth -= 1
+            cache.pop(node, None)
+            if went_right:
+                new, is_leaf = self._join(stored[1:33], None, new, is_leaf, depth)
+            else:
+                new, is_leaf = self._join(new, is_leaf, stored[33:65], None, depth)
+        return new, is_leaf
 
     def _survivors(
         self, lo: int, hi: int, existing: tuple[bytes, bytes] | None

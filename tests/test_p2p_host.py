@@ -12,12 +12,13 @@ from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
 from libp2p.utils.varint import encode_varint_prefixed
 
-from p2p.errors import BadPeerAddress, BadRequest, PayloadTooLarge, RemoteError, RequestTimeout, ResponseTooLarge
+from p2p.errors import (BadPeerAddress, BadRequest, PayloadTooLarge, RemoteError, RequestFailed, RequestTimeout,
+                        ResponseTooLarge)
 from p2p.gossip import MAX_GOSSIP_PAYLOAD
 from p2p.host import Host
 from p2p.identity import NodeKeyError, load_or_create_node_key, peer_id_from_seed
-from p2p.scores import ScoreParams
-from tests.p2p_support import TOPIC, address, free_port, mesh, run_in_scope, running, seed
+from p2p.scores import PENALTY, Offence, ScoreParams
+from test_p2p_support import TOPIC, address, free_port, mesh, run_in_scope, running, seed
 
 SYNC = "/ake/sync/1.0.0"
 
@@ -169,6 +170,10 @@ def test_request_response_round_trip_and_errors() -> None:
             with pytest.raises(RemoteError, match="bad request"):
                 await client.reqresp.request(server.peer_id, SYNC, b"junk", timeout=5)
             assert server.scores.score(client.peer_id) < 0
+            client.reqresp.add_protocol(SYNC, serve, max_request=128, max_response=1000)  # a lax client
+            with pytest.raises(RequestFailed):
+                await client.reqresp.request(server.peer_id, SYNC, bytes(100), timeout=5)
+            assert server.scores.score(client.peer_id) <= -PENALTY[Offence.OVERSIZE]
             assert await client.reqresp.request(server.peer_id, SYNC, b"again", timeout=5) == \
                 b"re:again from " + client.peer_id.encode()
 

@@ -1,0 +1,108 @@
+"""End to end: a 4-validator devnet of real processes on 127.0.0.1 (`akechain devnet --detach`)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from akechain.crypto import parse_address
+from akechain.keystore import Keystore
+from akechain.tx import build_send_tx
+from tests.node_process import NodeProcess, free_ports, run_cli, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+class Devnet:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.doc: dict[str, Any] = json.loads((root / "devnet.json").read_text())
+        self.nodes = [NodeProcess(Path(n["home"]), int(n["rpc"].rsplit(":", 1)[1])) for n in self.doc["nodes"]]
+        self.passphrase = (root / "passphrase").read_text().strip()
+        self.chain_id: str = self.doc["chain_id"]
+
+    def pid(self, i: int) -> int:
+        return self.doc["nodes"][i]["pid"]
+
+    def heights(self, nodes: list[int] | None = None) -> list[int]:
+        return [self.nodes[i].status()["height"] for i in (nodes if nodes is not None else range(len(self.nodes)))]
+
+    def wait_for_height(self, height: int, nodes: list[int], timeout: float = 60) -> None:
+        wait_until(lambda: min(self.heights(nodes)) >= height, timeout, f"nodes {nodes} at height {height}")
+
+
+@pytest.fixture
+def devnet(tmp_path: Path):
+    root = tmp_path / "devnet"
+    base = free_ports(8)
+    run_cli("devnet", "--detach", "--home", str(root), "--base-port", str(base), "--validators", "4")
+    net = Devnet(root)
+    try:
+        net.wait_for_height(2, [0, 1, 2, 3])
+        yield net
+    finally:
+        for node in net.nodes:
+            node.stop()  # nodes a test restarted itself; the others are stopped by `devnet stop`
+        run_cli("devnet", "stop", "--home", str(root), check=False)
+
+
+def kill9(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def test_txs_sent_to_any_node_commit_with_one_app_hash_everywhere(devnet: Devnet) -> None:
+    keys = Keystore(devnet.root / "keyring")
+    faucet = keys.load("faucet", devnet.passphrase)
+    recipient = parse_address(keys.show("treasury").address)
+    fee = devnet.nodes[0].get("/params").json()["auth"]["min_fee"]
+    txs = [build_send_tx(faucet, devnet.chain_id, nonce, recipient, 10 + nonce, fee) for nonce in range(12)]
+    # Consecutive nonces must reach one mempool in order; spread whole accounts over nodes instead
+    # by sending every tx to a different node only after the previous one committed.
+    heights = []
+    for nonce, tx in enumerate(txs):
+        node = devnet.nodes[nonce % 4]
+        answer = httpx.post(f"{node.url}/txs", content=tx.hex(), params={"wait": "commit"}, timeout=60).json()
+        assert answer["check"]["code"] == 0, answer
+        assert answer["result"]["code"] == 0, answer
+        heights.append(answer["result"]["height"])
+    top = max(heights) + 1
+    devnet.wait_for_height(top, [0, 1, 2, 3])
+    for height in range(1, top + 1):
+        app_hashes = {n.get(f"/blocks/{height}").json()["header"]["app_hash"] for n in devnet.nodes}
+        assert len(app_hashes) == 1, f"app hashes differ at height {height}: {app_hashes}"
+    balances = {n.get(f"/accounts/{keys.show('treasury').address}").json()["balance"] for n in devnet.nodes}
+    assert len(balances) == 1
+
+
+def test_two_of_four_down_halts_without_fork_and_resumes(devnet: Devnet) -> None:
+    kill9(devnet.pid(2))
+    kill9(devnet.pid(3))
+    halted = max(devnet.heights([0, 1]))
+    wait_until(lambda: devnet.nodes[0].status()["round"] >= 2, 60, "rounds to advance while halted")
+    assert max(devnet.heights([0, 1])) <= halted + 1  # at most the height that was already decided
+    stuck = devnet.heights([0, 1])
+    devnet.nodes[2].start()
+    devnet.nodes[3].start()
+    devnet.wait_for_height(max(stuck) + 3, [0, 1, 2, 3], timeout=90)
+    for height in range(1, max(stuck) + 3):
+        hashes = {n.get(f"/blocks/{height}").json()["hash"] for n in devnet.nodes}
+        assert len(hashes) == 1, f"fork at height {height}"
+
+
+def test_garbage_on_every_topic_and_sync_protocol_leaves_nodes_up(devnet: Devnet) -> None:
+    from tests.p2p_garbage import spray_garbage
+
+    tx_topic = f"/ake/{devnet.chain_id}/tx"
+    topics = [tx_topic, f"/ake/{devnet.chain_id}/consensus", f"/ake/{devnet.chain_id}/evidence"]
+    before = max(devnet.heights())
+    spray_garbage([n["p2p"] for n in devnet.doc["nodes"]], topics, "/ake/sync/1.0.0", random.Random(7))
+    devnet.wait_for_height(before + 3, [0, 1, 2, 3], timeout=60)

@@ -256,6 +256,8 @@ async def serve_until_signal(node: Node) -> None:
 def run_node(home_path: Path) -> None:
     """Blocking entry point of `akechain start`."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # py-libp2p logs every failed dial to a peer that is down at ERROR; p2p/ reports what matters.
+    logging.getLogger("libp2p").setLevel(logging.CRITICAL)
     home = Home(home_path)
     config = load_config(home.config_file)
     if not home.genesis_file.exists():

@@ -1,0 +1,79 @@
+"""Shared pieces of the HTTP load benchmarks: fund senders, pre-sign transfers, offer a steady load."""
+from __future__ import annotations
+
+import statistics
+
+import httpx
+import nacl.signing
+import trio
+
+from akechain.crypto import format_address, get_address
+from akechain.tx import build_multi_send_tx, build_send_tx
+
+SENDER_FUNDS = 10**10
+
+
+def fund_senders(url: str, funder: nacl.signing.SigningKey, chain_id: str,
+                 senders: list[nacl.signing.SigningKey], fee: int) -> None:
+    """Multi-sends from `funder` to every sender, each waited for until committed."""
+    outputs = [(get_address(key), SENDER_FUNDS) for key in senders]
+    funder_address = format_address(get_address(funder))
+    for start in range(0, len(outputs), 100):
+        nonce = httpx.get(f"{url}/accounts/{funder_address}", timeout=10).json()["nonce"]
+        tx = build_multi_send_tx(funder, chain_id, nonce, outputs[start:start + 100], fee)
+        answer = httpx.post(f"{url}/txs", content=tx.hex(), params={"wait": "commit"}, timeout=60).json()
+        if answer.get("result") is None or answer["result"]["code"] != 0:
+            raise SystemExit(f"funding failed: {answer}")
+
+
+def presign(senders: list[nacl.signing.SigningKey], chain_id: str, per_sender: int, batch: int,
+            fee: int) -> list[list[bytes]]:
+    """Batches of `batch` txs, each of consecutive nonces of one sender, senders interleaved:
+    batch i belongs to sender i % len(senders)."""
+    sink = get_address(nacl.signing.SigningKey.generate())
+    by_sender = []
+    for key in senders:
+        txs = [build_send_tx(key, chain_id, nonce, sink, 1, fee) for nonce in range(per_sender)]
+        by_sender.append([txs[i:i + batch] for i in range(0, per_sender, batch)])
+    return [batches[i] for i in range(len(by_sender[0])) for batches in by_sender]
+
+
+async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -> tuple[list[float], int, float]:
+    """Submit batches at `rate` tx/s, batch i to urls[i % len(urls)]: with `presign`'s order and
+    len(urls) dividing the sender count, each sender always talks to one node, so its nonces
+    arrive in order. Returns per-tx latencies (submit to commit), committed count, elapsed seconds."""
+    latencies: list[float] = []
+    committed = 0
+    interval = len(batches[0]) / rate
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as client:
+        start = trio.current_time()
+
+        async def submit(url: str, batch: list[bytes]) -> None:
+            nonlocal committed
+            sent = trio.current_time()
+            response = await client.post(f"{url}/txs", json={"txs": [t.hex() for t in batch]},
+                                         params={"wait": "commit", "timeout": "60"})
+            done = trio.current_time()
+            for answer in response.json()["results"]:
+                if answer.get("result") and answer["result"]["code"] == 0:
+                    committed += 1
+                    latencies.append(done - sent)
+
+        async with trio.open_nursery() as nursery:
+            for i, batch in enumerate(batches):
+                await trio.sleep_until(start + i * interval)
+                nursery.start_soon(submit, urls[i % len(urls)], batch)
+        return latencies, committed, trio.current_time() - start
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def report_load(offered: int, rate: float, batch: int, senders: int, committed: int, elapsed: float,
+                latencies: list[float], verify_rate: float) -> None:
+    print(f"offered {offered} txs at {rate:,.0f} tx/s in batches of {batch} from {senders} senders")
+    print(f"committed {committed} txs in {elapsed:.1f} s: {committed / elapsed:,.0f} tx/s "
+          f"({committed / elapsed / verify_rate:.2f} x the raw verify rate)")
+    if latencies:
+        print(f"latency submit->commit: p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s")

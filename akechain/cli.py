@@ -317,10 +317,13 @@ def bank() -> None:
 @click.option("--fee", type=click.IntRange(0, 2**63 - 1), help="Fee in uake (default: the chain's minimum fee).")
 @click.option("--memo", default="", help="Free text stored with the tx.")
 @click.option("--nonce", type=click.IntRange(0, 2**63 - 1), help="Override the nonce (default: ask the node).")
-@click.option("--sign-only", is_flag=True, help="Print the signed tx as hex instead of broadcasting it.")
+@click.option("--chain-id", help="Chain id to sign for (default: ask the node).")
+@click.option("--sign-only", is_flag=True,
+              help="Print the signed tx as hex instead of broadcasting it (offline with --chain-id, --nonce and --fee).")
 @click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block.")
 def bank_send(from_key: str, to_address: str, amount: int, home: Path, node_url: str, passphrase_file: Path | None,
-              fee: int | None, memo: str, nonce: int | None, sign_only: bool, no_wait: bool) -> None:
+              fee: int | None, memo: str, nonce: int | None, chain_id: str | None, sign_only: bool,
+              no_wait: bool) -> None:
     """Send AMOUNT uake from key FROM to address TO; waits for commit and prints the tx hash and height."""
     from akechain.client import NodeClient, NodeClientError
     from akechain.crypto import CryptoError, parse_address
@@ -331,12 +334,12 @@ def bank_send(from_key: str, to_address: str, amount: int, home: Path, node_url:
         recipient = parse_address(to_address)
         signing_key = open_keystore(home).load(from_key, read_passphrase(passphrase_file))
         with NodeClient(node_url) as client:
-            chain_id = client.status()["chain_id"]
+            if chain_id is None:
+                chain_id = client.status()["chain_id"]
             if fee is None:
                 fee = int(client.params()["auth"]["min_fee"])
             if nonce is None:
-                info = open_keystore(home).show(from_key)
-                nonce = int(client.account(info.address)["nonce"])
+                nonce = int(client.account(open_keystore(home).show(from_key).address)["nonce"])
             raw = build_send_tx(signing_key, chain_id, nonce, recipient, amount, fee, memo)
             if sign_only:
                 click.echo(raw.hex())

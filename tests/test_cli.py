@@ -1,0 +1,65 @@
+"""The `akechain` command's offline parts: init, keys, and clear errors (no node needed)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from akechain.cli import main
+from akechain.config import load_config
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_init_writes_a_home_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
+    home, passphrase = tmp_path / "n0", tmp_path / "pass"
+    passphrase.write_text("secret\n")
+    args = ["init", "--home", str(home), "--chain-id", "ake-t-1", "--moniker", "n0", "--rpc-port", "30001",
+            "--p2p-port", "30002", "--passphrase-file", str(passphrase)]
+    code, out = invoke(*args)
+    assert code == 0, out
+    summary = json.loads(out)
+    for name in ("config.toml", "genesis.json", "node_key.json", "priv_validator_key.json", "keyring"):
+        assert (home / name).exists(), name
+    assert load_config(home / "config.toml").rpc.port == 30001
+    genesis = json.loads((home / "genesis.json").read_text())
+    balances = genesis["app_state"]["bank"]["balances"]
+    assert {"address": summary["validator_address"], "amount": 1_000_000_000_000} in balances
+    assert "secret" not in "".join(p.read_text() for p in (home / "keyring").iterdir())
+    code, out = invoke(*args)
+    assert code == 1 and "already holds a node" in out
+
+
+def test_keys_round_trip_through_export_and_import(tmp_path: Path) -> None:
+    passphrase = tmp_path / "pass"
+    passphrase.write_text("pw")
+    home = ["--home", str(tmp_path / "h"), "--passphrase-file", str(passphrase)]
+    code, out = invoke("keys", "add", "alice", *home)
+    assert code == 0, out
+    alice = json.loads(out)
+    code, exported = invoke("keys", "export", "alice", *home)
+    assert code == 0 and alice["address"] in exported
+    (tmp_path / "alice.json").write_text(exported)
+    code, out = invoke("keys", "import", "alice2", str(tmp_path / "alice.json"), *home)
+    assert code == 0, out
+    assert json.loads(out)["address"] == alice["address"]
+    code, out = invoke("keys", "list", "--home", str(tmp_path / "h"))
+    assert [k["name"] for k in json.loads(out)] == ["alice", "alice2"]
+    code, out = invoke("keys", "add", "alice", *home)
+    assert code == 1 and "error:" in out
+
+
+def test_wrong_passphrase_and_bad_address_are_clear_errors(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.write_text("right")
+    bad.write_text("wrong")
+    invoke("keys", "add", "bob", "--home", str(tmp_path), "--passphrase-file", str(good))
+    code, out = invoke("keys", "export", "bob", "--unsafe-seed", "--home", str(tmp_path), "--passphrase-file", str(bad))
+    assert code == 1 and "passphrase" in out.lower()
+    code, out = invoke("tx", "bank", "send", "bob", "ake1notanaddress", "5", "--home", str(tmp_path),
+                       "--passphrase-file", str(good))
+    assert code == 1 and "error:" in out

@@ -31,7 +31,8 @@ from akechain.rpc.render import record_to_json, tx_to_json
 from akechain.rpc.server import build_app, serve_http
 from akechain.tx import compute_tx_hash, decode_tx
 from consensus.abci import TxResult, ValidatorUpdate, decode_results
-from consensus.driver import Driver
+from consensus.driver import Driver, HandshakeError
+from consensus.wal import WALCorruptError
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
 from consensus.types import Block
@@ -253,6 +254,11 @@ async def serve_until_signal(node: Node) -> None:
             await shutdown.wait()
 
 
+def leaf_exceptions(group: BaseExceptionGroup) -> list[BaseException]:
+    return [leaf for exc in group.exceptions
+            for leaf in (leaf_exceptions(exc) if isinstance(exc, BaseExceptionGroup) else [exc])]
+
+
 def run_node(home_path: Path) -> None:
     """Blocking entry point of `akechain start`."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -265,6 +271,11 @@ def run_node(home_path: Path) -> None:
     node = Node(home, config)
     try:
         trio.run(serve_until_signal, node)
+    except BaseExceptionGroup as group:
+        fatal = group.subgroup((WALCorruptError, HandshakeError))
+        if fatal is None:
+            raise
+        raise NodeStartError("; ".join(str(exc) for exc in leaf_exceptions(fatal))) from None
     finally:
         node.close()
     log.info("stopped cleanly")

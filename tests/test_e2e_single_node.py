@@ -3,7 +3,6 @@ survives kill -9 with the same app hash, then keeps growing."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -11,66 +10,51 @@ import pytest
 from akechain.crypto import parse_address
 from akechain.keystore import Keystore
 from akechain.tx import build_send_tx
-from tests.node_process import NodeProcess, free_port, run_cli
+from tests.conftest import PASSPHRASE
+from tests.node_process import NodeProcess
 
 pytestmark = pytest.mark.slow
-PASSPHRASE = "e2e passphrase"
 
 
-@pytest.fixture
-def node(tmp_path: Path):
-    home = tmp_path / "n0"
-    passphrase_file = tmp_path / "pass"
-    passphrase_file.write_text(PASSPHRASE + "\n")
-    rpc_port = free_port()
-    run_cli("init", "--home", str(home), "--chain-id", "ake-e2e-1", "--moniker", "n0",
-            "--rpc-port", str(rpc_port), "--p2p-port", str(free_port()), "--passphrase-file", str(passphrase_file))
-    config = home / "config.toml"
-    config.write_text(config.read_text().replace("timeout_commit_ms = 500", "timeout_commit_ms = 200"))
-    process = NodeProcess(home, rpc_port).start()
-    yield process
-    assert process.stop() == 0, process.log_tail()
-
-
-def test_txs_over_http_are_committed_and_survive_kill9(node: NodeProcess, tmp_path: Path) -> None:
-    keys = Keystore(node.home / "keyring")
+def test_txs_over_http_are_committed_and_survive_kill9(single_node: NodeProcess) -> None:
+    keys = Keystore(single_node.home / "keyring")
     sender = keys.load("validator", PASSPHRASE)
     recipient = parse_address(keys.show("treasury").address)
     recipient_text = keys.show("treasury").address
-    min_fee = node.get("/params").json()["auth"]["min_fee"]
-    before = node.get(f"/accounts/{recipient_text}").json()["balance"]
+    min_fee = single_node.get("/params").json()["auth"]["min_fee"]
+    before = single_node.get(f"/accounts/{recipient_text}").json()["balance"]
 
     txs = [build_send_tx(sender, "ake-e2e-1", nonce, recipient, 1_000 + nonce, min_fee) for nonce in range(20)]
-    answers = httpx.post(f"{node.url}/txs", json={"txs": [t.hex() for t in txs]}, params={"wait": "commit"},
+    answers = httpx.post(f"{single_node.url}/txs", json={"txs": [t.hex() for t in txs]}, params={"wait": "commit"},
                          timeout=60).json()["results"]
     assert [a["check"]["code"] for a in answers] == [0] * 20
     assert all(a["result"] is not None and a["result"]["code"] == 0 for a in answers)
     committed_height = max(a["result"]["height"] for a in answers)
 
     # The recipient got the amounts plus the treasury's (unburned) share of each fee.
-    after = node.get(f"/accounts/{recipient_text}").json()
-    burn_bps = node.get("/params").json()["bank"]["burn_bps"]
+    after = single_node.get(f"/accounts/{recipient_text}").json()
+    burn_bps = single_node.get("/params").json()["bank"]["burn_bps"]
     fee_to_treasury = 20 * (min_fee - min_fee * burn_bps // 10_000)
     assert after["balance"] - before == sum(1_000 + n for n in range(20)) + fee_to_treasury
 
     # A replayed tx is rejected and a committed tx can be looked up.
-    replay = httpx.post(f"{node.url}/txs", content=txs[0].hex(), timeout=10)
+    replay = httpx.post(f"{single_node.url}/txs", content=txs[0].hex(), timeout=10)
     assert replay.status_code == 422 and replay.json()["check"]["code"] != 0
-    looked_up = node.get(f"/txs/{answers[3]['hash']}").json()
+    looked_up = single_node.get(f"/txs/{answers[3]['hash']}").json()
     assert looked_up["height"] <= committed_height and looked_up["msgs"][0]["amount"] == 1_003
 
-    status = node.wait_for_height(committed_height + 1)
-    node.kill9()
-    node.start()
-    again = node.status()
+    status = single_node.wait_for_height(committed_height + 1)
+    single_node.kill9()
+    single_node.start()
+    again = single_node.status()
     assert again["height"] >= status["height"]
-    block = node.get(f"/blocks/{status['height'] + 1}").json()
+    block = single_node.get(f"/blocks/{status['height'] + 1}").json()
     assert block["header"]["app_hash"] == status["app_hash"]  # header H+1 carries the app hash after H
-    node.wait_for_height(again["height"] + 3)
-    assert node.get(f"/accounts/{recipient_text}").json()["balance"] == after["balance"]
+    single_node.wait_for_height(again["height"] + 3)
+    assert single_node.get(f"/accounts/{recipient_text}").json()["balance"] == after["balance"]
 
 
-def test_bad_requests_get_4xx_json_errors(node: NodeProcess) -> None:
+def test_bad_requests_get_4xx_json_errors(single_node: NodeProcess) -> None:
     cases = [
         ("POST", "/txs", b"not hex at all!"),
         ("POST", "/txs", b"{\"txs\": 5}"),
@@ -83,7 +67,7 @@ def test_bad_requests_get_4xx_json_errors(node: NodeProcess) -> None:
         ("GET", "/nothing-here", None),
     ]
     for method, path, body in cases:
-        response = httpx.request(method, f"{node.url}{path}", content=body, timeout=10)
+        response = httpx.request(method, f"{single_node.url}{path}", content=body, timeout=10)
         assert 400 <= response.status_code < 500, (path, body, response.status_code, response.text)
         assert json.loads(response.text)
-    assert node.status()["height"] >= 1
+    assert single_node.status()["height"] >= 1

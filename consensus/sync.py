@@ -1,0 +1,183 @@
+"""Block sync: a node that is behind fetches decided blocks with their commits from peers.
+
+The protocol is request/response (the node carries it over `/ake/sync/1.0.0`): a `StatusRequest`
+answers the peer's stored height, a `BlocksRequest` a run of (block, commit) pairs. Fetched pairs
+are fed to the engine as catch-up `CommitMessage`s, so they pass exactly the checks a gossiped
+catch-up does (commit signed by +2/3 of the validator set the node knows, block valid against the
+chain state) before anything is applied. A peer whose blocks do not move the node forward within
+a deadline (lying about its height, or serving invalid blocks) is reported and skipped.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import trio
+
+from consensus.types import Block, Commit, CommitMessage
+from state.blockstore import BlockStore
+from state.codec import CodecError, Tagged, decode, encode, tagged
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_ID = "/ake/sync/1.0.0"
+MAX_REQUEST_BYTES = 1024
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+MAX_BLOCKS_PER_REQUEST = 16
+
+
+class SyncRequest(Tagged):
+    """What a syncing node asks a peer."""
+
+
+@tagged(SyncRequest, "status")
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    pass
+
+
+@tagged(SyncRequest, "blocks")
+@dataclass(frozen=True, slots=True)
+class BlocksRequest:
+    first_height: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEnvelope:
+    request: SyncRequest
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResponse:
+    height: int  # highest block the peer stores with its commit
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedBlock:
+    block: Block
+    commit: Commit
+
+
+@dataclass(frozen=True, slots=True)
+class BlocksResponse:
+    blocks: tuple[DecidedBlock, ...]
+
+
+class SyncProtocolError(ValueError):
+    """A malformed or out-of-bounds sync request or response."""
+
+
+def encode_request(request: SyncRequest) -> bytes:
+    return encode(RequestEnvelope(request))
+
+
+def serve(block_store: BlockStore, data: bytes, max_response_bytes: int = MAX_RESPONSE_BYTES) -> bytes:
+    """Answer one request from the block store; raises SyncProtocolError for a bad request."""
+    try:
+        request = decode(RequestEnvelope, data, max_size=MAX_REQUEST_BYTES).request
+    except CodecError as exc:
+        raise SyncProtocolError(f"malformed sync request: {exc}") from exc
+    match request:
+        case StatusRequest():
+            return encode(StatusResponse(block_store.height))
+        case BlocksRequest():
+            return encode(BlocksResponse(load_decided_blocks(block_store, request, max_response_bytes)))
+    raise SyncProtocolError(f"unknown sync request {type(request).__name__}")
+
+
+def load_decided_blocks(block_store: BlockStore, request: BlocksRequest, max_bytes: int) -> tuple[DecidedBlock, ...]:
+    if request.first_height < 1 or not 1 <= request.count <= MAX_BLOCKS_PER_REQUEST:
+        raise SyncProtocolError(f"blocks request out of bounds: {request}")
+    blocks: list[DecidedBlock] = []
+    size = 0
+    last = min(block_store.height, request.first_height + request.count - 1)
+    for height in range(request.first_height, last + 1):
+        raw_block, raw_commit = block_store.block(height), block_store.commit(height)
+        if raw_block is None or raw_commit is None:
+            break
+        size += len(raw_block) + len(raw_commit)
+        if blocks and size > max_bytes // 2:
+            break  # keep answers well under the frame cap; the client asks again
+        blocks.append(DecidedBlock(decode(Block, raw_block, max_size=max_bytes), decode(Commit, raw_commit, max_size=max_bytes)))
+    return tuple(blocks)
+
+
+Request = Callable[[str, bytes], Awaitable[bytes]]
+
+
+class BlockSync:
+    """Keeps the node's committed height up with its peers' through request/response.
+
+    `peers()` lists connected peer ids, `request(peer, payload)` performs one exchange (raising
+    on failure), `deliver(message, peer)` hands a catch-up message to the engine, and
+    `committed_height()` says how far the engine got. `report(peer, reason)` is called for a peer
+    that lied or served junk, so the network layer can score it down.
+    """
+
+    def __init__(self, peers: Callable[[], Sequence[str]], request: Request,
+                 deliver: Callable[[CommitMessage, str], None], committed_height: Callable[[], int],
+                 report: Callable[[str, str], None], *, progress_timeout: float = 5.0, poll_interval: float = 1.0,
+                 max_message_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        self._peers = peers
+        self._request = request
+        self._deliver = deliver
+        self._committed_height = committed_height
+        self._report = report
+        self._progress_timeout = progress_timeout
+        self._poll_interval = poll_interval
+        self._max_message_bytes = max_message_bytes
+        self.target_height = 0  # the best height an unsuspected peer claims; for progress reports
+
+    async def run(self) -> None:
+        while True:
+            await self.sync_once()
+            await trio.sleep(self._poll_interval)
+
+    async def sync_once(self) -> None:
+        """Ask every peer its height, then pull blocks from the highest until caught up with it."""
+        heights = await self._peer_heights()
+        for peer, height in sorted(heights.items(), key=lambda item: -item[1]):
+            if height <= self._committed_height() + 1:
+                return  # within one block: consensus gossip covers the rest
+            self.target_height = height
+            await self._pull_from(peer, height)
+
+    async def _peer_heights(self) -> dict[str, int]:
+        heights: dict[str, int] = {}
+        for peer in list(self._peers()):
+            try:
+                raw = await self._request(peer, encode_request(StatusRequest()))
+                heights[peer] = decode(StatusResponse, raw, max_size=MAX_REQUEST_BYTES).height
+            except CodecError:
+                self._report(peer, "malformed sync status")
+            except Exception as exc:  # the peer went away or refused; try the others
+                log.debug("sync status from %s failed: %s", peer, exc)
+        return heights
+
+    async def _pull_from(self, peer: str, height: int) -> None:
+        while (start := self._committed_height() + 1) < height:
+            count = min(MAX_BLOCKS_PER_REQUEST, height - start + 1)
+            try:
+                raw = await self._request(peer, encode_request(BlocksRequest(start, count)))
+                response = decode(BlocksResponse, raw, max_size=self._max_message_bytes)
+            except CodecError:
+                self._report(peer, "malformed blocks response")
+                return
+            except Exception as exc:
+                log.info("block sync from %s stopped: %s", peer, exc)
+                return
+            if not response.blocks:
+                self._report(peer, f"claimed height {height} but served no block at {start}")
+                return
+            for decided in response.blocks:
+                self._deliver(CommitMessage(decided.block, decided.commit), peer)
+            last = response.blocks[-1].block.header.height
+            with trio.move_on_after(self._progress_timeout):
+                while self._committed_height() < last:
+                    await trio.sleep(0.05)
+            if self._committed_height() < start:
+                self._report(peer, f"blocks from height {start} were not accepted")
+                return
+            log.info("block sync: height %d of %d (peer %s)", self._committed_height(), height, peer)

@@ -5,7 +5,10 @@ State lives in a `CommitStore`; each block runs in a `Journal` (typed write-thro
 nonce are charged, so a failing message reverts to that point: fee and nonce stay, nothing else.
 Admission (`check_tx`) runs the same ante checks in a second Journal stacked on committed state,
 which is how several txs from one account (nonces n, n+1, …) are admitted before a block commits.
-Only block height and the txs feed the transition: no clock, no randomness, no floats.
+Only the block (height, BFT time, the previous commit hash as randomness) and its txs feed the
+transition, through a frozen `BlockContext` given to every handler and end-of-block hook: no wall
+clock, no `random`, no floats. After the txs, the end-of-block hooks run the work queued for this
+height (market: bid windows, escrow run-outs, settlements, deadlines).
 """
 from __future__ import annotations
 
@@ -32,14 +35,34 @@ from akechain.modules.bank import params as bank_params
 from akechain.modules.bank.handlers import HANDLERS as BANK_HANDLERS
 from akechain.modules.bank.invariants import INVARIANTS as BANK_INVARIANTS
 from akechain.modules.bank.keeper import Supply, get_balance, get_balance_key, get_supply
-from akechain.modules.store import Event, Journal
+from akechain.modules.market import params as market_params
+from akechain.modules.market import queries as market_queries
+from akechain.modules.market.endblock import process_end_block as market_end_block
+from akechain.modules.market.handlers import HANDLERS as MARKET_HANDLERS
+from akechain.modules.market.invariants import INVARIANTS as MARKET_INVARIANTS
+from akechain.modules.store import BlockContext, Event, Journal, StoreView
 from akechain.tx import Tx, compute_tx_hash, decode_tx, get_sender, verify_chain_id, verify_signature
 from state import smt
 from state.kv import MemoryKV
 from state.store import CommitStore
 
-MSG_HANDLERS: dict[type[Msg], Callable[[Journal, Address, Msg], list[Event]]] = {**BANK_HANDLERS}
-INVARIANTS = {f"bank/{name}": check for name, check in BANK_INVARIANTS.items()}
+Handler = Callable[[Journal, BlockContext, Address, Msg], list[Event]]
+
+
+def _without_context(handler: Callable[[Journal, Address, Msg], list[Event]]) -> Handler:
+    """Bank handlers need no block context; adapt them to the common calling convention here."""
+    return lambda store, ctx, sender, msg: handler(store, sender, msg)
+
+
+MSG_HANDLERS: dict[type[Msg], Handler] = {
+    **{msg: _without_context(handler) for msg, handler in BANK_HANDLERS.items()},
+    **MARKET_HANDLERS,
+}
+END_BLOCKERS: tuple[Callable[[Journal, BlockContext], list[Event]], ...] = (market_end_block,)
+INVARIANTS = {
+    **{f"bank/{name}": check for name, check in BANK_INVARIANTS.items()},
+    **{f"market/{name}": check for name, check in MARKET_INVARIANTS.items()},
+}
 CHAIN_ID_META = b"chain_id"
 MAX_VERIFIED_TXS = 100_000  # well above a full mempool, so admitted txs are not verified twice
 
@@ -153,11 +176,16 @@ class App:
         if block.height != expected or self._finalized_height == expected:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
+        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash)
         max_tx_bytes = auth_params.get_params(journal).max_tx_bytes
-        results = tuple(self._process_tx(journal, tx, max_tx_bytes) for tx in block.txs)
+        results = tuple(self._process_tx(journal, ctx, tx, max_tx_bytes) for tx in block.txs)
+        events: list[Event] = []
+        for end_block in END_BLOCKERS:
+            events.extend(end_block(journal, ctx))
+        journal.forget_undo()
         self._block = journal
         self._finalized_height = block.height
-        return FinalizeResult(tx_results=results)
+        return FinalizeResult(tx_results=results, events=tuple(events))
 
     def commit(self) -> bytes:
         height = self._store.version + 1
@@ -170,7 +198,7 @@ class App:
 
     # -- the state transition -----------------------------------------------------------------
 
-    def _process_tx(self, journal: Journal, tx_bytes: bytes, max_tx_bytes: int) -> TxResult:
+    def _process_tx(self, journal: Journal, ctx: BlockContext, tx_bytes: bytes, max_tx_bytes: int) -> TxResult:
         try:
             tx = self._get_verified_tx(tx_bytes, max_tx_bytes, consume=True)
             sender = get_sender(tx)
@@ -182,7 +210,7 @@ class App:
         events: list[Event] = [("tx", (("sender", format_address(sender)), ("fee", str(tx.body.fee))))]
         try:
             for msg in tx.body.msgs:
-                events.extend(MSG_HANDLERS[type(msg)](journal, sender, msg))
+                events.extend(MSG_HANDLERS[type(msg)](journal, ctx, sender, msg))
         except AppError as exc:
             journal.revert(0)
             return TxResult(code=exc.code, log=str(exc), events=tuple(events))
@@ -244,10 +272,26 @@ class App:
         return {
             "auth": auth_params.params_to_json(auth_params.get_params(view)),
             "bank": bank_params.params_to_json(bank_params.get_params(view)),
+            "market": market_params.params_to_json(market_params.get_params(view)),
         }
 
     def get_supply(self) -> Supply:
         return get_supply(self._new_committed_journal())
+
+    def get_market_view(self) -> tuple[StoreView, int]:
+        """Committed state and its height, for `akechain.modules.market.queries` (RPC, CLI, agents):
+        e.g. `view, height = app.get_market_view(); queries.query_escrow_at(view, job_id, height)`."""
+        return self._new_committed_journal(), self._store.version
+
+    def get_provider(self, address: bytes) -> market_queries.ProviderView | None:
+        return market_queries.query_provider(self._new_committed_journal(), address)
+
+    def get_job(self, job_id: int) -> market_queries.Job | None:
+        return market_queries.query_job(self._new_committed_journal(), job_id)
+
+    def get_escrow(self, job_id: int) -> market_queries.EscrowView | None:
+        view, height = self.get_market_view()
+        return market_queries.query_escrow_at(view, job_id, height)
 
     def export_app_state(self) -> dict:
         """The committed state as genesis app_state; re-importing it yields the same app hash."""

@@ -16,6 +16,11 @@ MAX_UINT63 = 2**63 - 1  # amounts and nonces fit a signed 64-bit int on every pl
 UAKE_PER_AKE = 10**6
 
 
+# Error code ranges (each module's AppError subclasses live next to its keeper):
+#   1-9 codec/msgs, 10-19 tx envelope and ante (akechain/tx.py), 20-29 bank,
+#   40-59 market, 60-69 escrow, 70-79 verify (akechain/modules/market/errors.py).
+
+
 class AppError(Exception):
     """A tx or record rejected by the app; `code` is what clients see (0 means OK)."""
 

@@ -11,7 +11,10 @@ genesis.json fields:
                       "bank": {"params": {"burn_bps": 0..10000 share of fees burned,
                                           "treasury": "ake1…" receiver of the unburned share},
                                "balances": [{"address": "ake1…", "amount": uake}],
-                               "supply": {"initial", "total", "burned"} (optional, written by export)}}
+                               "supply": {"initial", "total", "burned"} (optional, written by export)},
+                      "market": {"params": {...}, "state": [[hex key, hex record], ...]}
+                                (optional: without it the market starts empty with default params;
+                                 see akechain/modules/market/genesis.py and docs/market.md)}
 
 Modules are imported in a fixed order (auth before bank, since balances create accounts) and
 exported symmetrically, so an export re-imports to the same state and therefore the same app hash.
@@ -31,9 +34,14 @@ from akechain.modules.auth.params import params_to_json as auth_params_to_json
 from akechain.modules.bank import genesis as bank_genesis
 from akechain.modules.bank.params import Params as BankParams
 from akechain.modules.bank.params import params_to_json as bank_params_to_json
+from akechain.modules.market import genesis as market_genesis
+from akechain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
+from akechain.modules.market.params import Params as MarketParams
+from akechain.modules.market.params import params_to_json as market_params_to_json
 from akechain.modules.store import StoreView
 
-GENESIS_MODULES = {"auth": auth_genesis, "bank": bank_genesis}  # import order matters
+GENESIS_MODULES = {"auth": auth_genesis, "bank": bank_genesis, "market": market_genesis}  # import order matters
+OPTIONAL_MODULES = {"market"}  # absent: the module starts with its defaults
 
 
 def init_app_state(store: StoreView, app_state: object) -> None:
@@ -41,6 +49,9 @@ def init_app_state(store: StoreView, app_state: object) -> None:
         raise GenesisError("app_state must be a JSON object")
     check_json_fields(app_state, set(GENESIS_MODULES), "app_state")
     for name, module in GENESIS_MODULES.items():
+        if name in OPTIONAL_MODULES and name not in app_state:
+            module.init_genesis(store, None)
+            continue
         module.init_genesis(store, get_json_field(app_state, name, dict, "app_state"))
 
 
@@ -55,10 +66,12 @@ def build_genesis(
     bank_params: BankParams,
     auth_params: AuthParams = DEFAULT_AUTH_PARAMS,
     genesis_time_ms: int = 0,
+    market_params: MarketParams = DEFAULT_MARKET_PARAMS,
 ) -> dict:
     """A genesis document: `validators` are (ed25519 pub key, power), `accounts` address -> uake."""
     auth_params.validate()
     bank_params.validate()
+    market_params.validate()
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
@@ -70,6 +83,7 @@ def build_genesis(
                 "params": bank_params_to_json(bank_params),
                 "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
             },
+            "market": {"params": market_params_to_json(market_params)},
         },
     }
 

@@ -21,6 +21,7 @@ from state.codec import CodecError, decode, encode
 
 log = logging.getLogger(__name__)
 
+INCOMING_BUFFER = 4096
 TX_BATCH_INTERVAL = 0.05
 TX_BATCH_MAX_BYTES = 512 * 1024
 MAX_TX_BYTES = 64 * 1024
@@ -55,12 +56,14 @@ def is_valid_consensus_message(data: bytes, peer: str) -> bool:
 
 
 class ConsensusTransport:
-    """`consensus.driver.Transport` over a gossip topic."""
+    """`consensus.driver.Transport` over a gossip topic, plus `inject` for messages that arrive
+    another way (decided blocks fetched by block sync enter the engine exactly like gossip)."""
 
     def __init__(self, host: Host, topic: str) -> None:
         self._host = host
         self._topic = topic
-        self._incoming = host.gossip.subscribe(topic)
+        self._gossip = host.gossip.subscribe(topic)
+        self._send, self._incoming = trio.open_memory_channel[tuple[bytes, str]](INCOMING_BUFFER)
 
     async def broadcast(self, data: bytes) -> None:
         await self._host.gossip.publish(self._topic, data)
@@ -68,6 +71,13 @@ class ConsensusTransport:
     @property
     def receive_channel(self) -> trio.MemoryReceiveChannel[tuple[bytes, str]]:
         return self._incoming
+
+    def inject(self, data: bytes, peer: str) -> None:
+        self._send.send_nowait((data, peer))
+
+    async def run(self) -> None:
+        async for item in self._gossip:
+            await self._send.send(item)
 
 
 class TxGossip:

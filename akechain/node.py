@@ -35,8 +35,11 @@ from consensus.driver import Driver, HandshakeError
 from consensus.wal import WALCorruptError
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
-from consensus.types import Block
+from consensus import sync
+from consensus.types import Block, encode_message
+from p2p.errors import BadRequest
 from p2p.gossip import MAX_GOSSIP_PAYLOAD
+from p2p.scores import Offence
 from p2p.host import Host
 from p2p.identity import load_or_create_node_key
 from state.blockstore import BlockStore
@@ -87,6 +90,9 @@ class Node:
         tx_topic, consensus_topic, _ = topic_names(self.chain_id)
         self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, is_valid_tx_batch)
         self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, is_valid_consensus_message)
+        self.transport = ConsensusTransport(self.host, consensus_topic)
+        self.host.reqresp.add_protocol(sync.PROTOCOL_ID, self._serve_sync, max_request=sync.MAX_REQUEST_BYTES,
+                                       max_response=sync.MAX_RESPONSE_BYTES)
         self.driver = Driver(
             chain_id=self.chain_id,
             genesis=consensus_genesis(genesis),
@@ -96,8 +102,15 @@ class Node:
             state_kv=self._consensus_kv,
             signer=signer,
             wal_path=home.wal_file,
-            transport=ConsensusTransport(self.host, consensus_topic),
+            transport=self.transport,
             config=config.consensus,
+        )
+        self.block_sync = sync.BlockSync(
+            peers=self.host.connected_peers,
+            request=lambda peer, payload: self.host.reqresp.request(peer, sync.PROTOCOL_ID, payload, timeout=10),
+            deliver=lambda message, peer: self.transport.inject(encode_message(message), peer),
+            committed_height=lambda: self.driver.committed_height,
+            report=self._report_peer,
         )
         self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
@@ -112,7 +125,9 @@ class Node:
         """Run consensus and the HTTP API until `shutdown` is set."""
         async with trio.open_nursery() as nursery:
             await nursery.start(self.host.run)
+            nursery.start_soon(self.transport.run)
             await nursery.start(self.driver.run)
+            nursery.start_soon(self.block_sync.run)
             nursery.start_soon(self.tx_gossip.run)
             nursery.start_soon(self._relay_commits)
             await nursery.start(serve_http, build_app(self), self.config.rpc.host, self.config.rpc.port, shutdown)
@@ -130,6 +145,16 @@ class Node:
             self._remember_results(committed.height, committed.block.txs, committed.results.tx_results)
             committed_signal, self._commit_signal = self._commit_signal, trio.Event()
             committed_signal.set()
+
+    async def _serve_sync(self, request: bytes, peer: str) -> bytes:
+        try:
+            return sync.serve(self.blocks, request)
+        except sync.SyncProtocolError as exc:
+            raise BadRequest(str(exc)) from None
+
+    def _report_peer(self, peer: str, reason: str) -> None:
+        log.warning("peer %s misbehaved in block sync: %s", peer, reason)
+        self.host.scores.penalize(peer, Offence.INVALID_RESPONSE)
 
     def _remember_results(self, height: int, txs: tuple[bytes, ...], results: tuple[TxResult, ...]) -> None:
         for index, (raw, result) in enumerate(zip(txs, results)):

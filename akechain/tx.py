@@ -15,6 +15,7 @@ import nacl.signing
 from akechain.codec import AppError, InvalidMsgError, Msg, check_uint63
 from akechain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, compute_address, get_pub_key, is_valid_signature, sign
 from akechain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.modules.market import msgs as _market_msgs  # noqa: F401  registers market/* and verify/* in Msg
 from state.codec import CodecError, decode, encode
 
 MAX_MSGS = 32

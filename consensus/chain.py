@@ -48,7 +48,7 @@ class ChainState:
     last_validators: ValidatorSet | None  # signed last_commit
     validators: ValidatorSet  # decide `height`; priorities as of round 0
     next_validators: ValidatorSet
-    recent_evidence: tuple[bytes, ...] = ()  # hashes committed in the last two blocks: no re-inclusion
+    recent_evidence: tuple[bytes, ...] = ()  # hashes in the last block; older evidence is out of range anyway
 
     def validators_at(self, height: int) -> ValidatorSet | None:
         if height == self.height:

@@ -34,6 +34,7 @@ from consensus.genesis import Genesis
 from consensus.privval import DoubleSignError, Signer
 from consensus.proposer import make_validator_set
 from consensus.state_machine import (
+    MAX_CATCHUP_HEIGHTS,
     NEW_HEIGHT,
     STEP_NAMES,
     BlockValidated,
@@ -126,6 +127,9 @@ def wall_clock_ms() -> int:
 
 
 class Driver:
+    """One node's consensus. `await nursery.start(driver.run)` once; it returns (started) after the
+    handshake and WAL replay. `signer=None` runs a non-validator that follows the chain."""
+
     def __init__(
         self,
         chain_id: str,
@@ -340,7 +344,7 @@ class Driver:
                 case Decide(block=block, commit=commit):
                     queue.extend(self._commit(block, commit))
                 case SendCommit(height=h):
-                    await self._send_commit(h)
+                    await self._send_commits(h)
 
     async def _send_own(self, sign: Callable[[], Message]) -> list[Effect]:
         """Sign, make durable in the WAL, broadcast, then handle our own message."""
@@ -353,12 +357,13 @@ class Driver:
         await self.transport.broadcast(encode_message(message))
         return self._require_state().handle(MessageReceived(message, ""))
 
-    async def _send_commit(self, height: int) -> None:
-        raw_block, raw_commit = self.block_store.block(height), self.block_store.commit(height)
-        if raw_block is None or raw_commit is None:
-            return
-        block = decode(Block, raw_block, max_size=self.config.max_message_bytes)
-        await self.transport.broadcast(encode_message(CommitMessage(block, decode(Commit, raw_commit))))
+    async def _send_commits(self, first: int) -> None:
+        for height in range(first, min(first + MAX_CATCHUP_HEIGHTS, self.committed_height + 1)):
+            raw_block, raw_commit = self.block_store.block(height), self.block_store.commit(height)
+            if raw_block is None or raw_commit is None:
+                return  # not stored here (e.g. pruned): the peer must catch up elsewhere
+            block = decode(Block, raw_block, max_size=self.config.max_message_bytes)
+            await self.transport.broadcast(encode_message(CommitMessage(block, decode(Commit, raw_commit))))
 
     def _commit(self, block: Block, commit: Commit) -> list[Effect]:
         state = self._require_state()

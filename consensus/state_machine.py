@@ -63,6 +63,8 @@ STEP_NAMES = {NEW_HEIGHT: "new_height", PROPOSE: "propose", PREVOTE_STEP: "prevo
 
 MAX_FUTURE_ROUNDS = 100  # votes further ahead are dropped: bounds memory a byzantine signer can use
 MAX_BUFFERED = 10_000  # messages held for the next height
+MAX_CATCHUP_HEIGHTS = 16  # decided blocks sent per catch-up reply, and held while behind
+MAX_COMMIT_CANDIDATES = 4  # catch-up blocks held per future height
 
 
 # Events -------------------------------------------------------------------------------------
@@ -158,7 +160,8 @@ class Decide:
 
 @dataclass(frozen=True, slots=True)
 class SendCommit:
-    """`peer` is behind at `height`: send it the stored block and commit of that height."""
+    """`peer` is behind at `height`: send it the stored blocks and commits from that height on
+    (at most MAX_CATCHUP_HEIGHTS of them)."""
 
     height: int
     peer: str
@@ -167,16 +170,19 @@ class SendCommit:
 Effect = Broadcast | SignVote | SignProposal | ScheduleTimeout | RequestTxs | ValidateBlock | Decide | SendCommit
 
 
-def message_height_round(message: Message) -> tuple[int, int]:
+def message_height(message: Message) -> int:
+    """The height a message is for, after the checks that need no state (ConsensusError if bad)."""
     match message:
         case ProposalMessage(proposal=p):
-            return p.height, p.round
+            p.validate_basic()
+            return p.height
         case VoteMessage(vote=v):
-            return v.height, v.round
+            v.validate_basic()
+            return v.height
         case CommitMessage(commit=c):
-            return c.height, c.round
+            return c.height
         case EvidenceMessage(evidence=e):
-            return e.height, e.vote_a.round
+            return e.height
     raise ConsensusError(f"unknown message {type(message).__name__}")
 
 
@@ -187,6 +193,7 @@ class State:
         self.config = config
         self.address = address
         self.pending_evidence: dict[bytes, DuplicateVoteEvidence] = {}
+        self._future_commits: dict[int, list[MessageReceived]] = {}  # catch-up blocks for heights ahead
         self._effects: list[Effect] = []
         self._enter_height(chain)
 
@@ -206,7 +213,8 @@ class State:
         return self._proposer(self.round)
 
     # Height and round transitions -----------------------------------------------------------
-    def _enter_height(self, chain: ChainState) -> None:
+    def _enter_height(self, chain: ChainState, last_votes: HeightVoteSet | None = None) -> None:
+        self.last_votes = last_votes  # late votes of the decided height are still checked for equivocation
         self.chain = chain
         self.height = chain.height
         self.round = 0
@@ -222,7 +230,7 @@ class State:
         self._done: set[tuple[object, ...]] = set()  # "for the first time" guards of the paper's rules
         self._own: list[Message] = []
         self._future: list[MessageReceived] = []
-        self._catchup_sent: set[tuple[str, int, int]] = set()
+        self._catchup_sent: set[str] = set()  # peers answered this round: one catch-up each
         self.pending_evidence = {
             k: e for k, e in self.pending_evidence.items() if chain.validators_at(e.height) is not None
             and k not in chain.recent_evidence
@@ -230,6 +238,7 @@ class State:
 
     def _start_round(self, round: int) -> None:
         self.round, self.step = round, PROPOSE
+        self._catchup_sent.clear()
         if round > 0:
             self._rebroadcast()
         self._schedule(PROPOSE, self.config.propose_timeout(round))
@@ -324,18 +333,23 @@ class State:
 
     def _on_message(self, event: MessageReceived) -> None:
         message = event.message
-        height, round = message_height_round(message)
+        height = message_height(message)
         if isinstance(message, EvidenceMessage):
             self._add_evidence(message.evidence)
             return
         if height < self.height:
-            key = (event.peer, height, round)
-            if event.peer and not isinstance(message, CommitMessage) and key not in self._catchup_sent:
-                self._catchup_sent.add(key)
+            if isinstance(message, VoteMessage) and self.last_votes is not None and height == self.last_votes.height:
+                self._add_vote_to(self.last_votes, message.vote)
+            if event.peer and not isinstance(message, CommitMessage) and event.peer not in self._catchup_sent:
+                self._catchup_sent.add(event.peer)
                 self._emit(SendCommit(height, event.peer))
             return
         if height > self.height:
-            if height == self.height + 1 and len(self._future) < MAX_BUFFERED:
+            if isinstance(message, CommitMessage) and height <= self.height + MAX_CATCHUP_HEIGHTS:
+                candidates = self._future_commits.setdefault(height, [])
+                if len(candidates) < MAX_COMMIT_CANDIDATES:  # unverified until their height: keep a few
+                    candidates.append(event)
+            elif height == self.height + 1 and len(self._future) < MAX_BUFFERED:
                 self._future.append(event)
             return
         if self.decision is not None:
@@ -350,7 +364,6 @@ class State:
 
     def _on_proposal(self, message: ProposalMessage) -> None:
         p = message.proposal
-        p.validate_basic()
         if p.round in self.proposals or p.round > self.round + MAX_FUTURE_ROUNDS:
             return
         # Verify the proposer of the round signed it and the block is the one it names.
@@ -378,15 +391,17 @@ class State:
             pass  # one bad vote in a bundle must not hide the good ones
 
     def _add_vote(self, vote: Vote) -> None:
-        if vote.round > self.round + MAX_FUTURE_ROUNDS:
-            return
-        if self.votes.add(vote):
+        if vote.round <= self.round + MAX_FUTURE_ROUNDS and self._add_vote_to(self.votes, vote):
             if vote.validator_address == self.address:
                 self._own.append(VoteMessage(vote))
-            return
-        for evidence in self.votes.evidence:
-            if evidence.hash() not in self.pending_evidence:
-                self._add_evidence(evidence)
+
+    def _add_vote_to(self, votes: HeightVoteSet, vote: Vote) -> bool:
+        known_evidence = len(votes.evidence)
+        if not votes.add(vote):
+            return False
+        for evidence in votes.evidence[known_evidence:]:
+            self._add_evidence(evidence)
+        return True
 
     def _add_evidence(self, evidence: DuplicateVoteEvidence) -> None:
         key = evidence.hash()
@@ -431,9 +446,10 @@ class State:
             return
         block, commit = self.decision
         future = self._future
-        self._enter_height(next_state(self.chain, block, commit, event.app_hash, event.validator_updates))
+        self._enter_height(next_state(self.chain, block, commit, event.app_hash, event.validator_updates), self.votes)
         self._schedule(NEW_HEIGHT, self.config.timeout_commit_ms)
-        for buffered in future:
+        self._future_commits = {h: e for h, e in self._future_commits.items() if h >= self.height}
+        for buffered in self._future_commits.pop(self.height, []) + future:
             self._dispatch(buffered)
         self._apply_rules()
 
@@ -544,13 +560,16 @@ class State:
         return self._schedule_once(PRECOMMIT_STEP, self.config.precommit_timeout(self.round))
 
     def _make_commit(self, round: int, block_id: BlockID) -> Commit:
-        precommits = self.votes.precommits(round).votes
+        precommits = self.votes.precommits(round)
+        for_block = precommits.by_block.get(block_id, {})
         sigs = []
         for i in range(len(self.chain.validators)):
-            vote = precommits.get(i)
-            if vote is None or vote.block_id not in (None, block_id):
+            vote = for_block.get(i)
+            flag = FLAG_COMMIT
+            if vote is None:
+                vote, flag = precommits.by_block.get(None, {}).get(i), FLAG_NIL
+            if vote is None:
                 sigs.append(CommitSig(FLAG_ABSENT, b"", 0, b""))
             else:
-                flag = FLAG_COMMIT if vote.block_id == block_id else FLAG_NIL
                 sigs.append(CommitSig(flag, vote.validator_address, vote.timestamp_ms, vote.signature))
         return Commit(self.height, round, block_id, tuple(sigs))

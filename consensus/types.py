@@ -7,7 +7,7 @@ signature can never be replayed on another chain or as another kind of message.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
@@ -396,8 +396,3 @@ def decode_message(data: bytes, max_size: int) -> Message:
     """Decode wire bytes; raises state.codec.CodecError on anything malformed."""
     return decode(Envelope, data, max_size=max_size).message
 
-
-def with_signature(record: Vote | Proposal, signature: bytes, timestamp_ms: int | None = None) -> Vote | Proposal:
-    if timestamp_ms is None:
-        return replace(record, signature=signature)
-    return replace(record, signature=signature, timestamp_ms=timestamp_ms)

@@ -1,7 +1,11 @@
 """Vote tallies for one height: per (round, type), one vote per validator, weighted by power.
 
-A second, different vote by the same validator for the same (height, round, type) is not
-counted; it becomes DuplicateVoteEvidence, kept in `evidence` for gossip and block inclusion.
+A second, different vote by the same validator for the same (height, round, type) becomes
+DuplicateVoteEvidence, kept in `evidence` for gossip and block inclusion. It still counts
+towards its own block's tally (never towards the total "any" power, which counts each validator
+once): a +2/3 set of signed votes for a block is a valid proof whatever else their signers
+signed (CometBFT reaches the same via peer-claimed majorities), and two conflicting +2/3 tallies
+would need more than 1/3 of the power to equivocate.
 """
 from __future__ import annotations
 
@@ -28,37 +32,42 @@ def is_one_third(power: int, total: int) -> bool:
 class VoteSet:
     """Votes of one (height, round, type)."""
 
-    def __init__(self, chain_id: str, height: int, round: int, type: int, validators: ValidatorSet) -> None:
+    def __init__(
+        self, chain_id: str, height: int, round: int, type: int, validators: ValidatorSet,
+        evidence: list[DuplicateVoteEvidence] | None = None,
+    ) -> None:
         self.chain_id = chain_id
         self.height = height
         self.round = round
         self.type = type
         self.validators = validators
-        self.votes: dict[int, Vote] = {}
+        self.votes: dict[int, Vote] = {}  # the first vote of each validator
+        self.by_block: dict[BlockID | None, dict[int, Vote]] = {}
         self.power_by_block: dict[BlockID | None, int] = {}
         self.sum = 0
-        self.evidence: list[DuplicateVoteEvidence] = []
+        self.evidence = [] if evidence is None else evidence
 
     def add(self, vote: Vote) -> bool:
-        """Count `vote`; False if already known or conflicting. Raises InvalidVoteError."""
+        """Count `vote`; False if its signer already voted for that target. Raises InvalidVoteError."""
         # Verify it belongs here before the (costly) signature check.
         if (vote.height, vote.round, vote.type) != (self.height, self.round, self.type):
             raise InvalidVoteError(
                 f"vote for {(vote.height, vote.round, vote.type)} added to set {(self.height, self.round, self.type)}"
             )
-        existing = self.votes.get(vote.validator_index)
-        if existing is not None and existing == vote:
-            return False
+        for_block = self.by_block.setdefault(vote.block_id, {})
+        if vote.validator_index in for_block:
+            return False  # a repeat (or a re-signed timestamp) changes no tally
         validator = vote.verify(self.chain_id, self.validators)
-        if existing is not None:
-            if existing.block_id != vote.block_id:
-                evidence = make_evidence(existing, vote, self.validators)
-                if evidence not in self.evidence:
-                    self.evidence.append(evidence)
-            return False
-        self.votes[vote.validator_index] = vote
+        first = self.votes.get(vote.validator_index)
+        if first is None:
+            self.votes[vote.validator_index] = vote
+            self.sum += validator.power
+        else:
+            evidence = make_evidence(first, vote, self.validators)
+            if evidence not in self.evidence:
+                self.evidence.append(evidence)
+        for_block[vote.validator_index] = vote
         self.power_by_block[vote.block_id] = self.power_by_block.get(vote.block_id, 0) + validator.power
-        self.sum += validator.power
         return True
 
     def has_two_thirds_for(self, block_id: BlockID | None) -> bool:
@@ -75,7 +84,7 @@ class VoteSet:
         return False, None
 
     def votes_for(self, block_id: BlockID | None) -> tuple[Vote, ...]:
-        return tuple(v for _, v in sorted(self.votes.items()) if v.block_id == block_id)
+        return tuple(v for _, v in sorted(self.by_block.get(block_id, {}).items()))
 
 
 class HeightVoteSet:
@@ -86,12 +95,15 @@ class HeightVoteSet:
         self.height = height
         self.validators = validators
         self._sets: dict[tuple[int, int], VoteSet] = {}
+        self.evidence: list[DuplicateVoteEvidence] = []  # shared by every round's sets, in arrival order
 
     def get(self, round: int, type: int) -> VoteSet:
         key = (round, type)
         vote_set = self._sets.get(key)
         if vote_set is None:
-            vote_set = self._sets[key] = VoteSet(self.chain_id, self.height, round, type, self.validators)
+            vote_set = self._sets[key] = VoteSet(
+                self.chain_id, self.height, round, type, self.validators, self.evidence
+            )
         return vote_set
 
     def prevotes(self, round: int) -> VoteSet:
@@ -113,7 +125,3 @@ class HeightVoteSet:
         voters = set(self.prevotes(round).votes) | set(self.precommits(round).votes)
         power = sum(self.validators.validators[i].power for i in voters)
         return is_one_third(power, self.validators.total_power)
-
-    @property
-    def evidence(self) -> list[DuplicateVoteEvidence]:
-        return [e for s in self._sets.values() for e in s.evidence]

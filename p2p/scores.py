@@ -20,6 +20,7 @@ class Offence(enum.Enum):
     OVERSIZE = "gossip or request over the registered cap"
     BAD_REQUEST = "request the handler refused as junk"
     MALFORMED_FRAME = "bytes that do not parse as the protocol"
+    INVALID_RESPONSE = "a response that failed the requester's checks (e.g. invalid blocks)"
 
 
 PENALTY: dict[Offence, float] = {
@@ -27,6 +28,7 @@ PENALTY: dict[Offence, float] = {
     Offence.OVERSIZE: 20.0,
     Offence.BAD_REQUEST: 10.0,
     Offence.MALFORMED_FRAME: 50.0,
+    Offence.INVALID_RESPONSE: 50.0,
 }
 
 

@@ -29,6 +29,7 @@ from consensus.config import Config
 from consensus.privval import MemoryPV
 from consensus.proposer import make_validator_set
 from consensus.state_machine import (
+    MAX_CATCHUP_HEIGHTS,
     BlockValidated,
     Broadcast,
     Committed,
@@ -268,9 +269,10 @@ class Sim:
                     node.mempool.update(block.header.height, block.txs)
                     queue.extend(state.handle(Committed(block.header.height, app_hash, result.validator_updates)))
                 case SendCommit(height=h, peer=peer):
-                    if h in node.decided:
-                        dest = next(j for j, n in enumerate(self.nodes) if n.name == peer)
-                        self._send(i, dest, CommitMessage(*node.decided[h]))
+                    dest = next(j for j, n in enumerate(self.nodes) if n.name == peer)
+                    for height in range(h, h + MAX_CATCHUP_HEIGHTS):
+                        if height in node.decided:
+                            self._send(i, dest, CommitMessage(*node.decided[height]))
 
     def _raw_sign(self, i: int, record):
         key = SigningKey(seed(i))

@@ -14,7 +14,8 @@ import pytest
 from akechain.crypto import parse_address
 from akechain.keystore import Keystore
 from akechain.tx import build_send_tx
-from tests.node_process import NodeProcess, free_ports, run_cli, wait_until
+from akechain.config import load_config, save_config
+from tests.node_process import NodeProcess, free_port, free_ports, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -106,3 +107,42 @@ def test_garbage_on_every_topic_and_sync_protocol_leaves_nodes_up(devnet: Devnet
     before = max(devnet.heights())
     spray_garbage([n["p2p"] for n in devnet.doc["nodes"]], topics, "/ake/sync/1.0.0", random.Random(7))
     devnet.wait_for_height(before + 3, [0, 1, 2, 3], timeout=60)
+
+
+def test_killed_validator_rejoins_by_block_sync_without_double_signing(devnet: Devnet) -> None:
+    kill9(devnet.pid(3))
+    before = max(devnet.heights([0, 1, 2]))
+    devnet.wait_for_height(before + 5, [0, 1, 2])  # three of four keep committing
+    devnet.nodes[3].start()
+    tip = max(devnet.heights([0, 1, 2]))
+    devnet.wait_for_height(tip + 2, [0, 1, 2, 3], timeout=90)
+    for height in range(1, tip + 2):
+        block = devnet.nodes[0].get(f"/blocks/{height}").json()
+        assert block["evidence"] == [], f"double-sign evidence at height {height}: {block['evidence']}"
+
+
+def test_a_fifth_node_syncs_from_genesis_past_a_lying_peer(devnet: Devnet, tmp_path: Path) -> None:
+    from tests.lying_peer import LyingPeer
+
+    devnet.wait_for_height(12, [0])
+    with LyingPeer(devnet.doc["nodes"][0]["p2p"], free_port()) as liar:
+        home = tmp_path / "node4"
+        (tmp_path / "pass5").write_text("x")
+        rpc_port = free_port()
+        run_cli("init", "--home", str(home), "--chain-id", devnet.chain_id, "--moniker", "node4", "--rpc-port",
+                str(rpc_port), "--p2p-port", str(free_port()), "--passphrase-file", str(tmp_path / "pass5"))
+        (home / "genesis.json").write_text((devnet.nodes[0].home / "genesis.json").read_text())
+        config = load_config(home / "config.toml")
+        config.p2p.persistent_peers = [liar.address] + [n["p2p"] for n in devnet.doc["nodes"]]
+        save_config(config, home / "config.toml")
+        fifth = NodeProcess(home, rpc_port).start()
+        try:
+            tip = max(devnet.heights())
+            fifth.wait_for_height(tip, timeout=90)
+            assert liar.requests_served > 0  # it was asked, and still did not stall the sync
+            assert "misbehaved in block sync" in fifth.log_tail(1000)
+            assert fifth.status()["voting_power"] == 0
+            for height in (1, tip // 2, tip):
+                assert fifth.get(f"/blocks/{height}").json()["hash"] == devnet.nodes[1].get(f"/blocks/{height}").json()["hash"]
+        finally:
+            fifth.stop()

@@ -98,3 +98,17 @@ class Journal:
 
     def changes(self) -> dict[bytes, bytes | None]:
         return {key: None if value is None else encode(value) for key, value in sorted(self._dirty.items())}
+
+
+from dataclasses import dataclass as _dataclass
+
+
+@_dataclass(frozen=True, slots=True)
+class BlockContext:
+    """What a block tells its handlers and end-of-block hooks: the only height, clock and randomness
+    the state transition may read. `random_seed` is the previous block's commit hash; derive
+    per-purpose randomness by hashing it with a purpose tag and an id, never use it raw twice."""
+
+    height: int
+    time_ms: int
+    random_seed: bytes

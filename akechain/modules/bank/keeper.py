@@ -85,6 +85,15 @@ def compute_burn(fee: int, burn_bps: int) -> int:
     return fee * burn_bps // BPS_DENOMINATOR
 
 
+def process_burn(store: StoreView, address: bytes, amount: int) -> None:
+    """Destroy `amount` held by `address` (a module account's share of a slash or take)."""
+    if amount == 0:
+        return
+    decrease_balance(store, address, amount)
+    supply = get_supply(store)
+    set_supply(store, Supply(initial=supply.initial, total=supply.total - amount, burned=supply.burned + amount))
+
+
 def process_fee(store: StoreView, payer: Address, fee: int) -> None:
     """Take `fee` from the payer: burn the `burn_bps` share, pay the rest to the treasury."""
     if fee == 0:

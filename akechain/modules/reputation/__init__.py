@@ -1,0 +1,1 @@
+"""Per-provider reputation: an integer EWMA in basis points with a bounded history."""

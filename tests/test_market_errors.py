@@ -1,0 +1,203 @@
+"""Bad input: each is a clear error with its own code, and the failing tx changes nothing but the
+sender's fee and nonce (the whole exported state is compared)."""
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import pytest
+
+from akechain.codec import InvalidMsgError
+from akechain.crypto import format_address, get_address
+from akechain.modules.bank.keeper import InsufficientFundsError
+from akechain.modules.market import queries as q
+from akechain.modules.market.errors import (
+    BidNotFoundError,
+    ChallengeExistsError,
+    ChallengeNotFoundError,
+    JobNotFoundError,
+    ChallengeNotAllowedError,
+    ChallengeWindowClosedError,
+    DuplicateBidError,
+    DuplicateReceiptError,
+    InsufficientCollateralError,
+    InvalidJobError,
+    JobClosedError,
+    JobNotOpenError,
+    LeaseNotFoundError,
+    NotJobConsumerError,
+    NotLeaseProviderError,
+    NotRefereeError,
+    PriceAboveMaxError,
+    ProviderExistsError,
+    ProviderHasLeasesError,
+    ProviderNotEligibleError,
+    ProviderNotFoundError,
+)
+from akechain.modules.market.msgs import (
+    POLICY_SPOT_CHECK,
+    MsgBid,
+    MsgCancelJob,
+    MsgChallenge,
+    MsgDeregisterProvider,
+    MsgRegisterProvider,
+    MsgSubmitReceipt,
+    MsgTopUp,
+    MsgVerdict,
+    MsgWithdrawBid,
+    MsgWithdrawCollateral,
+    Policy,
+)
+from test_app_support import BANK_PARAMS, TREASURY
+from test_market_support import (
+    CONSUMER_KEYS,
+    FEE,
+    HARDWARE,
+    MARKET_PARAMS,
+    PROVIDER_KEYS,
+    PROVIDERS,
+    SPEC,
+    VERIFIER_KEYS,
+    Driver,
+    job_msg,
+    make_market_app,
+)
+
+GOOD, BAD = b"\x01" * 32, b"\x02" * 32
+
+
+def expect_only_fee(before: dict, after: dict, sender: bytes) -> None:
+    """`after` equals `before` but for the sender's fee and nonce (and the fee's burn/treasury split)."""
+    expected = copy.deepcopy(before)
+    burn = FEE * BANK_PARAMS.burn_bps // 10_000
+    balances = {b["address"]: b["amount"] for b in expected["bank"]["balances"]}
+    balances[format_address(sender)] -= FEE
+    balances[format_address(TREASURY)] = balances.get(format_address(TREASURY), 0) + FEE - burn
+    expected["bank"]["balances"] = [{"address": a, "amount": n} for a, n in sorted(balances.items()) if n]
+    after_balances = sorted(after["bank"]["balances"], key=lambda b: b["address"])
+    assert after_balances == expected["bank"]["balances"]
+    supply = expected["bank"]["supply"]
+    assert after["bank"]["supply"] == {**supply, "total": supply["total"] - burn, "burned": supply["burned"] + burn}
+    nonces = {a["address"]: a["nonce"] for a in after["auth"]["accounts"]}
+    old = {a["address"]: a["nonce"] for a in before["auth"]["accounts"]}
+    assert nonces[format_address(sender)] == old.get(format_address(sender), 0) + 1
+    assert after["market"] == before["market"]
+
+
+def fails(d: Driver, key, msg, error: type) -> str:
+    before = d.app.export_app_state()
+    code, log = d.run(key, msg)
+    assert code == error.code, log
+    expect_only_fee(before, d.app.export_app_state(), get_address(key))
+    return log
+
+
+@pytest.fixture()
+def market() -> Driver:
+    """Providers 0-2 registered (2 with too little collateral); job 1 bidding with a bid from 0."""
+    d = Driver(make_market_app(replace(MARKET_PARAMS, challenge_window_blocks=10)))
+    d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", ("tier=a",), "https://p0", 10_000_000))
+    d.tx(PROVIDER_KEYS[1], MsgRegisterProvider(HARDWARE, "us", (), "https://p1", 10_000_000))
+    d.tx(PROVIDER_KEYS[2], MsgRegisterProvider(HARDWARE, "eu", (), "https://p2", 10))
+    d.block()
+    d.run(CONSUMER_KEYS[0], job_msg(window=10, duration=5, deadline=40, deny=(PROVIDERS[3],)))
+    d.run(PROVIDER_KEYS[0], MsgBid(1, 50, 10, SPEC))
+    return d
+
+
+def test_bid_above_max_price(market: Driver) -> None:
+    assert "exceeds the job's max 100" in fails(market, PROVIDER_KEYS[1], MsgBid(1, 101, 10, SPEC), PriceAboveMaxError)
+
+
+def test_bid_from_unregistered_provider(market: Driver) -> None:
+    fails(market, PROVIDER_KEYS[4], MsgBid(1, 50, 10, SPEC), ProviderNotFoundError)
+
+
+def test_bid_from_under_collateralised_provider(market: Driver) -> None:
+    assert "free collateral" in fails(market, PROVIDER_KEYS[2], MsgBid(1, 50, 10, SPEC), InsufficientCollateralError)
+
+
+def test_duplicate_bid(market: Driver) -> None:
+    fails(market, PROVIDER_KEYS[0], MsgBid(1, 40, 10, SPEC), DuplicateBidError)
+
+
+def test_bid_not_covering_the_spec_or_excluded(market: Driver) -> None:
+    small = replace(SPEC, cpu_cores=1)
+    fails(market, PROVIDER_KEYS[1], MsgBid(1, 50, 10, small), ProviderNotEligibleError)
+    too_big = replace(HARDWARE, cpu_cores=HARDWARE.cpu_cores + 1)
+    fails(market, PROVIDER_KEYS[1], MsgBid(1, 50, 10, too_big), ProviderNotEligibleError)
+    market.run(PROVIDER_KEYS[3], MsgRegisterProvider(HARDWARE, "eu", (), "https://p3", 10_000_000))
+    assert "allow/deny" in fails(market, PROVIDER_KEYS[3], MsgBid(1, 50, 10, SPEC), ProviderNotEligibleError)
+
+
+def test_bid_on_closed_job_and_withdrawals(market: Driver) -> None:
+    fails(market, PROVIDER_KEYS[1], MsgWithdrawBid(1), BidNotFoundError)
+    market.advance_to(market.app.get_job(1).bid_close_height)
+    fails(market, PROVIDER_KEYS[1], MsgBid(1, 50, 10, SPEC), JobNotOpenError)
+    fails(market, PROVIDER_KEYS[0], MsgWithdrawBid(1), JobNotOpenError)
+    fails(market, PROVIDER_KEYS[1], MsgBid(99, 50, 10, SPEC), JobNotFoundError)
+
+
+def test_receipts_for_someone_elses_lease_and_twice(market: Driver) -> None:
+    market.advance_to(market.app.get_job(1).bid_close_height)
+    [lease] = q.query_leases(market.app.get_market_view()[0], job_id=1)
+    receipt = MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)
+    fails(market, PROVIDER_KEYS[1], receipt, NotLeaseProviderError)
+    fails(market, PROVIDER_KEYS[0], replace(receipt, lease_id=99), LeaseNotFoundError)
+    assert market.run(PROVIDER_KEYS[0], receipt) == (0, "")
+    fails(market, PROVIDER_KEYS[0], receipt, DuplicateReceiptError)
+
+
+def test_challenges_outside_the_rules(market: Driver) -> None:
+    market.advance_to(market.app.get_job(1).bid_close_height)
+    [lease] = q.query_leases(market.app.get_market_view()[0], job_id=1)
+    assert market.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    fails(market, PROVIDER_KEYS[1], MsgChallenge(lease.id, BAD), ChallengeNotAllowedError)  # neither consumer nor verifier
+    fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, GOOD), ChallengeNotAllowedError)  # agrees with the receipt
+    fails(market, VERIFIER_KEYS[0], MsgVerdict(7, GOOD), ChallengeNotFoundError)
+    # open one, then a verdict from a non-referee
+    assert market.run(CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD)) == (0, "")
+    view = market.app.get_market_view()[0]
+    challenge = q.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
+    outsider = next(k for k in VERIFIER_KEYS if get_address(k) != challenge.referee)
+    fails(market, outsider, MsgVerdict(challenge.id, BAD), NotRefereeError)
+    fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD), ChallengeExistsError)
+
+
+def test_challenge_after_the_window(market: Driver) -> None:
+    market.advance_to(market.app.get_job(1).bid_close_height)
+    [lease] = q.query_leases(market.app.get_market_view()[0], job_id=1)
+    assert market.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    market.advance_to(q.query_lease(market.app.get_market_view()[0], lease.id).settle_height)
+    assert "challenge window" in fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD), ChallengeWindowClosedError)
+
+
+def test_jobs_and_providers(market: Driver) -> None:
+    fails(market, CONSUMER_KEYS[1], MsgCancelJob(1), NotJobConsumerError)
+    fails(market, PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", (), "x", 0), ProviderExistsError)
+    fails(market, PROVIDER_KEYS[0], MsgWithdrawCollateral(10_000_001), InsufficientCollateralError)
+    spot = Policy(kind=POLICY_SPOT_CHECK, spot_check_bps=MARKET_PARAMS.spot_check_rate_cap_bps + 1, k=1, n=1)
+    fails(market, CONSUMER_KEYS[1], job_msg(policy=spot), InvalidJobError)
+    fails(market, CONSUMER_KEYS[1], job_msg(budget=10**12), InsufficientFundsError)
+    assert market.run(CONSUMER_KEYS[0], MsgCancelJob(1)) == (0, "")
+    fails(market, CONSUMER_KEYS[1], MsgTopUp(1, 5), JobClosedError)
+    fails(market, CONSUMER_KEYS[0], MsgCancelJob(1), JobClosedError)
+
+
+def test_deregister_with_open_leases(market: Driver) -> None:
+    market.advance_to(market.app.get_job(1).bid_close_height)
+    fails(market, PROVIDER_KEYS[0], MsgDeregisterProvider(), ProviderHasLeasesError)
+
+
+@pytest.mark.parametrize("msg", [
+    MsgBid(1, 0, 10, SPEC),
+    job_msg(deadline=3),
+    job_msg(policy=Policy(kind=2, spot_check_bps=0, k=1, n=3)),
+    job_msg(deny=(b"\x02" * 20, b"\x01" * 20)),
+    MsgSubmitReceipt(1, b"short", SPEC, 10_000, 1),
+    MsgSubmitReceipt(1, GOOD, SPEC, 10_001, 1),
+    MsgRegisterProvider(HARDWARE, "eu", ("b=1", "a=1"), "x", 0),
+])
+def test_stateless_checks(msg) -> None:
+    with pytest.raises(InvalidMsgError):
+        msg.validate_basic()

@@ -1,0 +1,103 @@
+"""Block sync: the request/response server over a block store, and a follower that catches up
+from an honest peer while a lying peer (inflated height, forged blocks) is reported, not followed."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from consensus import sync
+from consensus.driver import LoopbackHub
+from consensus.types import encode_message
+from state.codec import decode, encode
+from test_consensus_driver import Node, make_genesis
+from test_consensus_support import FAST
+
+CHAIN_HEIGHT = 12
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Node:
+    """A one-validator chain of CHAIN_HEIGHT blocks, then stopped."""
+    node = Node(tmp_path_factory.mktemp("source"), "source", [b"k%d=v" % i for i in range(30)])
+    genesis = make_genesis([node])
+
+    async def build() -> None:
+        driver = node.driver(genesis, LoopbackHub(), FAST)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            await driver.wait_for_height(CHAIN_HEIGHT)
+            nursery.cancel_scope.cancel()
+
+    trio.run(build, clock=trio.testing.MockClock(autojump_threshold=0))
+    node.genesis = genesis  # type: ignore[attr-defined]
+    return node
+
+
+def ask(source: Node, request: sync.SyncRequest, response_type: type) -> object:
+    return decode(response_type, sync.serve(source.block_store, sync.encode_request(request)), max_size=1 << 24)
+
+
+def test_status_and_block_ranges_come_from_the_store(source: Node) -> None:
+    assert ask(source, sync.StatusRequest(), sync.StatusResponse).height == source.block_store.height
+    answer = ask(source, sync.BlocksRequest(3, 4), sync.BlocksResponse)
+    assert [d.block.header.height for d in answer.blocks] == [3, 4, 5, 6]
+    assert all(d.commit.block_id == d.block.block_id for d in answer.blocks)
+    beyond = ask(source, sync.BlocksRequest(source.block_store.height + 1, 4), sync.BlocksResponse)
+    assert beyond.blocks == ()
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"",
+    b"\xc1",
+    encode(sync.RequestEnvelope(sync.BlocksRequest(0, 4))),
+    encode(sync.RequestEnvelope(sync.BlocksRequest(1, sync.MAX_BLOCKS_PER_REQUEST + 1))),
+    encode(sync.RequestEnvelope(sync.BlocksRequest(1, 0))),
+    b"\x91" * 2000,
+])
+def test_bad_requests_are_typed_errors(source: Node, request_bytes: bytes) -> None:
+    with pytest.raises(sync.SyncProtocolError):
+        sync.serve(source.block_store, request_bytes)
+
+
+def test_follower_catches_up_from_an_honest_peer_and_reports_a_liar(source: Node, tmp_path: Path) -> None:
+    follower = Node(tmp_path / "follower", "follower")
+    reports: list[tuple[str, str]] = []
+
+    async def request(peer: str, payload: bytes) -> bytes:
+        answer = sync.serve(source.block_store, payload)
+        if peer != "liar":
+            return answer
+        if isinstance(decode(sync.RequestEnvelope, payload).request, sync.StatusRequest):
+            return encode(sync.StatusResponse(10**6))
+        real = decode(sync.BlocksResponse, answer, max_size=1 << 24)
+        return encode(sync.BlocksResponse(tuple(
+            dataclasses.replace(d, block=dataclasses.replace(d.block, txs=d.block.txs + (b"forged",)))
+            for d in real.blocks)))
+
+    async def main() -> None:
+        hub = LoopbackHub()
+        driver = follower.driver(source.genesis, hub, FAST)  # type: ignore[attr-defined]
+        driver.signer = None  # a non-validator follower
+        syncer = sync.BlockSync(
+            peers=lambda: ["liar", "honest"],
+            request=request,
+            deliver=lambda message, peer: hub.deliver(peer, encode_message(message)),
+            committed_height=lambda: driver.committed_height,
+            report=lambda peer, reason: reports.append((peer, reason)),
+            progress_timeout=2.0,
+        )
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            nursery.start_soon(syncer.run)
+            with trio.fail_after(120):
+                await driver.wait_for_height(source.block_store.height)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    for height in range(1, source.block_store.height + 1):
+        assert follower.block_store.block_hash(height) == source.block_store.block_hash(height)
+    assert reports and {peer for peer, _ in reports} == {"liar"}

@@ -112,3 +112,23 @@ class BlockContext:
     height: int
     time_ms: int
     random_seed: bytes
+
+
+class Params(Protocol):
+    def validate(self) -> None: ...
+
+
+P = TypeVar("P", bound=Params)
+
+
+def load_params(store: StoreView, key: bytes, cls: type[P], module: str) -> P:
+    """A module's params record; missing params mean the chain was never initialised."""
+    params = store.get(key, cls)
+    if params is None:
+        raise LookupError(f"{module} params are missing from state (was the chain initialised?)")
+    return params
+
+
+def save_params(store: StoreView, key: bytes, params: Params) -> None:
+    params.validate()
+    store.set(key, params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from akechain.codec import MAX_UINT63, GenesisError, check_json_fields, get_json_field
-from akechain.modules.store import StoreView
+from akechain.modules.store import StoreView, load_params, save_params
 
 PARAMS_KEY = b"\x02"
 MAX_TX_BYTES_BOUNDS = (256, 4 * 1024 * 1024)  # below 256 no multi-msg tx fits; above, the codec cap
@@ -32,15 +32,11 @@ DEFAULT_PARAMS = Params(min_fee=1_000, max_tx_bytes=16 * 1024, max_memo_length=2
 
 
 def get_params(store: StoreView) -> Params:
-    params = store.get(PARAMS_KEY, Params)
-    if params is None:
-        raise LookupError("auth params are missing from state (was the chain initialised?)")
-    return params
+    return load_params(store, PARAMS_KEY, Params, "auth")
 
 
 def set_params(store: StoreView, params: Params) -> None:
-    params.validate()
-    store.set(PARAMS_KEY, params)
+    save_params(store, PARAMS_KEY, params)
 
 
 def params_from_json(obj: object) -> Params:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from akechain.codec import GenesisError, check_json_fields, get_json_field
 from akechain.crypto import ADDRESS_LENGTH, AddressError, format_address, parse_address
-from akechain.modules.store import StoreView
+from akechain.modules.store import StoreView, load_params, save_params
 
 PARAMS_KEY = b"\x12"
 BPS_DENOMINATOR = 10_000
@@ -24,15 +24,11 @@ class Params:
 
 
 def get_params(store: StoreView) -> Params:
-    params = store.get(PARAMS_KEY, Params)
-    if params is None:
-        raise LookupError("bank params are missing from state (was the chain initialised?)")
-    return params
+    return load_params(store, PARAMS_KEY, Params, "bank")
 
 
 def set_params(store: StoreView, params: Params) -> None:
-    params.validate()
-    store.set(PARAMS_KEY, params)
+    save_params(store, PARAMS_KEY, params)
 
 
 def params_from_json(obj: object) -> Params:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 from akechain.codec import MAX_UINT63, GenesisError, check_json_fields, get_json_field
 from akechain.crypto import ADDRESS_LENGTH, AddressError, format_address, parse_address
-from akechain.modules.store import StoreView
+from akechain.modules.store import StoreView, load_params, save_params
 
 PARAMS_KEY = b"\x30"
 BPS = 10_000
@@ -124,15 +124,11 @@ INT_FIELDS = tuple(f.name for f in fields(Params) if f.name != "verifiers")
 
 
 def get_params(store: StoreView) -> Params:
-    params = store.get(PARAMS_KEY, Params)
-    if params is None:
-        raise LookupError("market params are missing from state (was the chain initialised?)")
-    return params
+    return load_params(store, PARAMS_KEY, Params, "market")
 
 
 def set_params(store: StoreView, params: Params) -> None:
-    params.validate()
-    store.set(PARAMS_KEY, params)
+    save_params(store, PARAMS_KEY, params)
 
 
 def params_from_json(obj: object) -> Params:

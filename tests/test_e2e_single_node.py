@@ -7,9 +7,12 @@ import json
 import httpx
 import pytest
 
+from akechain.app import AccountProof
 from akechain.crypto import parse_address
 from akechain.keystore import Keystore
 from akechain.tx import build_send_tx
+from state.codec import decode
+from state.smt import verify_proof
 from tests.conftest import PASSPHRASE
 from tests.node_process import NodeProcess
 
@@ -71,3 +74,15 @@ def test_bad_requests_get_4xx_json_errors(single_node: NodeProcess) -> None:
         assert 400 <= response.status_code < 500, (path, body, response.status_code, response.text)
         assert json.loads(response.text)
     assert single_node.status()["height"] >= 1
+
+
+def test_account_proof_from_the_api_verifies_against_the_header_app_hash(single_node: NodeProcess) -> None:
+    address = Keystore(single_node.home / "keyring").show("validator").address
+    answer = single_node.get(f"/accounts/{address}?prove=true").json()
+    proof = decode(AccountProof, bytes.fromhex(answer["proof_bytes"]))
+    assert verify_proof(proof.root, proof.account_key, proof.account_value, proof.account_proof)
+    assert verify_proof(proof.root, proof.balance_key, proof.balance_value, proof.balance_proof)
+    assert not verify_proof(proof.root, proof.balance_key, b"\x00" + (proof.balance_value or b""), proof.balance_proof)
+    single_node.wait_for_height(proof.height + 1)
+    header = single_node.get(f"/blocks/{proof.height + 1}").json()["header"]
+    assert header["app_hash"] == proof.root.hex()

@@ -18,6 +18,7 @@ from state.codec import CodecError, Tagged, decode, encode, tagged
 
 _HEADER = struct.Struct(">II")
 MAX_RECORD_BYTES = 64 * 1024 * 1024
+ROTATE_BYTES = 64 * 1024 * 1024
 
 
 class WALCorruptError(Exception):
@@ -62,9 +63,10 @@ class _Entry:
 
 
 class WAL:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, rotate_bytes: int = ROTATE_BYTES) -> None:
         """Open (creating) the log, repair a torn tail, and load its records."""
         self.path = Path(path)
+        self.rotate_bytes = rotate_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self.records, end = self._scan()
@@ -100,11 +102,34 @@ class WAL:
         return records, offset
 
     def write(self, record: WALRecord, sync: bool = False) -> None:
-        """Append `record`; with sync, it and everything before it are on disk on return."""
-        payload = encode(_Entry(record))
-        os.write(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+        """Append `record`; with sync, it and everything before it are on disk on return.
+
+        An end-height marker in a log over `rotate_bytes` starts a fresh log holding only that
+        marker: nothing before a marker is ever replayed, so the log stays bounded."""
+        os.write(self._fd, _frame(record))
         if sync:
             os.fsync(self._fd)
+        if isinstance(record, EndHeightRecord) and os.fstat(self._fd).st_size > self.rotate_bytes:
+            self._rotate(record)
+
+    def _rotate(self, marker: EndHeightRecord) -> None:
+        """Replace the log with one holding just `marker`, atomically (write, fsync, rename)."""
+        fresh = self.path.with_name(self.path.name + ".new")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, _frame(marker))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(fresh, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        os.close(self._fd)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+        self.records = [marker]
 
     def replay_records(self) -> list[WALRecord]:
         """Records after the last end-height marker: the inputs of the unfinished height."""
@@ -115,3 +140,8 @@ class WAL:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def _frame(record: WALRecord) -> bytes:
+    payload = encode(_Entry(record))
+    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload

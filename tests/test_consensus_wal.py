@@ -80,3 +80,19 @@ def test_absurd_length_in_the_middle_is_corruption(tmp_path: Path) -> None:
     with pytest.raises(WALCorruptError) as info:
         WAL(path)
     assert info.value.offset == offsets[1]
+
+
+def test_an_end_height_marker_past_the_size_limit_starts_a_fresh_log(tmp_path: Path) -> None:
+    path = tmp_path / "wal"
+    wal = WAL(path, rotate_bytes=2_000)
+    for height in range(1, 40):
+        for record in records():
+            wal.write(record)
+        wal.write(EndHeightRecord(height), sync=True)
+        wal.write(TimeoutRecord(height + 1, 0, 1))  # an input of the next, unfinished height
+        assert path.stat().st_size < 4_000  # the limit plus at most one height's records
+    wal.close()
+    reopened = WAL(path)
+    assert isinstance(reopened.records[0], EndHeightRecord)  # rotated at least once
+    assert reopened.replay_records() == [TimeoutRecord(40, 0, 1)]
+    assert not (tmp_path / "wal.new").exists()

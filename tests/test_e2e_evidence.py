@@ -1,0 +1,51 @@
+"""End to end: a validator key run by two processes at once double-signs; the conflicting votes
+become duplicate-vote evidence that reaches a block every node accepted."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from akechain.config import load_config, save_config
+from tests.conftest import Devnet
+from tests.node_process import NodeProcess, free_port, run_cli, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def start_twin(devnet: Devnet, tmp_path: Path, of: int) -> NodeProcess:
+    """A fifth process holding node `of`'s validator key, with fresh signing state and node key."""
+    home = tmp_path / "twin"
+    (tmp_path / "pass").write_text("x")
+    rpc_port = free_port()
+    run_cli("init", "--home", str(home), "--chain-id", devnet.chain_id, "--moniker", "twin", "--rpc-port",
+            str(rpc_port), "--p2p-port", str(free_port()), "--passphrase-file", str(tmp_path / "pass"))
+    original = devnet.nodes[of].home
+    shutil.copy(original / "genesis.json", home / "genesis.json")
+    shutil.copy(original / "priv_validator_key.json", home / "priv_validator_key.json")
+    config = load_config(home / "config.toml")
+    config.p2p.persistent_peers = [n["p2p"] for n in devnet.doc["nodes"]]
+    save_config(config, home / "config.toml")
+    return NodeProcess(home, rpc_port).start()
+
+
+def blocks_with_evidence(node: NodeProcess, first: int, last: int) -> list[dict]:
+    return [b for h in range(first, last + 1) if (b := node.get(f"/blocks/{h}").json())["evidence"]]
+
+
+def test_double_signing_ends_as_evidence_in_a_block(devnet: Devnet, tmp_path: Path) -> None:
+    start = max(devnet.heights())
+    twin = start_twin(devnet, tmp_path, of=3)
+    try:
+        found = wait_until(lambda: blocks_with_evidence(devnet.nodes[0], start, devnet.nodes[0].status()["height"]),
+                           120, "duplicate-vote evidence in a block")
+    finally:
+        twin.stop()
+    block = found[0]
+    evidence = block["evidence"][0]
+    offender = devnet.nodes[3].status()["validator_address"]
+    assert evidence["vote_a"]["validator_address"] == offender == evidence["vote_b"]["validator_address"]
+    assert evidence["vote_a"]["block_id"] != evidence["vote_b"]["block_id"]
+    devnet.wait_for_height(block["height"], [0, 1, 2, 3])
+    assert {n.get(f"/blocks/{block['height']}").json()["hash"] for n in devnet.nodes} == {block["hash"]}

@@ -5,48 +5,25 @@ without it the passphrase is asked for at a hidden prompt.
 """
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-DEFAULT_HOME = Path.home() / ".akechain"
-DEFAULT_NODE = "http://127.0.0.1:26657"
-
-home_option = click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_HOME, show_default=True,
-    help="Node home directory (config.toml, genesis.json, keys, data).",
+from akechain.cli_common import (
+    AMOUNT,
+    echo_json,
+    fail,
+    home_option,
+    node_option,
+    open_keystore,
+    passphrase_option,
+    query_node,
+    read_passphrase,
+    report_submission,
+    sign_and_broadcast,
+    signing_options,
 )
-node_option = click.option("--node", "node_url", default=DEFAULT_NODE, show_default=True, help="URL of a node's HTTP API.")
-passphrase_option = click.option(
-    "--passphrase-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Read the key passphrase from this file (first line) instead of prompting.",
-)
-
-
-def fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def echo_json(doc: Any) -> None:
-    click.echo(json.dumps(doc, indent=2, sort_keys=True))
-
-
-def read_passphrase(passphrase_file: Path | None, confirm: bool = False) -> str:
-    if passphrase_file is not None:
-        lines = passphrase_file.read_text().splitlines()
-        return lines[0] if lines else ""
-    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
-
-
-def open_keystore(home: Path) -> Any:
-    from akechain.config import Home
-    from akechain.keystore import Keystore
-
-    return Keystore(Home(home).keyring_dir)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,8 +90,11 @@ def start(home: Path) -> None:
               help="Node I serves HTTP on BASE+2I and p2p on BASE+2I+1.")
 @click.option("--chain-id", default="ake-devnet-1", show_default=True)
 @click.option("--detach", is_flag=True, help="Start in the background, write DIR/devnet.json and return once every node answers.")
+@click.option("--market-params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="JSON object of genesis market params replacing the defaults (only when DIR is created).")
 @click.pass_context
-def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool) -> None:
+def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool,
+           market_params: Path | None) -> None:
     """Run a local devnet: N validators on 127.0.0.1 with a funded `faucet` key.
 
     \b
@@ -128,7 +108,8 @@ def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chai
     from akechain.devnet import DevnetError, run_devnet
 
     try:
-        run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach)
+        run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach,
+                   market_params=market_params)
     except DevnetError as exc:
         fail(str(exc))
 
@@ -240,13 +221,7 @@ def key_json(info: Any) -> dict[str, str]:
 @node_option
 def status(node_url: str) -> None:
     """Print a node's status (chain id, height, app hash, block time)."""
-    from akechain.client import NodeClient, NodeClientError
-
-    try:
-        with NodeClient(node_url) as client:
-            echo_json(client.status())
-    except NodeClientError as exc:
-        fail(str(exc))
+    query_node(lambda client: client.status(), node_url)
 
 
 @main.group()
@@ -260,13 +235,7 @@ def query() -> None:
 @click.option("--prove", is_flag=True, help="Include an SMT proof against the app hash.")
 def query_account(address: str, node_url: str, prove: bool) -> None:
     """Balance (uake) and nonce of ADDRESS."""
-    from akechain.client import NodeClient, NodeClientError
-
-    try:
-        with NodeClient(node_url) as client:
-            echo_json(client.account(address, prove=prove))
-    except NodeClientError as exc:
-        fail(str(exc))
+    query_node(lambda client: client.account(address, prove=prove), node_url)
 
 
 @query.command("block")
@@ -274,13 +243,7 @@ def query_account(address: str, node_url: str, prove: bool) -> None:
 @node_option
 def query_block(height: int | None, node_url: str) -> None:
     """The block at HEIGHT (default: latest)."""
-    from akechain.client import NodeClient, NodeClientError
-
-    try:
-        with NodeClient(node_url) as client:
-            echo_json(client.block(height))
-    except NodeClientError as exc:
-        fail(str(exc))
+    query_node(lambda client: client.block(height), node_url)
 
 
 @query.command("tx")
@@ -288,13 +251,7 @@ def query_block(height: int | None, node_url: str) -> None:
 @node_option
 def query_tx(tx_hash: str, node_url: str) -> None:
     """A committed tx and its result."""
-    from akechain.client import NodeClient, NodeClientError
-
-    try:
-        with NodeClient(node_url) as client:
-            echo_json(client.tx(tx_hash))
-    except NodeClientError as exc:
-        fail(str(exc))
+    query_node(lambda client: client.tx(tx_hash), node_url)
 
 
 @main.group()
@@ -310,44 +267,18 @@ def bank() -> None:
 @bank.command("send")
 @click.argument("from_key", metavar="FROM")
 @click.argument("to_address", metavar="TO")
-@click.argument("amount", type=click.IntRange(1, 2**63 - 1))
-@home_option
-@node_option
-@passphrase_option
-@click.option("--fee", type=click.IntRange(0, 2**63 - 1), help="Fee in uake (default: the chain's minimum fee).")
-@click.option("--memo", default="", help="Free text stored with the tx.")
-@click.option("--nonce", type=click.IntRange(0, 2**63 - 1), help="Override the nonce (default: ask the node).")
-@click.option("--chain-id", help="Chain id to sign for (default: ask the node).")
-@click.option("--sign-only", is_flag=True,
-              help="Print the signed tx as hex instead of broadcasting it (offline with --chain-id, --nonce and --fee).")
-@click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block.")
-def bank_send(from_key: str, to_address: str, amount: int, home: Path, node_url: str, passphrase_file: Path | None,
-              fee: int | None, memo: str, nonce: int | None, chain_id: str | None, sign_only: bool,
-              no_wait: bool) -> None:
+@click.argument("amount", type=AMOUNT)
+@signing_options
+def bank_send(from_key: str, to_address: str, amount: int, **signing: Any) -> None:
     """Send AMOUNT uake from key FROM to address TO; waits for commit and prints the tx hash and height."""
-    from akechain.client import NodeClient, NodeClientError
     from akechain.crypto import CryptoError, parse_address
-    from akechain.keystore import KeystoreError
-    from akechain.tx import build_send_tx, compute_tx_hash
+    from akechain.modules.bank.msgs import MsgSend
 
     try:
         recipient = parse_address(to_address)
-        signing_key = open_keystore(home).load(from_key, read_passphrase(passphrase_file))
-        with NodeClient(node_url) as client:
-            if chain_id is None:
-                chain_id = client.status()["chain_id"]
-            if fee is None:
-                fee = int(client.params()["auth"]["min_fee"])
-            if nonce is None:
-                nonce = int(client.account(open_keystore(home).show(from_key).address)["nonce"])
-            raw = build_send_tx(signing_key, chain_id, nonce, recipient, amount, fee, memo)
-            if sign_only:
-                click.echo(raw.hex())
-                return
-            answer = client.submit(raw, wait_commit=not no_wait)
-    except (CryptoError, KeystoreError, NodeClientError, ValueError) as exc:
+    except CryptoError as exc:
         fail(str(exc))
-    report_submission(answer, compute_tx_hash(raw).hex())
+    sign_and_broadcast(from_key, [MsgSend(to=recipient, amount=amount)], **signing)
 
 
 @tx.command("broadcast")
@@ -371,22 +302,16 @@ def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
     report_submission(answer, compute_tx_hash(raw).hex())
 
 
-def report_submission(answer: dict[str, Any], tx_hash: str) -> None:
-    check = answer.get("check", {})
-    if check.get("code", 1) != 0:
-        fail(f"tx {tx_hash} rejected: {check.get('log', 'unknown reason')}")
-    result = answer.get("result")
-    out: dict[str, Any] = {"hash": answer.get("hash", tx_hash)}
-    if result is not None:
-        out.update(height=result["height"], code=result["code"], log=result["log"])
-        echo_json(out)
-        if result["code"] != 0:
-            sys.exit(1)
-        return
-    if "result" in answer:
-        fail(f"tx {tx_hash} was admitted but not committed before the timeout")
-    echo_json(out)
+def register_market_commands() -> None:
+    from akechain.cli_market import market, market_query, market_tx, provider
 
+    tx.add_command(market_tx)
+    query.add_command(market_query)
+    main.add_command(market)
+    main.add_command(provider)
+
+
+register_market_commands()
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,10 @@ class NodeClientError(Exception):
     """The node could not be reached or answered with an error."""
 
 
+class NotFoundError(NodeClientError):
+    """The node answered 404: no such tx, block, provider, job or escrow."""
+
+
 class NodeClient:
     def __init__(self, url: str, timeout: float = 40.0) -> None:
         self.url = url.rstrip("/")
@@ -33,6 +37,8 @@ class NodeClient:
             doc = response.json()
         except ValueError:
             raise NodeClientError(f"{method} {path}: HTTP {response.status_code}, not JSON") from None
+        if response.status_code == 404:
+            raise NotFoundError(f"{method} {path}: {doc.get('error', doc)}")
         if response.status_code >= 400 and response.status_code != 422:
             raise NodeClientError(f"{method} {path}: HTTP {response.status_code}: {doc.get('error', doc)}")
         return doc
@@ -59,3 +65,30 @@ class NodeClient:
     def submit_batch(self, txs: list[bytes], wait_commit: bool = False) -> list[dict[str, Any]]:
         params = {"wait": "commit"} if wait_commit else None
         return self._call("POST", "/txs", json={"txs": [t.hex() for t in txs]}, params=params)["results"]
+
+    # -- market
+
+    def providers(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/providers")
+
+    def provider(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/providers/{address}")
+
+    def jobs(self, include_closed: bool = False) -> list[dict[str, Any]]:
+        return self._call("GET", "/jobs", params={"all": "true"} if include_closed else None)
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/jobs/{job_id}")
+
+    def leases(self, job_id: int | None = None, provider: str | None = None) -> list[dict[str, Any]]:
+        params = {name: str(value) for name, value in (("job", job_id), ("provider", provider)) if value is not None}
+        return self._call("GET", "/leases", params=params)
+
+    def escrow(self, job_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/escrow/{job_id}")
+
+    def reputation(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/reputation/{address}")
+
+    def market_params(self) -> dict[str, Any]:
+        return self._call("GET", "/market/params")

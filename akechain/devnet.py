@@ -25,6 +25,9 @@ from akechain.genesis import build_genesis, write_genesis
 from akechain.home import DEFAULT_BURN_BPS, DEFAULT_VALIDATOR_POWER, TREASURY_KEY, create_node_files
 from akechain.keystore import Keystore
 from akechain.modules.bank.params import Params as BankParams
+from akechain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
+from akechain.modules.market.params import Params as MarketParams
+from akechain.modules.market.params import params_from_json, params_to_json
 from p2p.identity import peer_id_from_seed
 
 FAUCET_KEY = "faucet"
@@ -69,7 +72,23 @@ def node_specs(root: Path) -> list[NodeSpec]:
     return specs
 
 
-def create_devnet(root: Path, validators: int, base_port: int, chain_id: str) -> list[NodeSpec]:
+def load_market_params(path: Path) -> MarketParams:
+    """Genesis market params: the defaults with the fields of a JSON object in `path` replaced
+    (e.g. `{"challenge_window_blocks": 2}` for a devnet whose jobs settle within seconds)."""
+    try:
+        overrides = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DevnetError(f"cannot read market params {path}: {exc}") from exc
+    if not isinstance(overrides, dict):
+        raise DevnetError(f"{path} must hold a JSON object of market params")
+    try:
+        return params_from_json({**params_to_json(DEFAULT_MARKET_PARAMS), **overrides})
+    except ValueError as exc:
+        raise DevnetError(f"{path}: {exc}") from exc
+
+
+def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
+                  market_params: MarketParams = DEFAULT_MARKET_PARAMS) -> list[NodeSpec]:
     """Write every home (node I: RPC on base+2I, p2p on base+2I+1), the shared genesis and the
     faucet key; refuse to overwrite an existing devnet."""
     if validators < 1:
@@ -100,6 +119,7 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str) ->
         accounts=accounts,
         bank_params=BankParams(burn_bps=DEFAULT_BURN_BPS, treasury=parse_address(treasury.address)),
         genesis_time_ms=time.time_ns() // 1_000_000,
+        market_params=market_params,
     )
     for spec in specs:
         write_genesis(Home(spec.home).genesis_file, genesis)
@@ -191,11 +211,18 @@ def node_row(spec: NodeSpec) -> dict[str, Any]:
     return {"name": spec.name, "up": True, **status}
 
 
-def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, detach: bool) -> None:
+def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, detach: bool,
+               market_params: Path | None = None) -> None:
     """Create DIR if new, start every node, then either return (detach) or watch until Ctrl-C."""
     if (root / DEVNET_FILE).exists():
         raise DevnetError(f"{root / DEVNET_FILE} exists: the devnet may be running; `akechain devnet stop --home {root}` first")
-    specs = node_specs(root) if (root / PASSPHRASE_FILE).exists() else create_devnet(root, validators, base_port, chain_id)
+    if (root / PASSPHRASE_FILE).exists():
+        if market_params is not None:
+            raise DevnetError(f"{root} already holds a devnet: --market-params applies only when creating one")
+        specs = node_specs(root)
+    else:
+        params = DEFAULT_MARKET_PARAMS if market_params is None else load_market_params(market_params)
+        specs = create_devnet(root, validators, base_port, chain_id, params)
     chain_id = json.loads(Home(specs[0].home).genesis_file.read_text())["chain_id"]
     procs = [start_node(spec) for spec in specs]
     try:

@@ -27,7 +27,8 @@ from akechain.network import (
     is_valid_tx_batch,
     topic_names,
 )
-from akechain.rpc.render import record_to_json, tx_to_json
+from akechain.rpc import market as market_json
+from akechain.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.rpc.server import build_app, serve_http
 from akechain.tx import compute_tx_hash, decode_tx
 from consensus.abci import TxResult, ValidatorUpdate, decode_results
@@ -160,6 +161,7 @@ class Node:
         for index, (raw, result) in enumerate(zip(txs, results)):
             self._recent_results[compute_tx_hash(raw)] = {
                 "height": height, "index": index, "code": result.code, "log": result.log,
+                "events": events_to_json(result.events),
             }
         while len(self._recent_results) > RECENT_RESULTS:
             self._recent_results.popitem(last=False)
@@ -224,7 +226,7 @@ class Node:
         doc.update(height=height, index=index, tx=raw.hex())
         if raw_results is not None:
             result = decode_results(raw_results).tx_results[index]
-            doc.update(code=result.code, log=result.log)
+            doc.update(code=result.code, log=result.log, events=events_to_json(result.events))
         return doc
 
     def _load_block(self, height: int) -> Block:
@@ -250,10 +252,7 @@ class Node:
         }
 
     def account(self, address: str, prove: bool) -> dict[str, Any]:
-        try:
-            raw_address = parse_address(address)
-        except CryptoError as exc:
-            raise ValueError(str(exc)) from None
+        raw_address = parse_address_arg(address)
         info = self.app.get_account(raw_address)
         doc: dict[str, Any] = {"address": format_address(raw_address), "balance": info.balance, "nonce": info.nonce}
         if prove:
@@ -261,6 +260,39 @@ class Node:
             doc["proof"] = record_to_json(proof)
             doc["proof_bytes"] = encode(proof).hex()
         return doc
+
+    def providers(self) -> list[dict[str, Any]]:
+        return market_json.get_providers(self.app.get_market_view()[0])
+
+    def provider(self, address: str) -> dict[str, Any] | None:
+        return market_json.get_provider(self.app.get_market_view()[0], parse_address_arg(address))
+
+    def jobs(self, include_closed: bool) -> list[dict[str, Any]]:
+        return market_json.get_jobs(self.app.get_market_view()[0], include_closed)
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        return market_json.get_job(self.app.get_market_view()[0], job_id)
+
+    def leases(self, job_id: int | None, provider: str | None) -> list[dict[str, Any]]:
+        raw_provider = None if provider is None else parse_address_arg(provider)
+        return market_json.get_leases(self.app.get_market_view()[0], job_id, raw_provider)
+
+    def escrow(self, job_id: int) -> dict[str, Any] | None:
+        return market_json.get_escrow(*self.app.get_market_view(), job_id)
+
+    def reputation(self, address: str) -> dict[str, Any]:
+        return market_json.get_reputation(self.app.get_market_view()[0], parse_address_arg(address))
+
+    def market_params(self) -> dict[str, Any]:
+        return market_json.get_params(self.app.get_market_view()[0])
+
+
+def parse_address_arg(address: str) -> bytes:
+    """A client-supplied bech32 address; a bad one is the client's mistake (ValueError → 400)."""
+    try:
+        return parse_address(address)
+    except CryptoError as exc:
+        raise ValueError(str(exc)) from None
 
 
 async def serve_until_signal(node: Node) -> None:

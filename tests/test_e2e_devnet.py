@@ -1,12 +1,10 @@
 """End to end: a 4-validator devnet of real processes on 127.0.0.1 (`akechain devnet --detach`)."""
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,42 +13,10 @@ from akechain.crypto import parse_address
 from akechain.keystore import Keystore
 from akechain.tx import build_send_tx
 from akechain.config import load_config, save_config
-from tests.node_process import NodeProcess, free_port, free_ports, run_cli, wait_until
+from tests.conftest import Devnet
+from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-class Devnet:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.doc: dict[str, Any] = json.loads((root / "devnet.json").read_text())
-        self.nodes = [NodeProcess(Path(n["home"]), int(n["rpc"].rsplit(":", 1)[1])) for n in self.doc["nodes"]]
-        self.passphrase = (root / "passphrase").read_text().strip()
-        self.chain_id: str = self.doc["chain_id"]
-
-    def pid(self, i: int) -> int:
-        return self.doc["nodes"][i]["pid"]
-
-    def heights(self, nodes: list[int] | None = None) -> list[int]:
-        return [self.nodes[i].status()["height"] for i in (nodes if nodes is not None else range(len(self.nodes)))]
-
-    def wait_for_height(self, height: int, nodes: list[int], timeout: float = 60) -> None:
-        wait_until(lambda: min(self.heights(nodes)) >= height, timeout, f"nodes {nodes} at height {height}")
-
-
-@pytest.fixture
-def devnet(tmp_path: Path):
-    root = tmp_path / "devnet"
-    base = free_ports(8)
-    run_cli("devnet", "--detach", "--home", str(root), "--base-port", str(base), "--validators", "4")
-    net = Devnet(root)
-    try:
-        net.wait_for_height(2, [0, 1, 2, 3])
-        yield net
-    finally:
-        for node in net.nodes:
-            node.stop()  # nodes a test restarted itself; the others are stopped by `devnet stop`
-        run_cli("devnet", "stop", "--home", str(root), check=False)
 
 
 def kill9(pid: int) -> None:

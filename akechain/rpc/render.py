@@ -9,7 +9,10 @@ from akechain.tx import Tx, compute_tx_hash, get_sender
 from state.codec import Tagged
 
 # Fields that hold 20-byte account addresses and are shown as bech32 "ake1…".
-ADDRESS_FIELDS = frozenset({"to", "sender", "address", "recipient", "owner", "provider", "consumer"})
+ADDRESS_FIELDS = frozenset({
+    "to", "sender", "address", "recipient", "owner", "provider", "consumer",
+    "bidders", "allow", "deny", "verifier", "verifiers", "challenger", "referee", "depositor",
+})
 
 
 def record_to_json(value: Any, field_name: str = "") -> Any:
@@ -24,6 +27,11 @@ def record_to_json(value: Any, field_name: str = "") -> Any:
             doc = {"type": value.TAG, **doc}
         return doc
     return value
+
+
+def events_to_json(events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> list[dict[str, Any]]:
+    """ABCI events as [{"type": ..., "attributes": {key: value}}] (keys are unique within an event)."""
+    return [{"type": kind, "attributes": dict(attributes)} for kind, attributes in events]
 
 
 def tx_to_json(raw: bytes, tx: Tx) -> dict[str, Any]:

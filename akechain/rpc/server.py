@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -51,6 +51,24 @@ class NodeAPI(Protocol):
 
     def account(self, address: str, prove: bool) -> dict[str, Any]: ...
 
+    # The market; addresses are bech32 text (a bad one raises ValueError), None means not found.
+
+    def providers(self) -> list[dict[str, Any]]: ...
+
+    def provider(self, address: str) -> dict[str, Any] | None: ...
+
+    def jobs(self, include_closed: bool) -> list[dict[str, Any]]: ...
+
+    def job(self, job_id: int) -> dict[str, Any] | None: ...
+
+    def leases(self, job_id: int | None, provider: str | None) -> list[dict[str, Any]]: ...
+
+    def escrow(self, job_id: int) -> dict[str, Any] | None: ...
+
+    def reputation(self, address: str) -> dict[str, Any]: ...
+
+    def market_params(self) -> dict[str, Any]: ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -87,6 +105,30 @@ def parse_height(text: str) -> int | None:
     if height < 1:
         raise BadRequest("height must be at least 1")
     return height
+
+
+def parse_id(text: str, what: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise BadRequest(f"{what} must be a non-negative integer, got {text[:40]!r}")
+    return int(text)
+
+
+def is_true(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
+
+
+def ask(method: Callable[..., Any], *args: Any) -> Any:
+    """Call a NodeAPI method whose ValueError means malformed client input (e.g. a bad address)."""
+    try:
+        return method(*args)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def found_or_404(doc: Any, what: str) -> Response:
+    if doc is None:
+        raise BadRequest(f"{what} not found", status=404)
+    return JSONResponse(doc)
 
 
 def wait_seconds(request: Request) -> float:
@@ -179,11 +221,37 @@ def build_app(node: NodeAPI) -> Starlette:
         return JSONResponse(found)
 
     async def get_account(request: Request) -> Response:
-        prove = request.query_params.get("prove", "false").lower() in ("1", "true", "yes")
-        try:
-            return JSONResponse(node.account(request.path_params["address"], prove))
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from None
+        return JSONResponse(ask(node.account, request.path_params["address"], is_true(request, "prove")))
+
+    async def get_providers(request: Request) -> Response:
+        return JSONResponse(node.providers())
+
+    async def get_provider(request: Request) -> Response:
+        address = request.path_params["address"]
+        return found_or_404(ask(node.provider, address), f"provider {address}")
+
+    async def get_jobs(request: Request) -> Response:
+        return JSONResponse(node.jobs(include_closed=is_true(request, "all")))
+
+    async def get_job(request: Request) -> Response:
+        job_id = parse_id(request.path_params["job_id"], "job id")
+        return found_or_404(node.job(job_id), f"job {job_id}")
+
+    async def get_leases(request: Request) -> Response:
+        job = request.query_params.get("job")
+        job_id = None if job is None else parse_id(job, "job")
+        return JSONResponse(ask(node.leases, job_id, request.query_params.get("provider")))
+
+    async def get_escrow(request: Request) -> Response:
+        job_id = parse_id(request.path_params["job_id"], "job id")
+        return found_or_404(node.escrow(job_id), f"escrow of job {job_id}")
+
+    async def get_reputation(request: Request) -> Response:
+        return JSONResponse(ask(node.reputation, request.path_params["address"]))
+
+    async def market_params(request: Request) -> Response:
+        return JSONResponse(node.market_params())
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -200,6 +268,14 @@ def build_app(node: NodeAPI) -> Starlette:
         Route("/txs/{tx_hash}", get_tx, methods=["GET"]),
         Route("/blocks/{height}", get_block, methods=["GET"]),
         Route("/accounts/{address}", get_account, methods=["GET"]),
+        Route("/providers", get_providers, methods=["GET"]),
+        Route("/providers/{address}", get_provider, methods=["GET"]),
+        Route("/jobs", get_jobs, methods=["GET"]),
+        Route("/jobs/{job_id}", get_job, methods=["GET"]),
+        Route("/leases", get_leases, methods=["GET"]),
+        Route("/escrow/{job_id}", get_escrow, methods=["GET"]),
+        Route("/reputation/{address}", get_reputation, methods=["GET"]),
+        Route("/market/params", market_params, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

@@ -1,0 +1,63 @@
+"""Pure pieces behind the market commands: workload attributes, input parsing, price policies,
+the sandbox's limits."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from akechain.market_client import (
+    MarketInputError,
+    build_policy,
+    decode_workload,
+    encode_workload,
+    is_workload_attribute,
+    parse_resources,
+)
+from akechain.modules.market.msgs import MAX_TEXT, POLICY_REDUNDANCY, Resources, check_attributes
+from akechain.provider.pricing import FixedPrice, FractionOfMax, parse_price_policy
+from akechain.provider.sandbox import compute_output_hash, docker_argv, run_sandboxed
+
+
+def test_workload_round_trips_through_valid_sorted_attributes() -> None:
+    argv = ["python3", "-c", "print('x' * 40); import sys; sys.stdout.write('=' * 100)"]
+    attributes = encode_workload(argv, image="alpine:3")
+    check_attributes(tuple(sorted(attributes)), "job.attributes")  # the chain accepts them
+    assert all(len(a) <= MAX_TEXT and is_workload_attribute(a) for a in attributes)
+    workload = decode_workload(tuple(sorted([*attributes, "tier=gold"])))
+    assert workload is not None and list(workload.argv) == argv and workload.image == "alpine:3"
+    assert decode_workload(("tier=gold",)) is None and decode_workload(("cmd0=!!!",)) is None
+    with pytest.raises(MarketInputError, match="too long"):
+        encode_workload(["x" * 1000])
+
+
+def test_resources_and_policies_from_text() -> None:
+    assert parse_resources("cpu_cores=2, gpu_model=A100,gpu_count=1") == Resources(2, "A100", 1, 0, 0, 0)
+    assert parse_resources("") == Resources(0, "", 0, 0, 0, 0)
+    for bad in ("cpu_cores", "cpu_cores=x", "cpus=2", "memory_mb=-1"):
+        with pytest.raises(MarketInputError):
+            parse_resources(bad)
+    assert build_policy("2/3", None).kind == POLICY_REDUNDANCY
+    for redundancy, spot in (("1/2", None), ("two/3", None), ("2/3", 100)):
+        with pytest.raises(MarketInputError):
+            build_policy(redundancy, spot)
+
+
+def test_price_policies() -> None:
+    assert parse_price_policy("fixed:30") == FixedPrice(30)
+    assert FixedPrice(30).price(20) is None and FixedPrice(30).price(30) == 30
+    assert parse_price_policy("fraction:5000").price(101) == 50 and FractionOfMax(1).price(10) == 1
+    for bad in ("fixed:0", "fraction:10001", "cheap:3", "fixed"):
+        with pytest.raises(ValueError):
+            parse_price_policy(bad)
+
+
+def test_sandbox_hashes_stdout_and_enforces_time_and_memory_limits() -> None:
+    result = run_sandboxed((sys.executable, "-c", "import os; print(6*7, os.getcwd())"), 10, 512)
+    assert result.ok and result.stdout.startswith(b"42 ") and b"ake-job-" in result.stdout
+    assert result.output_hash == compute_output_hash(result.stdout)
+    slow = run_sandboxed((sys.executable, "-c", "import time; time.sleep(30)"), 0.5, 512)
+    assert slow.timed_out and not slow.ok and slow.seconds < 10
+    hog = run_sandboxed((sys.executable, "-c", "x = bytearray(400 * 1024 * 1024)"), 10, 256)
+    assert hog.returncode != 0
+    assert docker_argv("alpine", ("echo", "hi"), 64)[-3:] == ["alpine", "echo", "hi"]

@@ -1,0 +1,71 @@
+"""The market's HTTP endpoints on a real single node: providers, jobs, leases, escrow, reputation,
+params; bech32 addresses and hex hashes out, 4xx JSON errors for bad input."""
+from __future__ import annotations
+
+from akechain.client import NodeClient
+from akechain.keystore import Keystore
+from akechain.crypto import parse_address
+from akechain.market_client import build_policy, parse_resources
+from akechain.modules.bank.msgs import MsgSend
+from akechain.modules.market.msgs import MsgBid, MsgCreateJob, MsgRegisterProvider, MsgSubmitReceipt
+from akechain.wallet import Wallet, find_event
+from tests.conftest import PASSPHRASE
+from tests.node_process import NodeProcess, wait_until
+
+HASH = bytes(range(32))
+
+
+def test_market_endpoints_follow_a_job_from_bid_to_receipt(single_node: NodeProcess) -> None:
+    keys = Keystore(single_node.home / "keyring")
+    alice_info = keys.add("alice", PASSPHRASE)
+    with NodeClient(single_node.url) as client:
+        provider = Wallet(client, keys.load("validator", PASSPHRASE))
+        consumer = Wallet(client, keys.load("alice", PASSPHRASE))
+        assert client.providers() == [] and client.jobs() == []
+        assert client.market_params()["challenge_window_blocks"] == 20
+        provider.send([MsgSend(to=parse_address(alice_info.address), amount=50_000_000)])
+        hardware = parse_resources("cpu_cores=4,memory_mb=4096")
+        provider.send([MsgRegisterProvider(hardware, "eu", ("tier=gold",), "https://p", 5_000_000)])
+        created = consumer.send([MsgCreateJob(parse_resources("cpu_cores=1"), 5, "", (), 1_000_000, 100, 3, 40,
+                                              build_policy(None, None), (), ())])
+        job_id = int(find_event(created, "job_created")["job_id"])
+        provider.send([MsgBid(job_id, 60, 20, parse_resources("cpu_cores=1"))])
+
+        listed = client.providers()
+        assert [p["address"] for p in listed] == [provider.address]
+        assert listed[0]["collateral"] == 5_000_000 and listed[0]["hardware"]["cpu_cores"] == 4
+        assert client.provider(provider.address)["attributes"] == ["tier=gold"]
+        job = client.job(job_id)
+        assert job["consumer"] == consumer.address and job["bidders"] == [provider.address]
+        assert job["state"] == "bidding" and job["policy"]["name"] == "none"
+
+        lease = wait_until(lambda: client.leases(job_id=job_id), 30, "the bid window to close")[0]
+        assert lease["provider"] == provider.address and lease["state"] == "running" and lease["price"] == 60
+        assert client.leases(provider=provider.address) == [lease]
+        assert client.leases(job_id=job_id, provider=consumer.address) == []
+        provider.send([MsgSubmitReceipt(lease["id"], HASH, parse_resources("cpu_cores=1"), 10_000, 20)])
+        receipt = client.leases(job_id=job_id)[0]["receipt"]
+        assert receipt["output_hash"] == HASH.hex()
+        escrow = client.escrow(job_id)
+        assert escrow["deposited"] == 1_000_000 and escrow["depositors"][0]["depositor"] == consumer.address
+        assert escrow["earned"] > 0 and escrow["streams"][0]["state"] == "stopped"
+        assert client.job(job_id)["state"] == "active"
+        assert [j["id"] for j in client.jobs(include_closed=True)] == [job_id]
+        assert client.reputation(provider.address)["score_bps"] == 5_000
+
+
+def test_bad_ids_and_addresses_are_4xx_json_errors(single_node: NodeProcess) -> None:
+    unknown = "ake1" + "q" * 38
+    cases = {
+        "/jobs/abc": 400, "/jobs/-1": 400, "/jobs/999": 404, "/escrow/999": 404, "/escrow/1x": 400,
+        "/providers/ake1bad": 400, "/reputation/nope": 400, "/leases?provider=zzz": 400, "/leases?job=x": 400,
+    }
+    for path, status in cases.items():
+        response = single_node.get(path)
+        assert response.status_code == status, (path, response.text)
+        assert "error" in response.json(), path
+    valid = single_node.get("/accounts/" + Keystore(single_node.home / "keyring").show("validator").address)
+    assert valid.status_code == 200
+    assert single_node.get(f"/providers/{valid.json()['address']}").status_code == 404
+    assert single_node.get(f"/providers/{unknown}").status_code == 400  # bad checksum
+

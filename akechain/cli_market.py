@@ -129,7 +129,7 @@ def build_job_spec(cmd: str | None, image: str, resources: Any, duration_blocks:
     from akechain.market_client import build_policy, encode_workload
 
     return JobSpec(
-        workload=encode_workload(shlex.split(cmd), image) if cmd else (),
+        workload=encode_workload(shlex.split(cmd), image) if cmd else b"",
         resources=resources,
         duration_blocks=duration_blocks,
         budget=budget,
@@ -182,7 +182,7 @@ def deregister_provider() -> Any:
 
 @market_tx.command("create-job")
 @job_options
-@click.option("--cmd", help="Command the providers run (no shell; split like a shell would), stored in the job's attributes.")
+@click.option("--cmd", help="Command the providers run (no shell; split like a shell would), stored as the job's workload.")
 @click.option("--allow", multiple=True, type=ADDRESS, help="Only these providers may bid (repeatable).")
 @click.option("--deny", multiple=True, type=ADDRESS, help="These providers may not bid (repeatable).")
 @msg_command

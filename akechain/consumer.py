@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akechain.client import NodeClient
+from akechain.market_client import sorted_attributes
 from akechain.modules.market.msgs import MsgCreateJob, Policy, Resources
 from akechain.wallet import Wallet, find_event
 
@@ -20,7 +21,7 @@ class JobWaitError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    workload: tuple[str, ...]  # the attributes naming the workload (`market_client.encode_workload`)
+    workload: bytes  # what the providers run (`market_client.encode_workload`)
     resources: Resources
     duration_blocks: int
     budget: int
@@ -32,9 +33,9 @@ class JobSpec:
     attributes: tuple[str, ...] = ()
 
     def create_msg(self) -> MsgCreateJob:
-        return MsgCreateJob(self.resources, self.duration_blocks, self.region,
-                            tuple(sorted({*self.attributes, *self.workload})), self.budget, self.max_price,
-                            self.bid_window_blocks, self.deadline_blocks, self.policy, (), ())
+        return MsgCreateJob(self.resources, self.duration_blocks, self.region, sorted_attributes(self.attributes),
+                            self.budget, self.max_price, self.bid_window_blocks, self.deadline_blocks, self.policy,
+                            (), (), self.workload)
 
 
 def post_job(wallet: Wallet, spec: JobSpec) -> int:

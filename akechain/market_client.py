@@ -1,25 +1,20 @@
-"""Client-side helpers for market messages: human input → `Resources` / `Policy`, and a job's
-workload carried in its attributes.
+"""Client-side helpers for market messages: human input → `Resources` / `Policy`, and the
+workload a job carries.
 
-The on-chain Job has no command field, so the workload travels as job attributes
-`cmd0=<b64>`, `cmd1=<b64>`, … (base64 of the JSON argv, in chunks that fit an attribute) and
-optionally `image=<docker image>`. Job attributes are provider *requirements*, so a provider that
-accepts a workload adds the same attributes to its profile in the tx that carries its bid (see
-`akechain.provider.agent`): its signature then names exactly the command it agreed to run.
+A job's `workload` field holds the compact JSON `{"argv": [...], "image": "..."}` (sorted keys,
+ASCII): the command a provider runs (no shell: argv as given) and optionally a docker image. The
+chain stores the bytes as they are (at most `MAX_WORKLOAD`); the consumer encodes them here and
+the provider agent decodes them here.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from dataclasses import dataclass, fields
 from typing import Mapping
 
 from akechain.codec import InvalidMsgError
 from akechain.modules.market.msgs import (
-    MAX_ATTRIBUTES,
-    MAX_TEXT,
+    MAX_WORKLOAD,
     POLICY_NONE,
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
@@ -27,9 +22,6 @@ from akechain.modules.market.msgs import (
     Resources,
 )
 
-CMD_CHUNK = MAX_TEXT - len("cmd0=") - 3  # base64 characters per attribute
-MAX_CMD_CHUNKS = 10  # cmd0 … cmd9 sort in order
-WORKLOAD_KEY = re.compile(r"^(cmd[0-9]|image)=")
 RESOURCE_FIELDS = {f.name: f.type for f in fields(Resources)}
 
 
@@ -100,36 +92,27 @@ def sorted_attributes(attributes: tuple[str, ...] | list[str]) -> tuple[str, ...
     return tuple(sorted(set(attributes)))
 
 
-def encode_workload(argv: list[str] | tuple[str, ...], image: str = "") -> tuple[str, ...]:
-    """The attributes naming a workload (no shell: argv is run as given)."""
+def encode_workload(argv: list[str] | tuple[str, ...], image: str = "") -> bytes:
+    """The workload bytes naming `argv` (run without a shell) and optionally a docker image."""
     if not argv:
         raise MarketInputError("a workload needs a command")
-    payload = base64.b64encode(json.dumps(list(argv), separators=(",", ":")).encode()).decode()
-    chunks = [payload[i:i + CMD_CHUNK] for i in range(0, len(payload), CMD_CHUNK)]
-    if len(chunks) > MAX_CMD_CHUNKS:
-        raise MarketInputError(f"command too long: {len(payload)} base64 characters, at most {CMD_CHUNK * MAX_CMD_CHUNKS}")
-    attributes = [f"cmd{i}={chunk}" for i, chunk in enumerate(chunks)]
-    if image:
-        attributes.append(f"image={image}")
-    if len(attributes) > MAX_ATTRIBUTES:
-        raise MarketInputError("the workload needs more attributes than a job may carry")
-    return tuple(attributes)
+    payload = json.dumps({"argv": list(argv), "image": image}, separators=(",", ":"), sort_keys=True).encode()
+    if len(payload) > MAX_WORKLOAD:
+        raise MarketInputError(f"command too long: the workload takes {len(payload)} bytes, at most {MAX_WORKLOAD}")
+    return payload
 
 
-def decode_workload(attributes: tuple[str, ...] | list[str]) -> Workload | None:
+def decode_workload(payload: bytes) -> Workload | None:
     """The workload a job names, or None if it names none (or a malformed one)."""
-    chunks = sorted(a for a in attributes if a.startswith("cmd") and WORKLOAD_KEY.match(a))
-    if not chunks:
-        return None
     try:
-        argv = json.loads(base64.b64decode("".join(a.partition("=")[2] for a in chunks), validate=True))
-    except (binascii.Error, ValueError):
+        doc = json.loads(payload)
+    except ValueError:  # UnicodeDecodeError included
         return None
+    if not isinstance(doc, dict) or set(doc) != {"argv", "image"}:
+        return None
+    argv, image = doc["argv"], doc["image"]
     if not isinstance(argv, list) or not argv or not all(isinstance(arg, str) for arg in argv):
         return None
-    image = next((a.partition("=")[2] for a in attributes if a.startswith("image=")), "")
+    if not isinstance(image, str):
+        return None
     return Workload(tuple(argv), image)
-
-
-def is_workload_attribute(attribute: str) -> bool:
-    return WORKLOAD_KEY.match(attribute) is not None

@@ -24,6 +24,7 @@ from akechain.network import (
     ConsensusTransport,
     TxGossip,
     is_valid_consensus_message,
+    is_valid_notice,
     is_valid_tx_batch,
     topic_names,
 )
@@ -88,10 +89,12 @@ class Node:
         signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
                          listen_host=config.p2p.host, persistent_peers=config.p2p.persistent_peers)
-        tx_topic, consensus_topic, _ = topic_names(self.chain_id)
+        tx_topic, consensus_topic, notice_topic = topic_names(self.chain_id)
         self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, is_valid_tx_batch)
         self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, is_valid_consensus_message)
-        self.transport = ConsensusTransport(self.host, consensus_topic)
+        self.host.gossip.add_topic(notice_topic, 256, is_valid_notice)
+        self.transport = ConsensusTransport(self.host, consensus_topic, notice_topic,
+                                           config.consensus.max_message_bytes)
         self.host.reqresp.add_protocol(sync.PROTOCOL_ID, self._serve_sync, max_request=sync.MAX_REQUEST_BYTES,
                                        max_response=sync.MAX_RESPONSE_BYTES)
         self.driver = Driver(

@@ -1,15 +1,17 @@
 """A misbehaving peer for end-to-end tests: random bytes, oversize and invalidly signed messages on
-every gossip topic and junk requests on the sync protocol, sent to real nodes over libp2p."""
+every gossip topic and junk requests on every request/response protocol, sent to real nodes over libp2p."""
 from __future__ import annotations
 
 import random
 
 import trio
 
+from akechain.network import LargeMessageNotice
 from consensus.types import PREVOTE, BlockID, Vote, VoteMessage, encode_message
 from p2p.errors import RequestError
 from p2p.gossip import MAX_GOSSIP_PAYLOAD
 from p2p.host import Host
+from state.codec import encode
 
 ROUNDS = 15
 
@@ -24,11 +26,12 @@ async def serve_junk(request: bytes, peer: str) -> bytes:
     return random.randbytes(64)
 
 
-async def spray(addresses: list[str], topics: list[str], sync_protocol: str, rng: random.Random) -> None:
+async def spray(addresses: list[str], topics: list[str], protocols: list[str], rng: random.Random) -> None:
     host = Host(rng.randbytes(32), port=0, persistent_peers=addresses)
     for topic in topics:
         host.gossip.add_topic(topic, MAX_GOSSIP_PAYLOAD)  # no validator: this peer sends junk on purpose
-    host.reqresp.add_protocol(sync_protocol, serve_junk, max_request=1 << 20, max_response=1 << 20)
+    for protocol in protocols:
+        host.reqresp.add_protocol(protocol, serve_junk, max_request=1 << 20, max_response=1 << 20)
     peers = [address.rsplit("/", 1)[1] for address in addresses]
     async with trio.open_nursery() as nursery:
         await nursery.start(host.run)
@@ -41,15 +44,18 @@ async def spray(addresses: list[str], topics: list[str], sync_protocol: str, rng
             for topic in topics:
                 await host.gossip.publish(topic, rng.randbytes(rng.randint(1, 4096)))
                 await host.gossip.publish(topic, forged_vote(rng, height=i + 1))
+                # A well-formed large-message notice whose message this peer serves only as junk.
+                await host.gossip.publish(topic, encode(LargeMessageNotice(rng.randbytes(32), 2 << 20)))
             await host.gossip.publish(topics[0], rng.randbytes(MAX_GOSSIP_PAYLOAD))  # over every node topic's cap
             for peer in peers:
-                try:
-                    await host.reqresp.request(peer, sync_protocol, rng.randbytes(rng.randint(1, 900)), timeout=3)
-                except RequestError:
-                    pass  # refused or reset: exactly what a node should do with junk
+                for protocol in protocols:
+                    try:
+                        await host.reqresp.request(peer, protocol, rng.randbytes(rng.randint(1, 900)), timeout=3)
+                    except RequestError:
+                        pass  # refused or reset: exactly what a node should do with junk
             await trio.sleep(0.1)
         nursery.cancel_scope.cancel()
 
 
-def spray_garbage(addresses: list[str], topics: list[str], sync_protocol: str, rng: random.Random) -> None:
-    trio.run(spray, addresses, topics, sync_protocol, rng)
+def spray_garbage(addresses: list[str], topics: list[str], protocols: list[str], rng: random.Random) -> None:
+    trio.run(spray, addresses, topics, protocols, rng)

@@ -99,7 +99,7 @@ def run_market_scenario() -> "Driver":
     for key in PROVIDER_KEYS[:4]:
         d.tx(key, MsgRegisterProvider(HARDWARE, "eu", (), "https://p", 10**6))
     d.block()
-    d.tx(CONSUMER_KEYS[0], job_msg(budget=300, duration=20, deadline=40))
+    d.tx(CONSUMER_KEYS[0], job_msg(budget=300, duration=20, deadline=40, workload=b'{"argv":["true"],"image":""}'))
     d.tx(CONSUMER_KEYS[1], job_msg(duration=4, policy=Policy(POLICY_REDUNDANCY, 0, 2, 3), deadline=30))
     d.tx(CONSUMER_KEYS[2], job_msg(duration=3, policy=Policy(POLICY_SPOT_CHECK, 5_000, 1, 1), deadline=30))
     d.block()
@@ -144,4 +144,5 @@ def test_market_state_is_deterministic_and_reimports_to_the_same_hash(tmp_path) 
     assert genesis_hash == d.app.info().last_app_hash
     run_block(reimported, [])
     reimported.check_invariants()
+    assert reimported.get_job(1).workload == b'{"argv":["true"],"image":""}'
     assert encode_app_state(reimported.export_app_state()) == encode_app_state(exported)

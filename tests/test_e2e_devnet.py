@@ -9,10 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from akechain.config import load_config, save_config
 from akechain.crypto import parse_address
 from akechain.keystore import Keystore
+from akechain.network import LARGE_MESSAGE_PROTOCOL, topic_names
 from akechain.tx import build_send_tx
-from akechain.config import load_config, save_config
+from consensus import sync
 from tests.conftest import Devnet
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 
@@ -65,13 +67,12 @@ def test_two_of_four_down_halts_without_fork_and_resumes(devnet: Devnet) -> None
         assert len(hashes) == 1, f"fork at height {height}"
 
 
-def test_garbage_on_every_topic_and_sync_protocol_leaves_nodes_up(devnet: Devnet) -> None:
+def test_garbage_on_every_topic_and_protocol_leaves_nodes_up(devnet: Devnet) -> None:
     from tests.p2p_garbage import spray_garbage
 
-    tx_topic = f"/ake/{devnet.chain_id}/tx"
-    topics = [tx_topic, f"/ake/{devnet.chain_id}/consensus", f"/ake/{devnet.chain_id}/evidence"]
     before = max(devnet.heights())
-    spray_garbage([n["p2p"] for n in devnet.doc["nodes"]], topics, "/ake/sync/1.0.0", random.Random(7))
+    spray_garbage([n["p2p"] for n in devnet.doc["nodes"]], list(topic_names(devnet.chain_id)),
+                  [sync.PROTOCOL_ID, LARGE_MESSAGE_PROTOCOL], random.Random(7))
     devnet.wait_for_height(before + 3, [0, 1, 2, 3], timeout=60)
 
 

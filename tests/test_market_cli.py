@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from akechain.cli import main
 from akechain.keystore import Keystore
+from akechain.market_client import Workload, decode_workload
 from tests.conftest import PASSPHRASE
 from tests.node_process import AKECHAIN, NodeProcess
 
@@ -36,7 +37,8 @@ def test_tx_and_query_market_commands(single_node: NodeProcess) -> None:
     assert code == 0, out
     code, out = invoke("query", "market", "jobs", "--node", single_node.url)
     job = json.loads(out)[0]
-    assert job["state"] == "bidding" and any(a.startswith("cmd0=") for a in job["attributes"])
+    assert job["state"] == "bidding" and job["attributes"] == []
+    assert decode_workload(bytes.fromhex(job["workload"])) == Workload(("python3", "-c", "print(1)"), "")
     code, out = invoke("tx", "market", "cancel-job", str(job["id"]), *signer(single_node))
     assert code == 0, out
     code, out = invoke("query", "market", "escrow", str(job["id"]), "--node", single_node.url)

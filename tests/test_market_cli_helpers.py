@@ -1,34 +1,40 @@
-"""Pure pieces behind the market commands: workload attributes, input parsing, price policies,
+"""Pure pieces behind the market commands: workload encoding, input parsing, price policies,
 the sandbox's limits."""
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
 
 from akechain.market_client import (
     MarketInputError,
+    Workload,
     build_policy,
     decode_workload,
     encode_workload,
-    is_workload_attribute,
     parse_resources,
 )
-from akechain.modules.market.msgs import MAX_TEXT, POLICY_REDUNDANCY, Resources, check_attributes
+from akechain.modules.market.msgs import MAX_WORKLOAD, POLICY_REDUNDANCY, Resources
 from akechain.provider.pricing import FixedPrice, FractionOfMax, parse_price_policy
 from akechain.provider.sandbox import compute_output_hash, docker_argv, run_sandboxed
+from test_market_support import job_msg
 
 
-def test_workload_round_trips_through_valid_sorted_attributes() -> None:
+def test_workload_round_trips_and_fits_the_job_field() -> None:
     argv = ["python3", "-c", "print('x' * 40); import sys; sys.stdout.write('=' * 100)"]
-    attributes = encode_workload(argv, image="alpine:3")
-    check_attributes(tuple(sorted(attributes)), "job.attributes")  # the chain accepts them
-    assert all(len(a) <= MAX_TEXT and is_workload_attribute(a) for a in attributes)
-    workload = decode_workload(tuple(sorted([*attributes, "tier=gold"])))
-    assert workload is not None and list(workload.argv) == argv and workload.image == "alpine:3"
-    assert decode_workload(("tier=gold",)) is None and decode_workload(("cmd0=!!!",)) is None
+    payload = encode_workload(argv, image="alpine:3")
+    job_msg(workload=payload).validate_basic()  # the chain accepts it
+    assert payload == b'{"argv":' + json.dumps(argv, separators=(",", ":")).encode() + b',"image":"alpine:3"}'
+    assert decode_workload(payload) == Workload(tuple(argv), "alpine:3")
+    assert decode_workload(encode_workload(["true"])) == Workload(("true",), "")
+    for bad in (b"", b"\xff", b"[]", b'{"argv":[]}', b'{"argv":[],"image":""}', b'{"argv":[1],"image":""}',
+                b'{"argv":["x"],"image":null}', b'{"argv":["x"],"image":"","env":{}}'):
+        assert decode_workload(bad) is None, bad
     with pytest.raises(MarketInputError, match="too long"):
-        encode_workload(["x" * 1000])
+        encode_workload(["x" * MAX_WORKLOAD])
+    with pytest.raises(MarketInputError, match="needs a command"):
+        encode_workload([])
 
 
 def test_resources_and_policies_from_text() -> None:

@@ -35,6 +35,7 @@ from akechain.modules.market.errors import (
     ProviderNotFoundError,
 )
 from akechain.modules.market.msgs import (
+    MAX_WORKLOAD,
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgCancelJob,
@@ -194,6 +195,8 @@ def test_deregister_with_open_leases(market: Driver) -> None:
     job_msg(deadline=3),
     job_msg(policy=Policy(kind=2, spot_check_bps=0, k=1, n=3)),
     job_msg(deny=(b"\x02" * 20, b"\x01" * 20)),
+    job_msg(workload=b"x" * (MAX_WORKLOAD + 1)),
+    job_msg(workload="not bytes"),
     MsgSubmitReceipt(1, b"short", SPEC, 10_000, 1),
     MsgSubmitReceipt(1, GOOD, SPEC, 10_001, 1),
     MsgRegisterProvider(HARDWARE, "eu", ("b=1", "a=1"), "x", 0),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from akechain.client import NodeClient
 from akechain.keystore import Keystore
 from akechain.crypto import parse_address
-from akechain.market_client import build_policy, parse_resources
+from akechain.market_client import build_policy, encode_workload, parse_resources
 from akechain.modules.bank.msgs import MsgSend
 from akechain.modules.market.msgs import MsgBid, MsgCreateJob, MsgRegisterProvider, MsgSubmitReceipt
 from akechain.wallet import Wallet, find_event
@@ -13,6 +13,7 @@ from tests.conftest import PASSPHRASE
 from tests.node_process import NodeProcess, wait_until
 
 HASH = bytes(range(32))
+WORKLOAD = encode_workload(["echo", "hi"])
 
 
 def test_market_endpoints_follow_a_job_from_bid_to_receipt(single_node: NodeProcess) -> None:
@@ -27,7 +28,7 @@ def test_market_endpoints_follow_a_job_from_bid_to_receipt(single_node: NodeProc
         hardware = parse_resources("cpu_cores=4,memory_mb=4096")
         provider.send([MsgRegisterProvider(hardware, "eu", ("tier=gold",), "https://p", 5_000_000)])
         created = consumer.send([MsgCreateJob(parse_resources("cpu_cores=1"), 5, "", (), 1_000_000, 100, 3, 40,
-                                              build_policy(None, None), (), ())])
+                                              build_policy(None, None), (), (), WORKLOAD)])
         job_id = int(find_event(created, "job_created")["job_id"])
         provider.send([MsgBid(job_id, 60, 20, parse_resources("cpu_cores=1"))])
 
@@ -38,6 +39,7 @@ def test_market_endpoints_follow_a_job_from_bid_to_receipt(single_node: NodeProc
         job = client.job(job_id)
         assert job["consumer"] == consumer.address and job["bidders"] == [provider.address]
         assert job["state"] == "bidding" and job["policy"]["name"] == "none"
+        assert job["workload"] == WORKLOAD.hex()
 
         lease = wait_until(lambda: client.leases(job_id=job_id), 30, "the bid window to close")[0]
         assert lease["provider"] == provider.address and lease["state"] == "running" and lease["price"] == 60

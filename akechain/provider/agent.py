@@ -1,9 +1,7 @@
 """The provider agent loop: register once, then poll the node's HTTP API, bid on jobs it can serve
 at its price policy's price, run each won lease's workload in the sandbox, submit the receipt and
 withdraw the earnings. One tx at a time (the wallet waits for each commit), so nonces never race.
-
-A bid travels with a profile update adding the job's workload attributes (`cmd*`, `image`): job
-attributes are provider requirements, and this way the provider signs the exact command it runs.
+A job's command is its `workload` field (hex in the HTTP API, `market_client.decode_workload`).
 """
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akechain.client import NodeClientError, NotFoundError
-from akechain.market_client import Workload, decode_workload, is_workload_attribute
+from akechain.market_client import Workload, decode_workload
 from akechain.modules.market.msgs import BPS, MsgBid, MsgSubmitReceipt, MsgWithdrawEarnings, Resources
 from akechain.provider.pricing import PricePolicy
 from akechain.provider.profile import Profile
@@ -84,10 +82,9 @@ class Agent:
         if reason is not None:
             log.info("skip job %d: %s", job["id"], reason)
             return
-        workload_attributes = tuple(a for a in job["attributes"] if is_workload_attribute(a))
         bid = MsgBid(job["id"], price, self.config.latency_ms, Resources(**job["resources"]))
         try:
-            self.wallet.send([self.config.profile.update_msg(workload_attributes), bid])
+            self.wallet.send([bid])
         except TxFailedError as exc:
             log.info("bid on job %d failed: %s", job["id"], exc)
             return
@@ -96,10 +93,10 @@ class Agent:
     def get_skip_reason(self, job: dict[str, Any]) -> str | None:
         """Why this provider cannot serve `job` (None: it can), checked before spending a fee."""
         profile, me = self.config.profile, self.wallet.address
-        workload = decode_workload(job["attributes"])
-        missing = sorted(set(a for a in job["attributes"] if not is_workload_attribute(a)) - set(profile.attributes))
+        workload = get_workload(job)
+        missing = sorted(set(job["attributes"]) - set(profile.attributes))
         if workload is None:
-            return "names no workload (cmd attributes)"
+            return "names no workload"
         if workload.image and not has_docker():
             return f"needs docker image {workload.image!r} and docker is not installed"
         if missing:
@@ -114,7 +111,7 @@ class Agent:
 
     def serve(self, lease: dict[str, Any]) -> None:
         job = self.client.job(lease["job_id"])
-        workload = decode_workload(job["attributes"])
+        workload = get_workload(job)
         stdout, uptime = self.execute(workload, job["resources"]["memory_mb"] or self.config.default_memory_mb)
         output_hash = compute_output_hash(stdout + (b"\0lie" if self.config.lie else b""))
         receipt = MsgSubmitReceipt(lease["id"], output_hash, Resources(**job["resources"]), uptime, self.config.latency_ms)
@@ -142,3 +139,8 @@ class Agent:
             return b"", 0
         log.info("ran %s: exit %d in %.2fs", list(workload.argv), result.returncode, result.seconds)
         return result.stdout, BPS if result.ok else 0
+
+
+def get_workload(job: dict[str, Any]) -> Workload | None:
+    """The workload a job (as the HTTP API shows it) names, or None."""
+    return decode_workload(bytes.fromhex(job["workload"]))

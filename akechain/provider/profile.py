@@ -24,16 +24,15 @@ PROFILE_KEYS = {"region", "endpoint", "attributes", "collateral", "hardware"}
 class Profile:
     hardware: Resources
     region: str
-    attributes: tuple[str, ...]  # the provider's own, without any workload attributes
+    attributes: tuple[str, ...]
     endpoint: str
     collateral: int
 
     def register_msg(self) -> MsgRegisterProvider:
         return MsgRegisterProvider(self.hardware, self.region, self.attributes, self.endpoint, self.collateral)
 
-    def update_msg(self, extra_attributes: tuple[str, ...] = ()) -> MsgUpdateProvider:
-        return MsgUpdateProvider(self.hardware, self.region, sorted_attributes([*self.attributes, *extra_attributes]),
-                                 self.endpoint)
+    def update_msg(self) -> MsgUpdateProvider:
+        return MsgUpdateProvider(self.hardware, self.region, self.attributes, self.endpoint)
 
 
 def load_profile(path: Path) -> Profile:

@@ -1,4 +1,5 @@
-"""JSON views of market records for the HTTP API: addresses bech32, hashes hex, states named.
+"""JSON views of market records for the HTTP API: addresses bech32, hashes and workloads hex, states
+named.
 
 Each function reads committed state through `akechain.modules.market.queries`; the node serves
 them and the CLI, provider agent and consumer read them back through `NodeClient`.

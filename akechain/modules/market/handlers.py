@@ -139,7 +139,7 @@ def process_create_job(store: StoreView, ctx: BlockContext, sender: Address, msg
         region=msg.region, attributes=msg.attributes, budget=msg.budget, max_price=msg.max_price,
         created_height=ctx.height, bid_close_height=ctx.height + msg.bid_window_blocks,
         deadline_height=ctx.height + msg.deadline_blocks, policy=msg.policy, allow=msg.allow, deny=msg.deny,
-        status=BIDDING, bidders=(), leases=(), verdict_done=False,
+        workload=msg.workload, status=BIDDING, bidders=(), leases=(), verdict_done=False,
     )
     escrow.open_escrow(store, job.id, sender, msg.budget, ctx.height)
     k.set_job(store, job)

@@ -12,6 +12,7 @@ MAX_TEXT = 64  # region, gpu model, one attribute
 MAX_ENDPOINT = 256
 MAX_ATTRIBUTES = 16
 MAX_PROVIDER_LIST = 32  # allow/deny lists
+MAX_WORKLOAD = 4096  # bytes of a job's workload (opaque to the chain; see akechain.market_client)
 HASH_LENGTH = 32
 BPS = 10_000
 
@@ -178,6 +179,7 @@ class MsgCreateJob(Msg):
     policy: Policy
     allow: tuple[bytes, ...]  # if not empty, only these providers may bid
     deny: tuple[bytes, ...]
+    workload: bytes = b""  # what the providers run (`market_client.encode_workload`); b"" = none
 
     def validate_basic(self) -> None:
         if type(self.resources) is not Resources:
@@ -203,6 +205,8 @@ class MsgCreateJob(Msg):
                 check_address(address, f"create_job.{name}[{i}]")
             if list(value) != sorted(set(value)):
                 raise InvalidMsgError(f"create_job.{name} must be sorted and unique")
+        if type(self.workload) is not bytes or len(self.workload) > MAX_WORKLOAD:
+            raise InvalidMsgError(f"create_job.workload must be at most {MAX_WORKLOAD} bytes")
 
 
 @tagged(Msg, "market/top_up")

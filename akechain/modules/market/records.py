@@ -56,6 +56,7 @@ class Job:
     policy: Policy
     allow: tuple[bytes, ...]
     deny: tuple[bytes, ...]
+    workload: bytes  # as the consumer posted it; opaque to the chain
     status: int
     bidders: tuple[bytes, ...]  # providers with a bid, sorted (no prefix scan needed to find them)
     leases: tuple[int, ...]

@@ -7,6 +7,7 @@ against a fake node and the node never depends on HTTP.
 from __future__ import annotations
 
 import base64
+import logging
 import binascii
 import json
 from typing import Any, Callable, Protocol
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_TXS = 10_000
 DEFAULT_WAIT_SECONDS = 30.0
@@ -261,6 +263,11 @@ def build_app(node: NodeAPI) -> Starlette:
         assert isinstance(exc, HTTPException)
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        """A bug, not a client mistake: logged with its traceback, answered in JSON; the node runs on."""
+        log.error("HTTP %s %s failed", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
+
     routes = [
         Route("/status", status, methods=["GET"]),
         Route("/params", params, methods=["GET"]),
@@ -279,7 +286,7 @@ def build_app(node: NodeAPI) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        exception_handlers={BadRequest: bad_request, HTTPException: http_error},
+        exception_handlers={BadRequest: bad_request, HTTPException: http_error, Exception: internal_error},
     )
 
 

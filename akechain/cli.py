@@ -303,12 +303,13 @@ def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
 
 
 def register_market_commands() -> None:
-    from akechain.cli_market import market, market_query, market_tx, provider
+    from akechain.cli_market import market, market_query, market_tx, provider, verifier
 
     tx.add_command(market_tx)
     query.add_command(market_query)
     main.add_command(market)
     main.add_command(provider)
+    main.add_command(verifier)
 
 
 register_market_commands()

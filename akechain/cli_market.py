@@ -1,5 +1,5 @@
-"""`akechain tx market …`, `akechain query market …`, `akechain market run-job` and
-`akechain provider run`: the compute market from the command line."""
+"""`akechain tx market …`, `akechain query market …`, `akechain market run-job`,
+`akechain provider run` and `akechain verifier run`: the compute market from the command line."""
 from __future__ import annotations
 
 import functools
@@ -376,7 +376,36 @@ def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, f
         fail(f"output hash {report['output_hash']} differs from the local run's {report['local_output_hash']}")
 
 
-# ---------------------------------------------------------------- provider run
+# ---------------------------------------------------------------- provider run and verifier run
+
+
+def start_agent_process() -> Any:
+    """Log at INFO and return a threading.Event that SIGINT/SIGTERM set (the agent stops after
+    the step in progress)."""
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The run-the-workload and polling flags of `provider run` and `verifier run` (a verifier keeps
+    the providers' defaults so that its re-execution sees what theirs did)."""
+    for option in reversed((
+        click.option("--time-limit", type=click.FloatRange(0.1, 86_400), default=60, show_default=True,
+                     help="Wall-clock seconds a job may run."),
+        click.option("--memory-mb", type=click.IntRange(16), default=512, show_default=True,
+                     help="Address-space limit of a job that asks for no memory."),
+        click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+                     help="Seconds between polls."),
+    )):
+        command = option(command)
+    return command
 
 
 @click.group("provider")
@@ -396,11 +425,7 @@ def provider() -> None:
 @click.option("--price-policy", default="fraction:8000", show_default=True,
               help="fixed:N (uake per block; skip jobs paying less) or fraction:BPS (of each job's max price).")
 @click.option("--latency-ms", type=UINT63, default=50, show_default=True, help="Latency claimed in bids and receipts.")
-@click.option("--time-limit", type=click.FloatRange(0.1, 86_400), default=60, show_default=True,
-              help="Wall-clock seconds a job may run.")
-@click.option("--memory-mb", type=click.IntRange(16), default=512, show_default=True,
-              help="Address-space limit of a job that asks for no memory.")
-@click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True, help="Seconds between polls.")
+@sandbox_options
 @click.option("--max-jobs", type=UINT63, default=0, help="Stop after serving this many leases (0: until SIGINT/SIGTERM).")
 @click.option("--once", is_flag=True, help="Same as --max-jobs 1.")
 @click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
@@ -411,10 +436,6 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
                  once: bool, fee: int | None, lie: bool) -> None:
     """Register if needed, then bid on jobs, run the won ones in a sandbox, submit receipts and
     withdraw earnings until SIGINT/SIGTERM (or --max-jobs)."""
-    import logging
-    import signal
-    import threading
-
     from akechain.client import NodeClientError
     from akechain.keystore import KeystoreError
     from akechain.market_client import MarketInputError
@@ -423,10 +444,7 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
     from akechain.provider.profile import Profile, load_profile
     from akechain.wallet import TxFailedError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = start_agent_process()
     try:
         profile = load_profile(profile_file) if profile_file else Profile(
             hardware, region, sorted_tuple(attributes), endpoint, collateral)
@@ -438,3 +456,40 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
     except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, ValueError) as exc:
         fail(str(exc))
     echo_json({"provider": wallet.address, "leases_served": served})
+
+
+@click.group("verifier")
+def verifier() -> None:
+    """Spot-check receipts and referee challenges as a market verifier."""
+
+
+@verifier.command("run")
+@home_option
+@click.option("--key", required=True, help="Name of the verifier's key in HOME's keyring (one of the market's verifiers).")
+@node_option
+@passphrase_option
+@click.option("--check-all", is_flag=True,
+              help="Also re-execute every receipt of a spot-check job, not only those drawn for this key.")
+@sandbox_options
+@click.option("--max-checks", type=UINT63, default=0,
+              help="Stop after this many re-executions, checks and verdicts (0: until SIGINT/SIGTERM).")
+@click.option("--once", is_flag=True, help="Same as --max-checks 1.")
+@click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
+def verifier_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, check_all: bool, time_limit: float,
+                 memory_mb: int, poll: float, max_checks: int, once: bool, fee: int | None) -> None:
+    """Re-execute spot-checked receipts, challenge mismatches (posting the bond) and send verdicts on
+    the challenges drawn to this key, until SIGINT/SIGTERM (or --max-checks)."""
+    from akechain.client import NodeClientError
+    from akechain.keystore import KeystoreError
+    from akechain.verifier.agent import Verifier, VerifierConfig
+    from akechain.wallet import TxFailedError
+
+    stop = start_agent_process()
+    config = VerifierConfig(time_limit, memory_mb, poll, 1 if once else max_checks, check_all)
+    try:
+        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee)
+        with wallet.client:
+            counts = Verifier(wallet, config).run(stop)
+    except (KeystoreError, NodeClientError, TxFailedError) as exc:
+        fail(str(exc))
+    echo_json({"verifier": wallet.address, **counts})

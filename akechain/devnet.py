@@ -1,8 +1,9 @@
 """`akechain devnet`: N validator homes with one shared genesis, started as local processes.
 
 Layout of DIR: `passphrase` (unlocks every devnet key, so scripts run unattended), `keyring/`
-(the funded `faucet` key), `node0` … `nodeN-1` (ordinary homes: `akechain start --home DIR/nodeI`
-restarts one by hand) and, once started, `devnet.json` describing the running nodes.
+(the funded `faucet` key and the funded `verifier` and `verifier2` keys, the market's verifiers
+unless `--market-params` names some), `node0` … `nodeN-1` (ordinary homes: `akechain start --home
+DIR/nodeI` restarts one by hand) and, once started, `devnet.json` describing the running nodes.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ from p2p.identity import peer_id_from_seed
 FAUCET_KEY = "faucet"
 FAUCET_BALANCE = 10**15  # 1e9 AKE in uake
 VALIDATOR_BALANCE = 10**12
+# Two verifiers: a challenge's referee is drawn excluding the challenger, so a spot-check verifier
+# that challenges needs another verifier to judge it.
+VERIFIER_KEYS = ("verifier", "verifier2")
+VERIFIER_BALANCE = 10**12
 DEVNET_FILE = "devnet.json"
 PASSPHRASE_FILE = "passphrase"
 
@@ -89,8 +94,9 @@ def load_market_params(path: Path) -> MarketParams:
 
 def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
                   market_params: MarketParams = DEFAULT_MARKET_PARAMS) -> list[NodeSpec]:
-    """Write every home (node I: RPC on base+2I, p2p on base+2I+1), the shared genesis and the
-    faucet key; refuse to overwrite an existing devnet."""
+    """Write every home (node I: RPC on base+2I, p2p on base+2I+1), the shared genesis, the faucet
+    key and the verifier keys (the market's `verifiers` if the params name none); refuse to
+    overwrite an existing devnet."""
     if validators < 1:
         raise DevnetError("a devnet needs at least one validator")
     if (root / PASSPHRASE_FILE).exists():
@@ -110,6 +116,10 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
     faucet = keystore.add(FAUCET_KEY, passphrase)
     treasury = keystore.add(TREASURY_KEY, passphrase)
     accounts = {parse_address(faucet.address): FAUCET_BALANCE}
+    verifiers = [parse_address(keystore.add(name, passphrase).address) for name in VERIFIER_KEYS]
+    accounts.update((verifier, VERIFIER_BALANCE) for verifier in verifiers)
+    if not market_params.verifiers:
+        market_params = replace(market_params, verifiers=tuple(sorted(verifiers)))
     for spec in specs:
         operator = Keystore(Home(spec.home).keyring_dir).add("validator", passphrase)
         accounts[parse_address(operator.address)] = VALIDATOR_BALANCE
@@ -160,8 +170,11 @@ def wait_until_serving(specs: list[NodeSpec], procs: list[subprocess.Popen[bytes
 
 
 def devnet_doc(root: Path, chain_id: str, specs: list[NodeSpec], procs: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
-    faucet = Keystore(root / "keyring").show(FAUCET_KEY)
-    return {
+    keystore = Keystore(root / "keyring")
+    faucet = keystore.show(FAUCET_KEY)
+    keys = {info.name: info.address for info in keystore.list()}
+    verifiers = [{"key": name, "address": keys[name]} for name in VERIFIER_KEYS if name in keys]
+    doc = {
         "chain_id": chain_id,
         "nodes": [
             {"name": s.name, "home": str(s.home), "pid": p.pid, "rpc": s.rpc, "p2p": s.p2p}
@@ -171,6 +184,9 @@ def devnet_doc(root: Path, chain_id: str, specs: list[NodeSpec], procs: list[sub
         "passphrase_file": str(root / PASSPHRASE_FILE),
         "keyring": str(root / "keyring"),
     }
+    if verifiers:  # devnets created before verifier keys existed have none
+        doc.update(verifier=verifiers[0], verifiers=verifiers)
+    return doc
 
 
 def stop_devnet(root: Path, timeout: float = 20) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from akechain.client import NodeClientError, NotFoundError
 from akechain.market_client import Workload, decode_workload
@@ -44,12 +44,7 @@ class Agent:
     def run(self, stop: threading.Event) -> int:
         """Serve until `stop` is set or `max_jobs` leases are served; returns the number served."""
         self.ensure_registered()
-        while not stop.is_set() and not self.is_done():
-            try:
-                self.step()
-            except NodeClientError as exc:
-                log.warning("node error, retrying: %s", exc)
-            stop.wait(self.config.poll_seconds)
+        poll_until(stop, self.step, self.is_done, self.config.poll_seconds)
         return len(self.served)
 
     def is_done(self) -> bool:
@@ -139,6 +134,17 @@ class Agent:
             return b"", 0
         log.info("ran %s: exit %d in %.2fs", list(workload.argv), result.returncode, result.seconds)
         return result.stdout, BPS if result.ok else 0
+
+
+def poll_until(stop: threading.Event, step: Callable[[], None], is_done: Callable[[], bool], poll_seconds: float) -> None:
+    """Run `step` every `poll_seconds` until `stop` is set or `is_done()`; a node error is logged
+    and retried at the next poll (an agent outlives a restarting node)."""
+    while not stop.is_set() and not is_done():
+        try:
+            step()
+        except NodeClientError as exc:
+            log.warning("node error, retrying: %s", exc)
+        stop.wait(poll_seconds)
 
 
 def get_workload(job: dict[str, Any]) -> Workload | None:

@@ -84,6 +84,12 @@ class NodeClient:
         params = {name: str(value) for name, value in (("job", job_id), ("provider", provider)) if value is not None}
         return self._call("GET", "/leases", params=params)
 
+    def challenges(self, referee: str | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+        params = {"open": "true"} if open_only else {}
+        if referee is not None:
+            params["referee"] = referee
+        return self._call("GET", "/challenges", params=params)
+
     def escrow(self, job_id: int) -> dict[str, Any]:
         return self._call("GET", f"/escrow/{job_id}")
 

@@ -280,6 +280,10 @@ class Node:
         raw_provider = None if provider is None else parse_address_arg(provider)
         return market_json.get_leases(self.app.get_market_view()[0], job_id, raw_provider)
 
+    def challenges(self, referee: str | None, open_only: bool) -> list[dict[str, Any]]:
+        raw_referee = None if referee is None else parse_address_arg(referee)
+        return market_json.get_challenges(self.app.get_market_view()[0], raw_referee, open_only)
+
     def escrow(self, job_id: int) -> dict[str, Any] | None:
         return market_json.get_escrow(*self.app.get_market_view(), job_id)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import nacl.signing
 
 from akechain.app import App
 from bench.baseline import measure_verify_seconds

@@ -67,6 +67,7 @@ def test_bad_requests_get_4xx_json_errors(single_node: NodeProcess) -> None:
         ("GET", "/blocks/99999999999999999999999", None),
         ("GET", "/txs/zz", None),
         ("GET", "/accounts/ake1notanaddress", None),
+        ("GET", "/challenges?referee=ake1notanaddress", None),
         ("GET", "/nothing-here", None),
     ]
     for method, path, body in cases:

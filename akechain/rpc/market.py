@@ -13,6 +13,7 @@ from akechain.modules.market.msgs import POLICY_NAMES
 from akechain.modules.market.params import params_to_json
 from akechain.modules.market.records import JOB_STATES, LEASE_STATES, Job, Lease
 from akechain.modules.store import StoreView
+from akechain.modules.verify.keeper import CHALLENGE_STATES, OPEN
 from akechain.crypto import format_address
 from akechain.rpc.render import record_to_json
 
@@ -58,6 +59,14 @@ def get_leases(store: StoreView, job_id: int | None, provider: bytes | None) -> 
     if job_id is not None and provider is not None:
         leases = [lease for lease in leases if lease.provider == provider]
     return [lease_json(lease) for lease in leases]
+
+
+def get_challenges(store: StoreView, referee: bytes | None, open_only: bool) -> list[dict[str, Any]]:
+    return [
+        {**record_to_json(challenge), "state": CHALLENGE_STATES[challenge.status]}
+        for challenge in queries.query_challenges(store)
+        if (referee is None or challenge.referee == referee) and (not open_only or challenge.status == OPEN)
+    ]
 
 
 def get_escrow(store: StoreView, height: int, job_id: int) -> dict[str, Any] | None:

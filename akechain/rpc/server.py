@@ -69,6 +69,8 @@ class NodeAPI(Protocol):
 
     def reputation(self, address: str) -> dict[str, Any]: ...
 
+    def challenges(self, referee: str | None, open_only: bool) -> list[dict[str, Any]]: ...
+
     def market_params(self) -> dict[str, Any]: ...
 
 
@@ -251,6 +253,9 @@ def build_app(node: NodeAPI) -> Starlette:
     async def get_reputation(request: Request) -> Response:
         return JSONResponse(ask(node.reputation, request.path_params["address"]))
 
+    async def get_challenges(request: Request) -> Response:
+        return JSONResponse(ask(node.challenges, request.query_params.get("referee"), is_true(request, "open")))
+
     async def market_params(request: Request) -> Response:
         return JSONResponse(node.market_params())
 
@@ -282,6 +287,7 @@ def build_app(node: NodeAPI) -> Starlette:
         Route("/leases", get_leases, methods=["GET"]),
         Route("/escrow/{job_id}", get_escrow, methods=["GET"]),
         Route("/reputation/{address}", get_reputation, methods=["GET"]),
+        Route("/challenges", get_challenges, methods=["GET"]),
         Route("/market/params", market_params, methods=["GET"]),
     ]
     return Starlette(

@@ -4,9 +4,9 @@
   (or, with `check_all`, every receipt of a spot-check job it may challenge): it re-executes the
   job's workload in the provider agent's sandbox and, if sha256(stdout) differs from the receipt's
   output hash, sends `MsgChallenge` with its own hash (posting the bond) before the settle height;
-* **referees** the challenges drawn to it: it reads `challenge_opened` events from the blocks'
-  verify/challenge txs (the HTTP API has no challenge endpoint), re-executes the lease's workload
-  and sends `MsgVerdict` with the hash it computed before the challenge ends.
+* **referees** the open challenges drawn to it (`GET /challenges?referee=ME&open=true`): it
+  re-executes the lease's workload and sends `MsgVerdict` with the hash it computed before the
+  challenge ends.
 
 One tx at a time (the wallet waits for each commit), so nonces never race.
 """
@@ -17,11 +17,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from akechain.crypto import parse_address
 from akechain.modules.market.msgs import MsgChallenge, MsgVerdict
 from akechain.provider.agent import get_workload, poll_until
 from akechain.provider.sandbox import SandboxError, run_sandboxed
-from akechain.tx import compute_tx_hash, decode_tx
 from akechain.wallet import TxFailedError, Wallet, find_event
 
 log = logging.getLogger("akechain.verifier")
@@ -36,25 +34,14 @@ class VerifierConfig:
     check_all: bool = False  # also check receipts of spot-check jobs not drawn for this key
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """A challenge this key referees."""
-    challenge_id: int
-    lease_id: int
-    end_height: int
-
-
 class Verifier:
     def __init__(self, wallet: Wallet, config: VerifierConfig) -> None:
         self.wallet = wallet
         self.client = wallet.client
         self.config = config
-        self.raw_address = parse_address(wallet.address)
         self.checked: set[int] = set()  # lease ids re-executed as a checker
         self.challenged: set[int] = set()  # lease ids challenged
         self.judged: set[int] = set()  # challenge ids a verdict was sent (or attempted) for
-        self.assigned: dict[int, Assignment] = {}  # open challenges drawn to this key
-        self.next_height = 0  # next block to read for challenges (0: not started)
         self.runs = 0
 
     def run(self, stop: threading.Event) -> dict[str, int]:
@@ -71,10 +58,10 @@ class Verifier:
     def step(self) -> None:
         """Referee first (a verdict has the tighter deadline), then check receipts."""
         height = int(self.client.status()["height"])
-        self.read_challenges(height)
-        for assignment in sorted(self.assigned.values(), key=lambda a: a.end_height):
-            if not self.is_done():
-                self.judge(assignment, height)
+        drawn = self.client.challenges(referee=self.wallet.address, open_only=True)
+        for challenge in sorted(drawn, key=lambda c: c["end_height"]):
+            if challenge["id"] not in self.judged and not self.is_done():
+                self.judge(challenge, height)
         jobs: dict[int, dict[str, Any]] = {}
         for lease in self.client.leases():
             if self.is_done():
@@ -117,52 +104,25 @@ class Verifier:
 
     # -- refereeing
 
-    def read_challenges(self, height: int) -> None:
-        """Collect the challenges drawn to this key from the blocks committed since the last step
-        (at start: the last `challenge_window_blocks` blocks, which hold every still-open one)."""
-        if not self.next_height:
-            window = int(self.client.market_params()["challenge_window_blocks"])
-            self.next_height = max(1, height - window)
-        while self.next_height <= height:
-            for raw_hex in self.client.block(self.next_height)["txs"]:
-                self.read_tx(bytes.fromhex(raw_hex))
-            self.next_height += 1
-
-    def read_tx(self, raw: bytes) -> None:
-        try:
-            msgs = decode_tx(raw, max_tx_bytes=len(raw)).body.msgs
-        except Exception:  # a block's txs were valid when proposed; be lenient anyway
+    def judge(self, challenge: dict[str, Any], height: int) -> None:
+        challenge_id = int(challenge["id"])
+        self.judged.add(challenge_id)
+        if height >= challenge["end_height"]:
+            log.warning("challenge %d ended at %d before it could be judged", challenge_id, challenge["end_height"])
             return
-        if not any(isinstance(msg, MsgChallenge) for msg in msgs):
-            return
-        result = self.client.tx(compute_tx_hash(raw).hex())
-        for event in result.get("events", ()):
-            attrs = event["attributes"]
-            if event["type"] == "challenge_opened" and attrs["referee"] == self.raw_address.hex():
-                challenge_id = int(attrs["challenge_id"])
-                if challenge_id not in self.judged:
-                    self.assigned[challenge_id] = Assignment(challenge_id, int(attrs["lease_id"]), int(attrs["end_height"]))
-                    log.info("challenge %d of lease %s: drawn as referee", challenge_id, attrs["lease_id"])
-
-    def judge(self, assignment: Assignment, height: int) -> None:
-        del self.assigned[assignment.challenge_id]
-        self.judged.add(assignment.challenge_id)
-        if height >= assignment.end_height:
-            log.warning("challenge %d ended at %d before it could be judged", assignment.challenge_id, assignment.end_height)
-            return
-        lease = next((row for row in self.client.leases() if row["id"] == assignment.lease_id), None)
+        lease = next((row for row in self.client.leases() if row["id"] == challenge["lease_id"]), None)
         if lease is None:
             return
         output_hash = self.reexecute(self.client.job(lease["job_id"]))
         if output_hash is None:
             return
         try:
-            result = self.wallet.send([MsgVerdict(assignment.challenge_id, output_hash)])
+            result = self.wallet.send([MsgVerdict(challenge_id, output_hash)])
         except TxFailedError as exc:
-            log.warning("verdict on challenge %d failed: %s", assignment.challenge_id, exc)
+            log.warning("verdict on challenge %d failed: %s", challenge_id, exc)
             return
         outcome = next((e["type"] for e in result.get("events", ()) if e["type"].startswith("challenge_")), "?")
-        log.info("challenge %d: verdict %s (%s)", assignment.challenge_id, output_hash.hex(), outcome)
+        log.info("challenge %d: verdict %s (%s)", challenge_id, output_hash.hex(), outcome)
 
     # -- re-execution
 

@@ -62,10 +62,6 @@ class NodeClient:
         params = {"wait": "commit"} if wait_commit else None
         return self._call("POST", "/txs", content=tx.hex(), params=params)
 
-    def submit_batch(self, txs: list[bytes], wait_commit: bool = False) -> list[dict[str, Any]]:
-        params = {"wait": "commit"} if wait_commit else None
-        return self._call("POST", "/txs", json={"txs": [t.hex() for t in txs]}, params=params)["results"]
-
     # -- market
 
     def providers(self) -> list[dict[str, Any]]:

@@ -6,14 +6,11 @@ code (not the Python class) is what goes into block results and RPC answers.
 """
 from __future__ import annotations
 
-from typing import ClassVar, NewType
+from typing import ClassVar
 
 from state.codec import Tagged
 
-Amount = NewType("Amount", int)  # uake; 1 AKE = 10**6 uake
-Nonce = NewType("Nonce", int)
 MAX_UINT63 = 2**63 - 1  # amounts and nonces fit a signed 64-bit int on every platform (and in EVM mirrors)
-UAKE_PER_AKE = 10**6
 
 
 # Error code ranges (each module's AppError subclasses live next to its keeper):

@@ -185,6 +185,7 @@ class Node:
             "round": st.round,
             "step": st.step,
             "mempool_size": len(self.mempool),
+            "mempool_bytes": self.mempool.size_bytes,
             "validator_address": st.validator_address.hex() if st.validator_address else None,
             "voting_power": st.voting_power,
             "validators": len(st.validators),

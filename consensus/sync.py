@@ -128,7 +128,6 @@ class BlockSync:
         self._progress_timeout = progress_timeout
         self._poll_interval = poll_interval
         self._max_message_bytes = max_message_bytes
-        self.target_height = 0  # the best height an unsuspected peer claims; for progress reports
 
     async def run(self) -> None:
         while True:
@@ -141,7 +140,6 @@ class BlockSync:
         for peer, height in sorted(heights.items(), key=lambda item: -item[1]):
             if height <= self._committed_height() + 1:
                 return  # within one block: consensus gossip covers the rest
-            self.target_height = height
             await self._pull_from(peer, height)
 
     async def _peer_heights(self) -> dict[str, int]:

@@ -64,10 +64,6 @@ _encoders: dict[Any, Callable[[Any], _Wire]] = {}
 _decoders: dict[Any, Callable[[_Wire, str], Any]] = {}
 
 
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", repr(tp))
-
-
 def _fail(path: str, expected: str, got: Any) -> typing.NoReturn:
     raise CodecError(f"{path}: expected {expected}, got {type(got).__name__}")
 

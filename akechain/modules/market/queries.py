@@ -13,7 +13,6 @@ from akechain.modules.market.records import (
     OPEN_JOB_PREFIX,
     PROVIDER_LEASE_PREFIX,
     PROVIDER_PREFIX,
-    Bid,
     Job,
     Lease,
     Marker,
@@ -64,11 +63,6 @@ def query_jobs(store: StoreView, open_only: bool = True) -> list[Job]:
     if not open_only:
         return [job for _, job in store.iterate(JOB_PREFIX, Job)]
     return [store.get(get_job_key(int.from_bytes(key[1:], "big")), Job) for key, _ in store.iterate(OPEN_JOB_PREFIX, Marker)]
-
-
-def query_bids(store: StoreView, job_id: int) -> list[Bid]:
-    job = query_job(store, job_id)
-    return [] if job is None else k.get_bids(store, job)
 
 
 def query_lease(store: StoreView, lease_id: int) -> Lease | None:

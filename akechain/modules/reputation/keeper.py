@@ -40,14 +40,14 @@ def get_reputation_key(provider: bytes) -> bytes:
 
 
 def get_reputation(store: StoreView, provider: bytes, initial_bps: int) -> Reputation:
-    record = store.get(REPUTATION_PREFIX + provider, Reputation)
+    record = store.get(get_reputation_key(provider), Reputation)
     if record is None:
         return Reputation(initial_bps, 0, 0, 0, 0, 0, ())
     return record
 
 
 def get_score(store: StoreView, provider: bytes, initial_bps: int) -> int:
-    record = store.get(REPUTATION_PREFIX + provider, Reputation)
+    record = store.get(get_reputation_key(provider), Reputation)
     return initial_bps if record is None else record.score_bps
 
 
@@ -90,5 +90,5 @@ def record_outcome(
         slashes=old.slashes + (kind == SLASH),
         history=history,
     )
-    store.set(REPUTATION_PREFIX + provider, new)
+    store.set(get_reputation_key(provider), new)
     return new

@@ -19,7 +19,7 @@ import nacl.signing
 import psutil
 import trio
 
-from akechain.keystore import Keystore
+from akechain.client.keystore import Keystore
 from bench.baseline import measure_verify_rate
 from bench.load import fund_senders, offer_load, presign, report_load
 from tests.node_process import free_ports, run_cli

@@ -7,8 +7,8 @@ import httpx
 import nacl.signing
 import trio
 
-from akechain.crypto import format_address, get_address
-from akechain.tx import build_multi_send_tx, build_send_tx
+from akechain.chain.crypto import format_address, get_address
+from akechain.chain.tx import build_multi_send_tx, build_send_tx
 
 SENDER_FUNDS = 10**10
 

@@ -14,18 +14,18 @@ import argparse
 import hashlib
 import time
 
-from akechain.crypto import Address
-from akechain.genesis import init_app_state
-from akechain.modules.bank.params import Params as BankParams
-from akechain.modules.bank.params import params_to_json as bank_params_to_json
-from akechain.modules.market import handlers
-from akechain.modules.market.endblock import process_end_block
-from akechain.modules.market.msgs import POLICY_NONE, MsgBid, MsgCreateJob, MsgRegisterProvider, Policy, Resources
-from akechain.modules.market.params import DEFAULT_PARAMS, params_to_json
-from akechain.modules.store import BlockContext, Journal
-from akechain.modules.auth.params import DEFAULT_PARAMS as AUTH_PARAMS
-from akechain.modules.auth.params import params_to_json as auth_params_to_json
-from akechain.crypto import format_address
+from akechain.chain.crypto import Address
+from akechain.chain.genesis import init_app_state
+from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.modules.bank.params import params_to_json as bank_params_to_json
+from akechain.chain.modules.market import handlers
+from akechain.chain.modules.market.endblock import process_end_block
+from akechain.chain.modules.market.msgs import POLICY_NONE, MsgBid, MsgCreateJob, MsgRegisterProvider, Policy, Resources
+from akechain.chain.modules.market.params import DEFAULT_PARAMS, params_to_json
+from akechain.chain.store import BlockContext, Journal
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS as AUTH_PARAMS
+from akechain.chain.modules.auth.params import params_to_json as auth_params_to_json
+from akechain.chain.crypto import format_address
 from state.kv import MemoryKV
 
 HARDWARE = Resources(64, "h100", 8, 512_000, 8_000, 10_000)

@@ -20,8 +20,8 @@ import httpx
 import nacl.signing
 import psutil
 
-from akechain.config import load_config, save_config
-from akechain.keystore import Keystore
+from akechain.node.config import load_config, save_config
+from akechain.client.keystore import Keystore
 from bench.baseline import measure_verify_rate
 from bench.load import fund_senders, presign
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until

@@ -11,13 +11,13 @@ import argparse
 import time
 
 
-from akechain.app import App
+from akechain.chain.app import App
 from bench.baseline import measure_verify_seconds
-from akechain.crypto import get_address, signing_key_from_seed
-from akechain.genesis import build_genesis, encode_app_state
-from akechain.mempool import Mempool
-from akechain.modules.bank.params import Params as BankParams
-from akechain.tx import build_send_tx
+from akechain.chain.crypto import get_address, signing_key_from_seed
+from akechain.chain.genesis import build_genesis, encode_app_state
+from akechain.node.mempool import Mempool
+from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.tx import build_send_tx
 from consensus.abci import BlockRequest, GenesisRequest
 from state.kv import MemoryKV
 from state.store import CommitStore

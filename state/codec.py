@@ -18,8 +18,6 @@ from typing import Any, Callable, TypeVar
 import msgpack
 
 DEFAULT_MAX_SIZE = 4 * 1024 * 1024
-_INT_MIN = -(2**63)
-_INT_MAX = 2**64 - 1
 
 T = TypeVar("T")
 

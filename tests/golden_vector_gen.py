@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from akechain.genesis import build_genesis  # noqa: E402
+from akechain.chain.genesis import build_genesis  # noqa: E402
 from consensus.abci import FinalizeResult  # noqa: E402
-from akechain.modules.bank.msgs import MsgMultiSend, MsgSend, Output  # noqa: E402
-from akechain.modules.market import queries as q  # noqa: E402
-from akechain.modules.market.msgs import (  # noqa: E402
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output  # noqa: E402
+from akechain.chain.modules.market import queries as q  # noqa: E402
+from akechain.chain.modules.market.msgs import (  # noqa: E402
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,

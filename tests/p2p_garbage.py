@@ -6,7 +6,7 @@ import random
 
 import trio
 
-from akechain.network import LargeMessageNotice
+from akechain.node.network import LargeMessageNotice
 from consensus.types import PREVOTE, BlockID, Vote, VoteMessage, encode_message
 from p2p.errors import RequestError
 from p2p.gossip import MAX_GOSSIP_PAYLOAD

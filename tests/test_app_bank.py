@@ -5,10 +5,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from akechain.crypto import get_address
-from akechain.modules.bank.keeper import InsufficientFundsError
-from akechain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
-from akechain.tx import (
+from akechain.chain.crypto import get_address
+from akechain.chain.modules.bank.keeper import InsufficientFundsError
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.tx import (
     BadNonceError,
     CannotPayFeeError,
     FeeTooLowError,

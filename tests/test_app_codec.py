@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akechain.codec import MAX_UINT63, InvalidMsgError, Msg
-from akechain.modules.auth.keeper import Account
-from akechain.modules.auth.params import Params as AuthParams
-from akechain.modules.bank.keeper import Balance, Supply
-from akechain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
-from akechain.modules.bank.params import Params as BankParams
-from akechain.tx import Tx, TxBody, TxDecodeError, TxTooLargeError, build_tx, decode_tx
+from akechain.chain.codec import MAX_UINT63, InvalidMsgError, Msg
+from akechain.chain.modules.auth.keeper import Account
+from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.bank.keeper import Balance, Supply
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.tx import Tx, TxBody, TxDecodeError, TxTooLargeError, build_tx, decode_tx
 from state.codec import CodecError, decode, encode, to_wire
 from test_app_support import CHAIN_ID, make_keys
 

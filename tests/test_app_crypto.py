@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from akechain.crypto import (
+from akechain.chain.crypto import (
     AddressError,
     compute_address,
     format_address,
@@ -21,7 +21,7 @@ from akechain.crypto import (
     sign,
     signing_key_from_seed,
 )
-from akechain.keystore import (
+from akechain.client.keystore import (
     CorruptKeyFileError,
     InvalidKeyNameError,
     KeyExistsError,

@@ -4,11 +4,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from akechain.app import App
-from akechain.crypto import get_address
-from akechain.genesis import encode_app_state, load_genesis
-from akechain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
-from akechain.tx import build_tx
+from akechain.chain.app import App
+from akechain.chain.crypto import get_address
+from akechain.chain.genesis import encode_app_state
+from akechain.node.genesis_file import load_genesis
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.tx import build_tx
 from state.kv import LevelKV, MemoryKV
 from state.store import CommitStore
 from test_app_support import CHAIN_ID, make_app, make_genesis, make_keys, run_block
@@ -88,12 +89,12 @@ def test_repo_genesis_file_starts_a_chain() -> None:
 def run_market_scenario() -> "Driver":
     """Providers, jobs of every policy, bids, leases, receipts, a challenge, a pause and top-up:
     market, escrow, verify and reputation state all populated, some of it still open."""
-    from akechain.modules.market.msgs import (
+    from akechain.chain.modules.market.msgs import (
         POLICY_REDUNDANCY, POLICY_SPOT_CHECK, MsgBid, MsgChallenge, MsgRegisterProvider, MsgSubmitReceipt, MsgTopUp,
         Policy,
     )
     from test_market_support import CONSUMER_KEYS, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_app
-    from akechain.modules.market import queries as q
+    from akechain.chain.modules.market import queries as q
 
     d = Driver(make_market_app())
     for key in PROVIDER_KEYS[:4]:
@@ -121,7 +122,7 @@ def run_market_scenario() -> "Driver":
 
 
 def test_market_state_is_deterministic_and_reimports_to_the_same_hash(tmp_path) -> None:
-    from akechain.genesis import build_genesis
+    from akechain.chain.genesis import build_genesis
     from test_app_support import AUTH_PARAMS, BANK_PARAMS
     from test_market_support import ADDRESSES, GENESIS_AMOUNT, MARKET_PARAMS
 

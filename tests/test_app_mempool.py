@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from akechain.crypto import get_address
-from akechain.mempool import DuplicateTxError, Mempool, MempoolFullError
-from akechain.tx import BadNonceError, CannotPayFeeError, InvalidSignatureError, build_send_tx
+from akechain.chain.crypto import get_address
+from akechain.node.mempool import DuplicateTxError, Mempool, MempoolFullError
+from akechain.chain.tx import BadNonceError, CannotPayFeeError, InvalidSignatureError, build_send_tx
 from test_app_support import CHAIN_ID, make_app, make_genesis, make_keys, run_block
 
 KEYS = make_keys(3)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from consensus.abci import BlockRequest, FinalizeResult, GenesisRequest
-from akechain.app import App
-from akechain.crypto import get_address, signing_key_from_seed
-from akechain.genesis import build_genesis, encode_app_state
-from akechain.modules.auth.params import Params as AuthParams
-from akechain.modules.bank.params import Params as BankParams
+from akechain.chain.app import App
+from akechain.chain.crypto import get_address, signing_key_from_seed
+from akechain.chain.genesis import build_genesis, encode_app_state
+from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.bank.params import Params as BankParams
 from state.kv import MemoryKV
 from state.store import CommitStore
 

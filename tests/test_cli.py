@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from akechain.cli import main
-from akechain.config import load_config
+from akechain.node.config import load_config
 
 
 def invoke(*args: str) -> tuple[int, str]:

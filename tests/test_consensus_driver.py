@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from consensus.abci import ValidatorUpdate
 from consensus.config import Config
-from consensus.driver import Driver, HandshakeError, LoopbackHub
+from consensus.driver import Driver, HandshakeError
+from loopback import LoopbackHub
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
 from consensus.types import FLAG_COMMIT, PRECOMMIT, PREVOTE, Block, Commit, VoteMessage, decode_message

@@ -10,7 +10,7 @@ import trio
 import trio.testing
 
 from consensus import sync
-from consensus.driver import LoopbackHub
+from loopback import LoopbackHub
 from consensus.types import encode_message
 from state.codec import decode, encode
 from test_consensus_driver import Node, make_genesis

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from akechain.config import load_config, save_config
-from akechain.crypto import parse_address
-from akechain.keystore import Keystore
-from akechain.network import LARGE_MESSAGE_PROTOCOL, topic_names
-from akechain.tx import build_send_tx
+from akechain.node.config import load_config, save_config
+from akechain.chain.crypto import parse_address
+from akechain.client.keystore import Keystore
+from akechain.node.network import LARGE_MESSAGE_PROTOCOL, topic_names
+from akechain.chain.tx import build_send_tx
 from consensus import sync
 from tests.conftest import Devnet
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from akechain.config import load_config, save_config
+from akechain.node.config import load_config, save_config
 from tests.conftest import Devnet
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from akechain.client import NodeClient
-from akechain.keystore import Keystore
-from akechain.modules.bank.msgs import MsgMultiSend, Output
-from akechain.crypto import parse_address
-from akechain.wallet import Wallet
+from akechain.client.http import NodeClient
+from akechain.client.keystore import Keystore
+from akechain.chain.modules.bank.msgs import MsgMultiSend, Output
+from akechain.chain.crypto import parse_address
+from akechain.client.wallet import Wallet
 from tests.conftest import Devnet, running_devnet
 from tests.node_process import AKECHAIN, run_cli
 

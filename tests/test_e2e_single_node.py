@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from akechain.app import AccountProof
-from akechain.crypto import parse_address
-from akechain.keystore import Keystore
-from akechain.tx import build_send_tx
+from akechain.chain.app import AccountProof
+from akechain.chain.crypto import parse_address
+from akechain.client.keystore import Keystore
+from akechain.chain.tx import build_send_tx
 from state.codec import decode
 from state.smt import verify_proof
 from tests.conftest import PASSPHRASE

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from akechain.client import NodeClient
-from akechain.crypto import parse_address
-from akechain.keystore import Keystore
-from akechain.modules.bank.msgs import MsgMultiSend, Output
-from akechain.wallet import Wallet
+from akechain.client.http import NodeClient
+from akechain.chain.crypto import parse_address
+from akechain.client.keystore import Keystore
+from akechain.chain.modules.bank.msgs import MsgMultiSend, Output
+from akechain.client.wallet import Wallet
 from tests.conftest import Devnet, running_devnet
 from tests.node_process import AKECHAIN, run_cli
 from tests.test_e2e_market import COLLATERAL, keyed, start_agent, wait_registered

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from akechain.app import App
-from akechain.genesis import encode_app_state
+from akechain.chain.app import App
+from akechain.chain.genesis import encode_app_state
 from consensus.abci import BlockRequest, GenesisRequest
 from golden_vector_gen import compute_events_digest
 from state.kv import MemoryKV

@@ -1,4 +1,5 @@
-"""The dependency direction of the design card: akechain -> consensus/state/p2p, never back."""
+"""The dependency direction of the design card: akechain -> consensus/state/p2p, never back; and
+inside akechain, chain (pure) <- node <- cli, with agents and clients beside node."""
 import ast
 from pathlib import Path
 
@@ -7,17 +8,27 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def imported_top_packages(package: str) -> dict[str, set[str]]:
+def imported_names(package: str) -> dict[str, set[str]]:
+    """File -> every dotted module name it imports (`a.b.c` also counts as `a` and `a.b`)."""
     found: dict[str, set[str]] = {}
     for path in (ROOT / package).rglob("*.py"):
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
+                modules = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
+                modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                parts = module.split(".")
+                names.update(".".join(parts[: i + 1]) for i in range(len(parts)))
         found[str(path.relative_to(ROOT))] = names
     return found
+
+
+def offenders(package: str, forbidden: set[str]) -> dict[str, set[str]]:
+    return {f: names & forbidden for f, names in imported_names(package).items() if names & forbidden}
 
 
 @pytest.mark.parametrize(
@@ -26,15 +37,25 @@ def imported_top_packages(package: str) -> dict[str, set[str]]:
         ("state", {"akechain", "consensus", "p2p", "trio"}),
         ("consensus", {"akechain", "p2p"}),
         ("p2p", {"akechain", "consensus"}),
+        # The state machine is pure: no I/O, clock, randomness or threads, and nothing above it
+        ("akechain/chain", {"trio", "socket", "time", "random", "os", "threading", "pathlib", "subprocess",
+                            "asyncio", "akechain.node", "akechain.client", "akechain.agents", "akechain.cli"}),
+        ("akechain/node", {"akechain.agents", "akechain.cli"}),
+        ("akechain/client", {"akechain.node", "akechain.agents", "akechain.cli"}),
+        ("akechain/agents", {"akechain.node", "akechain.cli"}),
     ],
 )
 def test_lower_layers_never_import_upper_ones(package: str, forbidden: set[str]) -> None:
-    offenders = {f: names & forbidden for f, names in imported_top_packages(package).items() if names & forbidden}
-    assert offenders == {}
+    assert offenders(package, forbidden) == {}
 
 
 def test_only_the_consensus_shells_touch_trio() -> None:
     """The consensus core is pure: I/O and timers live in the async shells alone (the round
     driver and block sync's fetch loop)."""
-    users = {f for f, names in imported_top_packages("consensus").items() if "trio" in names}
+    users = {f for f, names in imported_names("consensus").items() if "trio" in names}
     assert users <= {"consensus/driver.py", "consensus/sync.py"}
+
+
+def test_akechain_top_level_holds_only_the_layer_packages() -> None:
+    top = {p.name for p in (ROOT / "akechain").iterdir() if p.name != "__pycache__"}
+    assert top == {"__init__.py", "chain", "node", "client", "agents", "cli"}

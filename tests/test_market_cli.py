@@ -8,8 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from akechain.cli import main
-from akechain.keystore import Keystore
-from akechain.market_client import Workload, decode_workload
+from akechain.client.keystore import Keystore
+from akechain.client.market import Workload, decode_workload
 from tests.conftest import PASSPHRASE
 from tests.node_process import AKECHAIN, NodeProcess
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from akechain.market_client import (
+from akechain.client.market import (
     MarketInputError,
     Workload,
     build_policy,
@@ -15,9 +15,9 @@ from akechain.market_client import (
     encode_workload,
     parse_resources,
 )
-from akechain.modules.market.msgs import MAX_WORKLOAD, POLICY_REDUNDANCY, Resources
-from akechain.provider.pricing import FixedPrice, FractionOfMax, parse_price_policy
-from akechain.provider.sandbox import compute_output_hash, docker_argv, run_sandboxed
+from akechain.chain.modules.market.msgs import MAX_WORKLOAD, POLICY_REDUNDANCY, Resources
+from akechain.agents.provider.pricing import FixedPrice, FractionOfMax, parse_price_policy
+from akechain.agents.sandbox import compute_output_hash, docker_argv, run_sandboxed
 from test_market_support import job_msg
 
 

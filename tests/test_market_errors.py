@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from akechain.codec import InvalidMsgError
-from akechain.crypto import format_address, get_address
-from akechain.modules.bank.keeper import InsufficientFundsError
-from akechain.modules.market import queries as q
-from akechain.modules.market.errors import (
+from akechain.chain.codec import InvalidMsgError
+from akechain.chain.crypto import format_address, get_address
+from akechain.chain.modules.bank.keeper import InsufficientFundsError
+from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.market.errors import (
     BidNotFoundError,
     ChallengeExistsError,
     ChallengeNotFoundError,
@@ -34,7 +34,7 @@ from akechain.modules.market.errors import (
     ProviderNotEligibleError,
     ProviderNotFoundError,
 )
-from akechain.modules.market.msgs import (
+from akechain.chain.modules.market.msgs import (
     MAX_WORKLOAD,
     POLICY_SPOT_CHECK,
     MsgBid,

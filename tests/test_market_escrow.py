@@ -7,10 +7,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akechain.crypto import Address
-from akechain.modules.bank.keeper import Supply, increase_balance, set_supply
-from akechain.modules.escrow import keeper as escrow
-from akechain.modules.store import Journal
+from akechain.chain.crypto import Address
+from akechain.chain.modules.bank.keeper import Supply, increase_balance, set_supply
+from akechain.chain.modules.escrow import keeper as escrow
+from akechain.chain.store import Journal
 
 CONSUMER = Address(b"\x05" * 20)
 DONOR = Address(b"\x06" * 20)

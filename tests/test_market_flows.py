@@ -3,11 +3,11 @@ settlement with take and burn, redundancy majority with dissenter slashing, spot
 (upheld, false, unanswered), deadline and SLA penalties, pro-rata refunds, reputation history."""
 from __future__ import annotations
 
-from akechain.modules.bank.keeper import get_balance
-from akechain.modules.escrow.keeper import ESCROW_ACCOUNT
-from akechain.modules.market import queries as q
-from akechain.modules.market.errors import InsufficientCollateralError, ProviderHasLeasesError
-from akechain.modules.market.msgs import (
+from akechain.chain.modules.bank.keeper import get_balance
+from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
+from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.market.errors import InsufficientCollateralError, ProviderHasLeasesError
+from akechain.chain.modules.market.msgs import (
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,
@@ -21,8 +21,8 @@ from akechain.modules.market.msgs import (
     MsgWithdrawEarnings,
     Policy,
 )
-from akechain.modules.market.records import CLOSED, COMPLETED, RUNNING
-from akechain.modules.verify.keeper import REJECTED, UPHELD, INCONCLUSIVE
+from akechain.chain.modules.market.records import CLOSED, COMPLETED, RUNNING
+from akechain.chain.modules.verify.keeper import REJECTED, UPHELD, INCONCLUSIVE
 from test_app_support import BANK_PARAMS, TREASURY
 from test_market_support import (
     CONSUMER_KEYS,

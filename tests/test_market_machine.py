@@ -10,10 +10,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from akechain.modules.bank.keeper import get_balance
-from akechain.modules.escrow.keeper import ESCROW_ACCOUNT
-from akechain.modules.market import queries as q
-from akechain.modules.market.msgs import (
+from akechain.chain.modules.bank.keeper import get_balance
+from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
+from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.market.msgs import (
     POLICY_NONE,
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
@@ -31,8 +31,8 @@ from akechain.modules.market.msgs import (
     MsgWithdrawEarnings,
     Policy,
 )
-from akechain.modules.market.records import CLOSED, SUBMITTED
-from akechain.modules.verify.keeper import OPEN
+from akechain.chain.modules.market.records import CLOSED, SUBMITTED
+from akechain.chain.modules.verify.keeper import OPEN
 from test_market_support import (
     CONSUMER_KEYS,
     HARDWARE,
@@ -135,7 +135,7 @@ class MarketMachine(RuleBasedStateMachine):
 
     @staticmethod
     def address(key) -> bytes:
-        from akechain.crypto import get_address
+        from akechain.chain.crypto import get_address
 
         return get_address(key)
 

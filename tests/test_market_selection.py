@@ -8,13 +8,13 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akechain.crypto import get_address
-from akechain.modules.market import keeper as k
-from akechain.modules.market import queries as q
-from akechain.modules.market.msgs import POLICY_REDUNDANCY, MsgBid, MsgRegisterProvider, Policy
-from akechain.modules.market.params import DEFAULT_PARAMS
-from akechain.modules.market.records import Bid, Job
-from akechain.tx import build_tx
+from akechain.chain.crypto import get_address
+from akechain.chain.modules.market import keeper as k
+from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY, MsgBid, MsgRegisterProvider, Policy
+from akechain.chain.modules.market.params import DEFAULT_PARAMS
+from akechain.chain.modules.market.records import Bid, Job
+from akechain.chain.tx import build_tx
 from test_app_support import CHAIN_ID
 from test_market_support import CONSUMER_KEYS, FEE, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_app
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from consensus.abci import BlockRequest, FinalizeResult
-from akechain.app import App
-from akechain.crypto import get_address
-from akechain.genesis import build_genesis
-from akechain.modules.market.msgs import POLICY_NONE, MsgCreateJob, Policy, Resources
-from akechain.modules.market.params import DEFAULT_PARAMS
-from akechain.tx import build_tx
+from akechain.chain.app import App
+from akechain.chain.crypto import get_address
+from akechain.chain.genesis import build_genesis
+from akechain.chain.modules.market.msgs import POLICY_NONE, MsgCreateJob, Policy, Resources
+from akechain.chain.modules.market.params import DEFAULT_PARAMS
+from akechain.chain.tx import build_tx
 from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_app, make_keys
 
 FEE = AUTH_PARAMS.min_fee

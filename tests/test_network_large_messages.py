@@ -6,7 +6,7 @@ import os
 
 import trio
 
-from akechain.network import ConsensusTransport, is_valid_notice
+from akechain.node.network import ConsensusTransport, is_valid_notice
 from p2p.gossip import MAX_GOSSIP_PAYLOAD
 from test_p2p_support import mesh, running
 

@@ -2,13 +2,13 @@
 params; bech32 addresses and hex hashes out, 4xx JSON errors for bad input."""
 from __future__ import annotations
 
-from akechain.client import NodeClient
-from akechain.keystore import Keystore
-from akechain.crypto import parse_address
-from akechain.market_client import build_policy, encode_workload, parse_resources
-from akechain.modules.bank.msgs import MsgSend
-from akechain.modules.market.msgs import MsgBid, MsgCreateJob, MsgRegisterProvider, MsgSubmitReceipt
-from akechain.wallet import Wallet, find_event
+from akechain.client.http import NodeClient
+from akechain.client.keystore import Keystore
+from akechain.chain.crypto import parse_address
+from akechain.client.market import build_policy, encode_workload, parse_resources
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.chain.modules.market.msgs import MsgBid, MsgCreateJob, MsgRegisterProvider, MsgSubmitReceipt
+from akechain.client.wallet import Wallet, find_event
 from tests.conftest import PASSPHRASE
 from tests.node_process import NodeProcess, wait_until
 

@@ -1,0 +1,1 @@
+"""Long-running market participants (provider, verifier, consumer) and the sandbox they share."""

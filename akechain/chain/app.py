@@ -1,0 +1,304 @@
+"""The AKE state machine behind the consensus interface (`consensus.abci.Application`).
+
+State lives in a `CommitStore`; each block runs in a `Journal` (typed write-through cache) that
+`commit` encodes once and persists as version = height. Each tx takes a snapshot after its fee and
+nonce are charged, so a failing message reverts to that point: fee and nonce stay, nothing else.
+Admission (`check_tx`) runs the same ante checks in a second Journal stacked on committed state,
+which is how several txs from one account (nonces n, n+1, …) are admitted before a block commits.
+Only the block (height, BFT time, the previous commit hash as randomness) and its txs feed the
+transition, through a frozen `BlockContext` given to every handler and end-of-block hook: no wall
+clock, no `random`, no floats. After the txs, the end-of-block hooks run the work queued for this
+height (market: bid windows, escrow run-outs, settlements, deadlines).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from consensus.abci import (
+    AppInfo,
+    BlockRequest,
+    CheckResult,
+    FinalizeResult,
+    GenesisRequest,
+    GenesisResponse,
+    TxResult,
+)
+from akechain.chain.codec import AppError, GenesisError, Msg
+from akechain.chain.crypto import Address, format_address
+from akechain.chain.genesis import export_app_state, init_app_state
+from akechain.chain.modules.auth import params as auth_params
+from akechain.chain.modules.auth.ante import process_ante
+from akechain.chain.modules.auth.keeper import get_account, get_account_key
+from akechain.chain.modules.bank import params as bank_params
+from akechain.chain.modules.bank.handlers import HANDLERS as BANK_HANDLERS
+from akechain.chain.modules.bank.invariants import INVARIANTS as BANK_INVARIANTS
+from akechain.chain.modules.bank.keeper import Supply, get_balance, get_balance_key, get_supply
+from akechain.chain.modules.market import params as market_params
+from akechain.chain.modules.market import queries as market_queries
+from akechain.chain.modules.market.endblock import process_end_block as market_end_block
+from akechain.chain.modules.market.handlers import HANDLERS as MARKET_HANDLERS
+from akechain.chain.modules.market.invariants import INVARIANTS as MARKET_INVARIANTS
+from akechain.chain.store import BlockContext, Event, Journal, StoreView
+from akechain.chain.tx import Tx, compute_tx_hash, decode_tx, get_sender, verify_chain_id, verify_signature
+from state import smt
+from state.kv import MemoryKV
+from state.store import CommitStore
+
+Handler = Callable[[Journal, BlockContext, Address, Msg], list[Event]]
+
+
+def _without_context(handler: Callable[[Journal, Address, Msg], list[Event]]) -> Handler:
+    """Bank handlers need no block context; adapt them to the common calling convention here."""
+    return lambda store, ctx, sender, msg: handler(store, sender, msg)
+
+
+MSG_HANDLERS: dict[type[Msg], Handler] = {
+    **{msg: _without_context(handler) for msg, handler in BANK_HANDLERS.items()},
+    **MARKET_HANDLERS,
+}
+END_BLOCKERS: tuple[Callable[[Journal, BlockContext], list[Event]], ...] = (market_end_block,)
+INVARIANTS = {
+    **{f"bank/{name}": check for name, check in BANK_INVARIANTS.items()},
+    **{f"market/{name}": check for name, check in MARKET_INVARIANTS.items()},
+}
+CHAIN_ID_META = b"chain_id"
+MAX_VERIFIED_TXS = 100_000  # well above a full mempool, so admitted txs are not verified twice
+
+
+class AppStateError(RuntimeError):
+    """The engine called the app out of order (a bug in the caller, not a bad tx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    address: str
+    balance: int
+    nonce: int
+    pub_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AccountProof:
+    """Proofs of an account's record and balance against the app hash of `height`."""
+
+    height: int
+    root: bytes
+    account_key: bytes
+    account_value: bytes | None
+    account_proof: smt.Proof
+    balance_key: bytes
+    balance_value: bytes | None
+    balance_proof: smt.Proof
+
+
+def compute_genesis_root(journal: Journal) -> bytes:
+    """The root of the genesis state, computed in a scratch store: genesis is committed together
+    with block 1 as version 1, and the root depends only on the key/values, not on the version."""
+    return CommitStore(MemoryKV()).commit(1, journal.changes())
+
+
+class App:
+    def __init__(self, store: CommitStore) -> None:
+        self._store = store
+        chain_id = store.get_meta(CHAIN_ID_META)
+        self.chain_id = "" if chain_id is None else chain_id.decode()
+        self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
+        self._finalized_height = 0
+        self._check = self._new_committed_journal()
+        self._verified: dict[bytes, Tx] = {}  # tx hash -> decoded tx with a valid signature and chain id
+
+    # -- consensus interface ------------------------------------------------------------------
+
+    def info(self) -> AppInfo:
+        version = self._store.version
+        return AppInfo(last_height=version, last_app_hash=self._store.root() if version else b"")
+
+    def init_chain(self, request: GenesisRequest) -> GenesisResponse:
+        # Verify the chain is new and starts where the store can
+        if self._store.version != 0:
+            raise AppStateError(f"init_chain on a store already at height {self._store.version}")
+        if request.initial_height != 1:
+            raise GenesisError(f"initial_height must be 1, got {request.initial_height}")
+        try:
+            app_state = json.loads(request.app_state)
+        except ValueError as exc:
+            raise GenesisError(f"app_state is not JSON: {exc}") from exc
+        journal = self._new_committed_journal()
+        init_app_state(journal, app_state)
+        journal.forget_undo()
+        self.chain_id = request.chain_id
+        self._block = journal
+        self._check = Journal(journal.get_bytes, journal.get_keys)
+        return GenesisResponse(app_hash=compute_genesis_root(journal), validators=())
+
+    def check_tx(self, tx: bytes) -> CheckResult:
+        """Admission: stateless checks plus nonce and fee against committed state and the txs
+        admitted since; on success the fee and nonce are charged in the admission view only."""
+        journal = self._check
+        snapshot = journal.snapshot()
+        try:
+            decoded = self._get_verified_tx(tx, auth_params.get_params(journal).max_tx_bytes)
+            sender = get_sender(decoded)
+            process_ante(journal, decoded, sender)
+        except AppError as exc:
+            journal.revert(snapshot)
+            return CheckResult(code=exc.code, log=str(exc))
+        journal.forget_undo()
+        return CheckResult(code=0, priority=decoded.body.fee, sender=sender, nonce=decoded.body.nonce)
+
+    def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]:
+        """The mempool's order, cut at `max_bytes` (stopping, not skipping, keeps nonces contiguous)."""
+        chosen: list[bytes] = []
+        total = 0
+        for tx in txs:
+            total += len(tx)
+            if total > max_bytes:
+                break
+            chosen.append(tx)
+        return chosen
+
+    def process_proposal(self, block: BlockRequest) -> bool:
+        """Accept a block whose txs all pass the stateless checks; stateful failures (nonce, funds)
+        are legitimate results, since the proposer cannot know them all in advance."""
+        max_tx_bytes = auth_params.get_params(self._current_view()).max_tx_bytes
+        try:
+            for tx in block.txs:
+                self._get_verified_tx(tx, max_tx_bytes)
+        except AppError:
+            return False
+        return True
+
+    def finalize_block(self, block: BlockRequest) -> FinalizeResult:
+        # Verify the block is the next height and not finalized twice
+        expected = self._store.version + 1
+        if block.height != expected or self._finalized_height == expected:
+            raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
+        journal = self._current_view()
+        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash)
+        max_tx_bytes = auth_params.get_params(journal).max_tx_bytes
+        results = tuple(self._process_tx(journal, ctx, tx, max_tx_bytes) for tx in block.txs)
+        events: list[Event] = []
+        for end_block in END_BLOCKERS:
+            events.extend(end_block(journal, ctx))
+        journal.forget_undo()
+        self._block = journal
+        self._finalized_height = block.height
+        return FinalizeResult(tx_results=results, events=tuple(events))
+
+    def commit(self) -> bytes:
+        height = self._store.version + 1
+        if self._finalized_height != height or self._block is None:
+            raise AppStateError(f"commit before finalize_block({height})")
+        root = self._store.commit(height, self._block.changes(), {CHAIN_ID_META: self.chain_id.encode()})
+        self._block = None
+        self._check = self._new_committed_journal()
+        return root
+
+    # -- the state transition -----------------------------------------------------------------
+
+    def _process_tx(self, journal: Journal, ctx: BlockContext, tx_bytes: bytes, max_tx_bytes: int) -> TxResult:
+        try:
+            tx = self._get_verified_tx(tx_bytes, max_tx_bytes, consume=True)
+            sender = get_sender(tx)
+            process_ante(journal, tx, sender)
+        except AppError as exc:
+            journal.revert(0)
+            return TxResult(code=exc.code, log=str(exc))
+        journal.forget_undo()
+        events: list[Event] = [("tx", (("sender", format_address(sender)), ("fee", str(tx.body.fee))))]
+        try:
+            for msg in tx.body.msgs:
+                events.extend(MSG_HANDLERS[type(msg)](journal, ctx, sender, msg))
+        except AppError as exc:
+            journal.revert(0)
+            return TxResult(code=exc.code, log=str(exc), events=tuple(events))
+        journal.forget_undo()
+        return TxResult(code=0, events=tuple(events))
+
+    def _get_verified_tx(self, tx_bytes: bytes, max_tx_bytes: int, consume: bool = False) -> Tx:
+        """Decode and check signature and chain id once per distinct tx bytes (keyed by their hash).
+        `consume` takes the verdict out of the cache: a tx is included once, then its nonce is spent."""
+        tx_hash = compute_tx_hash(tx_bytes)
+        tx = self._verified.pop(tx_hash, None) if consume else self._verified.get(tx_hash)
+        if tx is not None and len(tx_bytes) <= max_tx_bytes:
+            return tx
+        tx = decode_tx(tx_bytes, max_tx_bytes)
+        verify_chain_id(tx, self.chain_id)
+        verify_signature(tx)
+        if not consume:
+            if len(self._verified) >= MAX_VERIFIED_TXS:
+                del self._verified[next(iter(self._verified))]
+            self._verified[tx_hash] = tx
+        return tx
+
+    def _new_committed_journal(self) -> Journal:
+        store = self._store
+        return Journal(store.get, lambda prefix: (key for key, _ in store.iterate(prefix)))
+
+    def _current_view(self) -> Journal:
+        """Committed state plus genesis when block 1 is not committed yet."""
+        return self._block if self._block is not None else self._new_committed_journal()
+
+    # -- queries (committed state) ------------------------------------------------------------
+
+    def get_account(self, address: bytes) -> AccountInfo:
+        view = self._new_committed_journal()
+        account = get_account(view, address)
+        return AccountInfo(
+            address=format_address(address),
+            balance=get_balance(view, address),
+            nonce=0 if account is None else account.nonce,
+            pub_key=b"" if account is None else account.pub_key,
+        )
+
+    def prove_account(self, address: bytes, height: int | None = None) -> AccountProof:
+        version = self._store.version if height is None else height
+        account_key, balance_key = get_account_key(address), get_balance_key(address)
+        return AccountProof(
+            height=version,
+            root=self._store.root(version),
+            account_key=account_key,
+            account_value=self._store.get_at(account_key, version),
+            account_proof=self._store.prove(account_key, version),
+            balance_key=balance_key,
+            balance_value=self._store.get_at(balance_key, version),
+            balance_proof=self._store.prove(balance_key, version),
+        )
+
+    def get_params(self) -> dict:
+        view = self._new_committed_journal()
+        return {
+            "auth": auth_params.params_to_json(auth_params.get_params(view)),
+            "bank": bank_params.params_to_json(bank_params.get_params(view)),
+            "market": market_params.params_to_json(market_params.get_params(view)),
+        }
+
+    def get_supply(self) -> Supply:
+        return get_supply(self._new_committed_journal())
+
+    def get_market_view(self) -> tuple[StoreView, int]:
+        """Committed state and its height, for `akechain.chain.modules.market.queries` (RPC, CLI, agents):
+        e.g. `view, height = app.get_market_view(); queries.query_escrow_at(view, job_id, height)`."""
+        return self._new_committed_journal(), self._store.version
+
+    def get_provider(self, address: bytes) -> market_queries.ProviderView | None:
+        return market_queries.query_provider(self._new_committed_journal(), address)
+
+    def get_job(self, job_id: int) -> market_queries.Job | None:
+        return market_queries.query_job(self._new_committed_journal(), job_id)
+
+    def get_escrow(self, job_id: int) -> market_queries.EscrowView | None:
+        view, height = self.get_market_view()
+        return market_queries.query_escrow_at(view, job_id, height)
+
+    def export_app_state(self) -> dict:
+        """The committed state as genesis app_state; re-importing it yields the same app hash."""
+        return export_app_state(self._new_committed_journal())
+
+    def check_invariants(self) -> None:
+        """Run every module invariant on committed state; raises InvariantBrokenError."""
+        view = self._new_committed_journal()
+        for check in INVARIANTS.values():
+            check(view)

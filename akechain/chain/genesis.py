@@ -1,0 +1,93 @@
+"""Genesis documents: build one, and import or export the app's part (`app_state`); the file
+I/O is in `akechain.node.genesis_file`.
+
+genesis.json fields:
+    chain_id         str, e.g. "ake-devnet-1"; signed into every tx
+    genesis_time_ms  int, unix milliseconds; the chain's clock starts here (BFT time afterwards)
+    initial_height   int, 1
+    validators       [{"pub_key": "<ed25519 hex>", "power": int > 0}], the first validator set
+    app_state        {"auth": {"params": {"min_fee": uake per tx, "max_tx_bytes": int,
+                                          "max_memo_length": chars},
+                               "accounts": [{"address": "ake1…", "nonce": int, "pub_key": hex or ""}]},
+                      "bank": {"params": {"burn_bps": 0..10000 share of fees burned,
+                                          "treasury": "ake1…" receiver of the unburned share},
+                               "balances": [{"address": "ake1…", "amount": uake}],
+                               "supply": {"initial", "total", "burned"} (optional, written by export)},
+                      "market": {"params": {...}, "state": [[hex key, hex record], ...]}
+                                (optional: without it the market starts empty with default params;
+                                 see akechain/modules/market/genesis.py and docs/market.md)}
+
+Modules are imported in a fixed order (auth before bank, since balances create accounts) and
+exported symmetrically, so an export re-imports to the same state and therefore the same app hash.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Mapping
+
+from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
+from akechain.chain.crypto import format_address
+from akechain.chain.modules.auth import genesis as auth_genesis
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
+from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.auth.params import params_to_json as auth_params_to_json
+from akechain.chain.modules.bank import genesis as bank_genesis
+from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.modules.bank.params import params_to_json as bank_params_to_json
+from akechain.chain.modules.market import genesis as market_genesis
+from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
+from akechain.chain.modules.market.params import Params as MarketParams
+from akechain.chain.modules.market.params import params_to_json as market_params_to_json
+from akechain.chain.store import StoreView
+
+GENESIS_MODULES = {"auth": auth_genesis, "bank": bank_genesis, "market": market_genesis}  # import order matters
+OPTIONAL_MODULES = {"market"}  # absent: the module starts with its defaults
+
+
+def init_app_state(store: StoreView, app_state: object) -> None:
+    if not isinstance(app_state, dict):
+        raise GenesisError("app_state must be a JSON object")
+    check_json_fields(app_state, set(GENESIS_MODULES), "app_state")
+    for name, module in GENESIS_MODULES.items():
+        if name in OPTIONAL_MODULES and name not in app_state:
+            module.init_genesis(store, None)
+            continue
+        module.init_genesis(store, get_json_field(app_state, name, dict, "app_state"))
+
+
+def export_app_state(store: StoreView) -> dict:
+    return {name: module.export_genesis(store) for name, module in GENESIS_MODULES.items()}
+
+
+def build_genesis(
+    chain_id: str,
+    validators: Iterable[tuple[bytes, int]],
+    accounts: Mapping[bytes, int],
+    bank_params: BankParams,
+    auth_params: AuthParams = DEFAULT_AUTH_PARAMS,
+    genesis_time_ms: int = 0,
+    market_params: MarketParams = DEFAULT_MARKET_PARAMS,
+) -> dict:
+    """A genesis document: `validators` are (ed25519 pub key, power), `accounts` address -> uake."""
+    auth_params.validate()
+    bank_params.validate()
+    market_params.validate()
+    return {
+        "chain_id": chain_id,
+        "genesis_time_ms": genesis_time_ms,
+        "initial_height": 1,
+        "validators": [{"pub_key": pub_key.hex(), "power": power} for pub_key, power in validators],
+        "app_state": {
+            "auth": {"params": auth_params_to_json(auth_params), "accounts": []},
+            "bank": {
+                "params": bank_params_to_json(bank_params),
+                "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
+            },
+            "market": {"params": market_params_to_json(market_params)},
+        },
+    }
+
+
+def encode_app_state(app_state: dict) -> bytes:
+    """Canonical JSON bytes, as `GenesisRequest.app_state` carries them."""
+    return json.dumps(app_state, sort_keys=True, separators=(",", ":")).encode()

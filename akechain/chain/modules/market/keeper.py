@@ -1,0 +1,385 @@
+"""The market's state transitions: providers and collateral, jobs and bids, selection, leases,
+receipts, settlement, penalties and slashes. Handlers and the end-of-block hook call these.
+
+Collateral: a lease locks `price x duration x collateral_ratio x reputation multiplier` of its
+provider's collateral, so a provider can never hold more work than its stake covers; penalties and
+slashes are taken from the collateral of the lease that earned them.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+from akechain.chain.crypto import Address
+from akechain.chain.modules.bank import params as bank_params
+from akechain.chain.modules.bank.keeper import process_burn, process_transfer
+from akechain.chain.modules.escrow import keeper as escrow
+from akechain.chain.modules.market.errors import (
+    BidNotFoundError,
+    InsufficientCollateralError,
+    JobNotFoundError,
+    LeaseNotFoundError,
+    ProviderNotFoundError,
+)
+from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY
+from akechain.chain.modules.market.params import BPS, Params
+from akechain.chain.modules.market.records import (
+    ACTIVE,
+    BIDDING,
+    CLOSED,
+    COLLATERAL_ACCOUNT,
+    COMPLETED,
+    OPEN_JOB_PREFIX,
+    PROVIDER_LEASE_PREFIX,
+    Q_BID_CLOSE,
+    Q_DEADLINE,
+    Q_SETTLE,
+    RUNNING,
+    SEQUENCES_KEY,
+    SUBMITTED,
+    UNMATCHED,
+    Bid,
+    Job,
+    Lease,
+    Marker,
+    Provider,
+    Sequences,
+    get_bid_key,
+    get_job_key,
+    get_lease_key,
+    get_provider_key,
+    get_queue_key,
+    u64,
+)
+from akechain.chain.modules.reputation import keeper as reputation
+from akechain.chain.store import BlockContext, Event, StoreView
+from akechain.chain.modules.verify.keeper import compute_majority
+
+
+# -- accessors ---------------------------------------------------------------------------------
+
+
+def get_provider(store: StoreView, address: bytes) -> Provider:
+    provider = store.get(get_provider_key(address), Provider)
+    if provider is None:
+        raise ProviderNotFoundError(f"{address.hex()} is not a registered provider")
+    return provider
+
+
+def get_job(store: StoreView, job_id: int) -> Job:
+    job = store.get(get_job_key(job_id), Job)
+    if job is None:
+        raise JobNotFoundError(f"job {job_id} does not exist")
+    return job
+
+
+def get_lease(store: StoreView, lease_id: int) -> Lease:
+    lease = store.get(get_lease_key(lease_id), Lease)
+    if lease is None:
+        raise LeaseNotFoundError(f"lease {lease_id} does not exist")
+    return lease
+
+
+def get_bid(store: StoreView, job_id: int, provider: bytes) -> Bid:
+    bid = store.get(get_bid_key(job_id, provider), Bid)
+    if bid is None:
+        raise BidNotFoundError(f"no bid from {provider.hex()} on job {job_id}")
+    return bid
+
+
+def get_bids(store: StoreView, job: Job) -> list[Bid]:
+    """Bids on a job in provider address order (never arrival order)."""
+    return [get_bid(store, job.id, provider) for provider in job.bidders]
+
+
+def delete_bids(store: StoreView, job: Job) -> None:
+    for provider in job.bidders:
+        store.delete(get_bid_key(job.id, provider))
+
+
+def get_sequences(store: StoreView) -> Sequences:
+    return store.get(SEQUENCES_KEY, Sequences) or Sequences(1, 1, 1)
+
+
+def set_job(store: StoreView, job: Job) -> None:
+    store.set(get_job_key(job.id), job)
+    if job.status in (BIDDING, ACTIVE):
+        store.set(OPEN_JOB_PREFIX + u64(job.id), Marker())
+    else:
+        store.delete(OPEN_JOB_PREFIX + u64(job.id))
+
+
+def set_lease(store: StoreView, lease: Lease) -> None:
+    store.set(get_lease_key(lease.id), lease)
+
+
+def schedule(store: StoreView, height: int, kind: int, item_id: int) -> None:
+    store.set(get_queue_key(height, kind, item_id), Marker())
+
+
+def unschedule(store: StoreView, height: int, kind: int, item_id: int) -> None:
+    store.delete(get_queue_key(height, kind, item_id))
+
+
+# -- pure maths --------------------------------------------------------------------------------
+
+
+def compute_required_collateral(price: int, duration: int, score_bps: int, params: Params) -> int:
+    multiplier = reputation.compute_multiplier(
+        score_bps, params.reputation_multiplier_min_bps, params.reputation_multiplier_max_bps
+    )
+    return price * duration * params.collateral_ratio_bps // BPS * multiplier // BPS
+
+
+def compute_latency_score(latency_ms: int, cap_ms: int) -> int:
+    return max(0, cap_ms - latency_ms) * BPS // cap_ms
+
+
+def compute_bid_score(bid: Bid, max_price: int, score_bps: int, params: Params) -> int:
+    price_score = (max_price - bid.price) * BPS // max_price
+    return (
+        params.weight_price * price_score
+        + params.weight_reputation * score_bps
+        + params.weight_latency * compute_latency_score(bid.latency_ms, params.latency_cap_ms)
+    )
+
+
+def compute_tie_break(job_id: int, provider: bytes) -> bytes:
+    return hashlib.sha256(u64(job_id) + provider).digest()
+
+
+def rank_bids(job: Job, bids: list[Bid], scores: dict[bytes, int], params: Params) -> list[Bid]:
+    """Best first: highest score, ties broken by hash(job id, provider) (ascending)."""
+    return sorted(
+        bids,
+        key=lambda bid: (-compute_bid_score(bid, job.max_price, scores[bid.provider], params),
+                         compute_tie_break(job.id, bid.provider)),
+    )
+
+
+def get_free_collateral(provider: Provider) -> int:
+    return max(0, provider.collateral - provider.locked)
+
+
+def get_score(store: StoreView, provider: bytes, params: Params) -> int:
+    return reputation.get_score(store, provider, params.reputation_initial_bps)
+
+
+# -- collateral --------------------------------------------------------------------------------
+
+
+def increase_collateral(store: StoreView, address: Address, amount: int) -> Provider:
+    provider = get_provider(store, address)
+    process_transfer(store, address, COLLATERAL_ACCOUNT, amount)
+    provider = replace(provider, collateral=provider.collateral + amount)
+    provider = replace(provider, slashed=provider.slashed and provider.collateral < provider.locked)
+    store.set(get_provider_key(address), provider)
+    return provider
+
+
+def decrease_collateral(store: StoreView, address: Address, amount: int) -> Provider:
+    provider = get_provider(store, address)
+    # Verify only free collateral leaves
+    free = get_free_collateral(provider)
+    if amount > free:
+        raise InsufficientCollateralError(f"withdrawal of {amount} uake exceeds the free collateral {free} uake")
+    process_transfer(store, COLLATERAL_ACCOUNT, address, amount)
+    provider = replace(provider, collateral=provider.collateral - amount)
+    store.set(get_provider_key(address), provider)
+    return provider
+
+
+def take_collateral(store: StoreView, address: bytes, amount: int) -> int:
+    """Remove up to `amount` from a provider's collateral (into the caller's hands: the collateral
+    account keeps the funds until the caller pays them out). Returns what was taken."""
+    provider = get_provider(store, address)
+    taken = min(amount, provider.collateral)
+    collateral = provider.collateral - taken
+    provider = replace(provider, collateral=collateral, slashed=provider.slashed or collateral < provider.locked)
+    store.set(get_provider_key(address), provider)
+    return taken
+
+
+def release_lock(store: StoreView, lease: Lease) -> None:
+    provider = get_provider(store, lease.provider)
+    locked = provider.locked - lease.locked_collateral
+    provider = replace(provider, locked=locked, open_leases=provider.open_leases - 1,
+                       slashed=provider.slashed and provider.collateral < locked)
+    store.set(get_provider_key(lease.provider), provider)
+
+
+# -- leases ------------------------------------------------------------------------------------
+
+
+def open_lease(store: StoreView, ctx: BlockContext, job: Job, bid: Bid, required: int) -> Lease:
+    sequences = get_sequences(store)
+    store.set(SEQUENCES_KEY, replace(sequences, next_lease=sequences.next_lease + 1))
+    provider = get_provider(store, bid.provider)
+    store.set(get_provider_key(bid.provider), replace(provider, locked=provider.locked + required,
+                                                       open_leases=provider.open_leases + 1))
+    lease = Lease(
+        id=sequences.next_lease, job_id=job.id, provider=bid.provider, price=bid.price, latency_ms=bid.latency_ms,
+        locked_collateral=required, opened_height=ctx.height, status=RUNNING, receipt=None, settle_height=0,
+        spot_checked=False, verifier=b"", challenge_id=0, verified=False, closed_height=0, close_reason="",
+    )
+    set_lease(store, lease)
+    store.set(PROVIDER_LEASE_PREFIX + bid.provider + u64(lease.id), Marker())
+    return lease
+
+
+def close_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Lease, reason: str, pay: bool) -> list[Event]:
+    """Pay (or forfeit) what the lease earned, unlock its collateral, and close the job once all its
+    leases are closed. The caller has already taken any penalty."""
+    if lease.status == CLOSED:
+        return []
+    escrow.stop_stream(store, lease.job_id, lease.id, ctx.height)
+    events: list[Event] = []
+    if pay:
+        bank = bank_params.get_params(store)
+        payment = escrow.pay_stream(store, lease.job_id, lease.id, Address(lease.provider), ctx.height,
+                                    params.take_rate_bps, params.take_burn_bps, Address(bank.treasury))
+        if payment.gross:
+            events.append(("lease_paid", (("lease_id", str(lease.id)), ("net", str(payment.net)),
+                                          ("take", str(payment.take)), ("burned", str(payment.burned)))))
+    forfeited = escrow.close_stream(store, lease.job_id, lease.id, ctx.height, forfeit=not pay)
+    release_lock(store, lease)
+    if lease.settle_height > ctx.height:
+        unschedule(store, lease.settle_height, Q_SETTLE, lease.id)
+    set_lease(store, replace(lease, status=CLOSED, closed_height=ctx.height, close_reason=reason))
+    events.append(("lease_closed", (("lease_id", str(lease.id)), ("reason", reason), ("forfeited", str(forfeited)))))
+    events.extend(maybe_close_job(store, ctx, get_job(store, lease.job_id)))
+    return events
+
+
+def maybe_close_job(store: StoreView, ctx: BlockContext, job: Job) -> list[Event]:
+    if job.status != ACTIVE:
+        return []
+    if any(get_lease(store, lease_id).status != CLOSED for lease_id in job.leases):
+        return []
+    refunds = escrow.refund(store, job.id, ctx.height)
+    if job.deadline_height > ctx.height:
+        unschedule(store, job.deadline_height, Q_DEADLINE, job.id)
+    set_job(store, replace(job, status=COMPLETED))
+    return [("job_closed", (("job_id", str(job.id)), ("refunded", str(sum(a for _, a in refunds)))))]
+
+
+def end_job_without_leases(store: StoreView, ctx: BlockContext, job: Job, status: int) -> list[Event]:
+    """Bidding ended (cancelled or unmatched): drop the bids and refund the whole escrow."""
+    delete_bids(store, job)
+    refunds = escrow.refund(store, job.id, ctx.height)
+    if job.bid_close_height > ctx.height:
+        unschedule(store, job.bid_close_height, Q_BID_CLOSE, job.id)
+    unschedule(store, job.deadline_height, Q_DEADLINE, job.id)
+    set_job(store, replace(job, status=status))
+    return [("job_closed", (("job_id", str(job.id)), ("refunded", str(sum(a for _, a in refunds)))))]
+
+
+def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job) -> list[Event]:
+    """At the bid window's close: rank the bids, open leases with the best eligible ones (still
+    registered and with enough free collateral now), release the rest."""
+    bids = get_bids(store, job)
+    scores = {bid.provider: get_score(store, bid.provider, params) for bid in bids}
+    winners: list[tuple[Bid, int]] = []
+    for bid in rank_bids(job, bids, scores, params):
+        if len(winners) == job.policy.n:
+            break
+        provider = store.get(get_provider_key(bid.provider), Provider)
+        if provider is None or provider.slashed:
+            continue
+        required = compute_required_collateral(bid.price, job.duration_blocks, scores[bid.provider], params)
+        if get_free_collateral(provider) >= required:
+            winners.append((bid, required))
+    if len(winners) < job.policy.n:
+        return end_job_without_leases(store, ctx, job, UNMATCHED)
+    delete_bids(store, job)
+    leases = [open_lease(store, ctx, job, bid, required) for bid, required in winners]
+    escrow.add_streams(store, job.id, [(lease.id, lease.price, job.duration_blocks) for lease in leases], ctx.height)
+    set_job(store, replace(job, status=ACTIVE, leases=tuple(lease.id for lease in leases)))
+    return [("lease_opened", (("lease_id", str(lease.id)), ("job_id", str(job.id)), ("provider", lease.provider.hex()),
+                              ("price", str(lease.price)))) for lease in leases]
+
+
+# -- outcomes ----------------------------------------------------------------------------------
+
+
+def record_reputation(store: StoreView, ctx: BlockContext, params: Params, provider: bytes, kind: str,
+                      sample: int, on_time: bool = False, verified: bool = False) -> None:
+    reputation.record_outcome(
+        store, provider, ctx.height, kind, sample, alpha_bps=params.reputation_alpha_bps,
+        initial_bps=params.reputation_initial_bps, history_len=params.reputation_history_len,
+        on_time=on_time, verified=verified,
+    )
+
+
+def settle_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Lease) -> list[Event]:
+    """After the challenge window (or a verdict): pay the provider minus the take; an uptime below
+    the SLA costs a penalty to the consumer. Reputation takes the observation either way."""
+    job = get_job(store, lease.job_id)
+    receipt = lease.receipt
+    events: list[Event] = []
+    uptime = receipt.uptime_bps if receipt is not None else 0
+    if uptime < params.sla_uptime_bps:
+        events.extend(penalise(store, ctx, params, lease, job, "sla-missed"))
+    verified = lease.verified or lease.spot_checked
+    sample = reputation.compute_sample(True, verified, uptime,
+                                       compute_latency_score(receipt.latency_ms if receipt else 0, params.latency_cap_ms))
+    record_reputation(store, ctx, params, lease.provider, reputation.SETTLED, sample, on_time=True, verified=verified)
+    events.extend(close_lease(store, ctx, params, replace(lease, verified=verified), "settled", pay=True))
+    return events
+
+
+def penalise(store: StoreView, ctx: BlockContext, params: Params, lease: Lease, job: Job, reason: str) -> list[Event]:
+    """A missed deadline or SLA: a fraction of the lease's collateral goes to the consumer."""
+    amount = take_collateral(store, lease.provider, lease.locked_collateral * params.penalty_bps // BPS)
+    if amount:
+        process_transfer(store, COLLATERAL_ACCOUNT, Address(job.consumer), amount)
+    record_reputation(store, ctx, params, lease.provider, reputation.PENALTY, 0)
+    return [("provider_penalised", (("lease_id", str(lease.id)), ("reason", reason), ("amount", str(amount))))]
+
+
+def slash(store: StoreView, ctx: BlockContext, params: Params, lease: Lease, job: Job, reason: str,
+          challenger: bytes = b"") -> list[Event]:
+    """A proven wrong output: slash the lease's collateral share; the consumer is compensated, a
+    challenger rewarded, the rest burned; the lease's unpaid earnings are forfeited (refunded)."""
+    amount = take_collateral(store, lease.provider, lease.locked_collateral * params.slash_bps // BPS)
+    to_consumer = amount * params.slash_consumer_bps // BPS
+    to_challenger = amount * params.slash_challenger_bps // BPS if challenger else 0
+    if to_consumer:
+        process_transfer(store, COLLATERAL_ACCOUNT, Address(job.consumer), to_consumer)
+    if to_challenger:
+        process_transfer(store, COLLATERAL_ACCOUNT, Address(challenger), to_challenger)
+    process_burn(store, COLLATERAL_ACCOUNT, amount - to_consumer - to_challenger)
+    record_reputation(store, ctx, params, lease.provider, reputation.SLASH, 0)
+    events: list[Event] = [("provider_slashed", (("lease_id", str(lease.id)), ("reason", reason), ("amount", str(amount))))]
+    events.extend(close_lease(store, ctx, params, lease, reason, pay=False))
+    return events
+
+
+def evaluate_redundancy(store: StoreView, ctx: BlockContext, params: Params, job: Job) -> list[Event]:
+    """k of n: the majority output's leases settle verified, dissenters are slashed; without a
+    majority nobody is paid (the result is unusable) and nobody is slashed."""
+    set_job(store, replace(job, verdict_done=True))
+    leases = [get_lease(store, lease_id) for lease_id in job.leases]
+    submitted = [lease for lease in leases if lease.status == SUBMITTED]
+    majority = compute_majority([lease.receipt.output_hash for lease in submitted], job.policy.k)
+    events: list[Event] = []
+    for lease in submitted:
+        lease = get_lease(store, lease.id)
+        if majority is None:
+            record_reputation(store, ctx, params, lease.provider, reputation.UNVERIFIED, lease.receipt.uptime_bps // 2)
+            events.extend(close_lease(store, ctx, params, lease, "no-majority", pay=False))
+        elif lease.receipt.output_hash == majority:
+            events.extend(settle_lease(store, ctx, params, replace(lease, verified=True)))
+        else:
+            events.extend(slash(store, ctx, params, lease, get_job(store, job.id), "dissent"))
+    return events
+
+
+def schedule_settlement(store: StoreView, ctx: BlockContext, params: Params, lease: Lease) -> Lease:
+    lease = replace(lease, settle_height=ctx.height + params.challenge_window_blocks)
+    schedule(store, lease.settle_height, Q_SETTLE, lease.id)
+    return lease
+
+
+def is_redundant(job: Job) -> bool:
+    return job.policy.kind == POLICY_REDUNDANCY

@@ -1,0 +1,98 @@
+"""Read-only queries for RPC, CLI and provider agents. Each takes a store view (committed state)
+and, where accrual matters, the height it reflects; none writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from akechain.chain.modules.escrow.keeper import EscrowView, query_escrow
+from akechain.chain.modules.market import keeper as k
+from akechain.chain.modules.market.params import Params, get_params
+from akechain.chain.modules.market.records import (
+    JOB_PREFIX,
+    LEASE_PREFIX,
+    OPEN_JOB_PREFIX,
+    PROVIDER_LEASE_PREFIX,
+    PROVIDER_PREFIX,
+    Job,
+    Lease,
+    Marker,
+    Provider,
+    get_job_key,
+    get_lease_key,
+    get_provider_key,
+    u64,
+)
+from akechain.chain.modules.reputation.keeper import Reputation, get_reputation
+from akechain.chain.store import StoreView
+from akechain.chain.modules.verify.keeper import CHALLENGE_PREFIX, Challenge
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderView:
+    address: bytes
+    provider: Provider
+    free_collateral: int
+    reputation_bps: int
+
+
+def query_params(store: StoreView) -> Params:
+    return get_params(store)
+
+
+def query_provider(store: StoreView, address: bytes) -> ProviderView | None:
+    provider = store.get(get_provider_key(address), Provider)
+    if provider is None:
+        return None
+    return ProviderView(address, provider, k.get_free_collateral(provider), k.get_score(store, address, get_params(store)))
+
+
+def query_providers(store: StoreView) -> list[ProviderView]:
+    params = get_params(store)
+    return [
+        ProviderView(key[1:], provider, k.get_free_collateral(provider), k.get_score(store, key[1:], params))
+        for key, provider in store.iterate(PROVIDER_PREFIX, Provider)
+    ]
+
+
+def query_job(store: StoreView, job_id: int) -> Job | None:
+    return store.get(get_job_key(job_id), Job)
+
+
+def query_jobs(store: StoreView, open_only: bool = True) -> list[Job]:
+    """Jobs in id order; `open_only`: those still bidding or running."""
+    if not open_only:
+        return [job for _, job in store.iterate(JOB_PREFIX, Job)]
+    return [store.get(get_job_key(int.from_bytes(key[1:], "big")), Job) for key, _ in store.iterate(OPEN_JOB_PREFIX, Marker)]
+
+
+def query_lease(store: StoreView, lease_id: int) -> Lease | None:
+    return store.get(get_lease_key(lease_id), Lease)
+
+
+def query_leases(store: StoreView, job_id: int | None = None, provider: bytes | None = None) -> list[Lease]:
+    """Leases of a job, of a provider, or (neither given) all, in id order."""
+    if job_id is not None:
+        job = query_job(store, job_id)
+        return [] if job is None else [k.get_lease(store, lease_id) for lease_id in job.leases]
+    if provider is not None:
+        return [k.get_lease(store, int.from_bytes(key[-8:], "big"))
+                for key, _ in store.iterate(PROVIDER_LEASE_PREFIX + provider, Marker)]
+    return [lease for _, lease in store.iterate(LEASE_PREFIX, Lease)]
+
+
+def query_escrow_at(store: StoreView, job_id: int, height: int) -> EscrowView | None:
+    """Earned, paid, left, depositors and per-lease streams of a job's escrow as of `height`."""
+    return query_escrow(store, job_id, height)
+
+
+def query_reputation(store: StoreView, address: bytes) -> Reputation:
+    """Score and counters with the last `reputation_history_len` observations (newest last)."""
+    return get_reputation(store, address, get_params(store).reputation_initial_bps)
+
+
+def query_challenge(store: StoreView, challenge_id: int) -> Challenge | None:
+    return store.get(CHALLENGE_PREFIX + u64(challenge_id), Challenge)
+
+
+def query_challenges(store: StoreView) -> list[Challenge]:
+    return [challenge for _, challenge in store.iterate(CHALLENGE_PREFIX, Challenge)]

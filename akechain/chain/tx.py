@@ -1,0 +1,159 @@
+"""Signed transactions: the body a sender signs, the envelope on the wire, and their stateless checks.
+
+Sign bytes are the canonical codec encoding of `TxBody`; the chain id inside it stops a tx signed
+for one chain from being replayed on another, and the nonce stops replays on the same chain.
+The sender is not a field: its address is derived from the signing key, so it cannot be claimed.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Sequence
+
+import nacl.signing
+
+from akechain.chain.codec import AppError, InvalidMsgError, Msg, check_uint63
+from akechain.chain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, compute_address, get_pub_key, is_valid_signature, sign
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.modules.market import msgs as _market_msgs  # noqa: F401  registers market/* and verify/* in Msg
+from state.codec import CodecError, decode, encode
+
+MAX_MSGS = 32
+MAX_CHAIN_ID_LENGTH = 50
+
+
+class TxTooLargeError(AppError):
+    code = 10
+
+
+class TxDecodeError(AppError):
+    code = 11
+
+
+class InvalidSignatureError(AppError):
+    code = 12
+
+
+class WrongChainError(AppError):
+    code = 13
+
+
+class BadNonceError(AppError):
+    code = 14
+
+
+class FeeTooLowError(AppError):
+    code = 15
+
+
+class CannotPayFeeError(AppError):
+    code = 16
+
+
+class MemoTooLongError(AppError):
+    code = 17
+
+
+@dataclass(frozen=True, slots=True)
+class TxBody:
+    chain_id: str
+    pub_key: bytes  # the sender's ed25519 key; the sender address is derived from it
+    nonce: int
+    fee: int  # uake
+    memo: str
+    msgs: tuple[Msg, ...]
+
+    def validate_basic(self) -> None:
+        if type(self.chain_id) is not str or not 0 < len(self.chain_id) <= MAX_CHAIN_ID_LENGTH:
+            raise InvalidMsgError(f"chain id must be 1 to {MAX_CHAIN_ID_LENGTH} characters")
+        if type(self.pub_key) is not bytes or len(self.pub_key) != PUB_KEY_LENGTH:
+            raise InvalidMsgError(f"pub_key must be {PUB_KEY_LENGTH} bytes")
+        check_uint63(self.nonce, "nonce")
+        check_uint63(self.fee, "fee")
+        if type(self.memo) is not str:
+            raise InvalidMsgError("memo must be a string")
+        if type(self.msgs) is not tuple or not 1 <= len(self.msgs) <= MAX_MSGS:
+            raise InvalidMsgError(f"a tx carries 1 to {MAX_MSGS} messages, got {len(self.msgs)}")
+        for msg in self.msgs:
+            if not isinstance(msg, Msg):
+                raise InvalidMsgError(f"{type(msg).__name__} is not a registered message")
+            msg.validate_basic()
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    body: TxBody
+    signature: bytes
+
+    def validate_basic(self) -> None:
+        if type(self.signature) is not bytes or len(self.signature) != SIGNATURE_LENGTH:
+            raise InvalidMsgError(f"signature must be {SIGNATURE_LENGTH} bytes")
+        self.body.validate_basic()
+
+
+def compute_tx_hash(tx_bytes: bytes) -> bytes:
+    """The tx id: sha256 of the full wire bytes (signature included)."""
+    return hashlib.sha256(tx_bytes).digest()
+
+
+def compute_sign_bytes(body: TxBody) -> bytes:
+    return encode(body)
+
+
+def get_sender(tx: Tx) -> Address:
+    return compute_address(tx.body.pub_key)
+
+
+def decode_tx(tx_bytes: bytes, max_tx_bytes: int) -> Tx:
+    """Parse and statelessly check wire bytes; raises TxTooLargeError, TxDecodeError or InvalidMsgError."""
+    # Verify the size before parsing anything
+    if len(tx_bytes) > max_tx_bytes:
+        raise TxTooLargeError(f"tx is {len(tx_bytes)} bytes, the limit is {max_tx_bytes}")
+    try:
+        tx = decode(Tx, tx_bytes, max_size=max_tx_bytes)
+    except CodecError as exc:
+        raise TxDecodeError(f"malformed tx: {exc}") from exc
+    tx.validate_basic()
+    return tx
+
+
+def verify_chain_id(tx: Tx, chain_id: str) -> None:
+    if tx.body.chain_id != chain_id:
+        raise WrongChainError(f"tx is for chain {tx.body.chain_id!r}, this is {chain_id!r}")
+
+
+def verify_signature(tx: Tx) -> None:
+    if not is_valid_signature(tx.body.pub_key, compute_sign_bytes(tx.body), tx.signature):
+        raise InvalidSignatureError("signature does not match the tx body and pub_key")
+
+
+def verify_memo(tx: Tx, max_memo_length: int) -> None:
+    if len(tx.body.memo) > max_memo_length:
+        raise MemoTooLongError(f"memo is {len(tx.body.memo)} characters, the limit is {max_memo_length}")
+
+
+def build_tx(
+    signing_key: nacl.signing.SigningKey, chain_id: str, nonce: int, fee: int, msgs: Sequence[Msg], memo: str = ""
+) -> bytes:
+    """Sign a body and return wire bytes, after the same stateless checks a node applies."""
+    body = TxBody(chain_id=chain_id, pub_key=get_pub_key(signing_key), nonce=nonce, fee=fee, memo=memo, msgs=tuple(msgs))
+    body.validate_basic()
+    return encode(Tx(body=body, signature=sign(signing_key, compute_sign_bytes(body))))
+
+
+def build_send_tx(
+    signing_key: nacl.signing.SigningKey, chain_id: str, nonce: int, to: bytes, amount: int, fee: int, memo: str = ""
+) -> bytes:
+    return build_tx(signing_key, chain_id, nonce, fee, [MsgSend(to=to, amount=amount)], memo)
+
+
+def build_multi_send_tx(
+    signing_key: nacl.signing.SigningKey,
+    chain_id: str,
+    nonce: int,
+    outputs: Sequence[tuple[bytes, int]],
+    fee: int,
+    memo: str = "",
+) -> bytes:
+    msg = MsgMultiSend(outputs=tuple(Output(to=to, amount=amount) for to, amount in outputs))
+    return build_tx(signing_key, chain_id, nonce, fee, [msg], memo)

@@ -1,0 +1,4 @@
+"""`python -m akechain.cli` runs the command line."""
+from akechain.cli.main import main
+
+main()

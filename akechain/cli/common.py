@@ -1,0 +1,130 @@
+"""Options and helpers shared by the `akechain` command groups: error exits, JSON output, key
+unlocking, and the one path every signing command takes (options → Wallet → sign or broadcast)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Sequence
+
+import click
+
+DEFAULT_HOME = Path.home() / ".akechain"
+DEFAULT_NODE = "http://127.0.0.1:26657"
+UINT63 = click.IntRange(0, 2**63 - 1)
+AMOUNT = click.IntRange(1, 2**63 - 1)
+
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_HOME, show_default=True,
+    help="Node home directory (config.toml, genesis.json, keys, data).",
+)
+node_option = click.option("--node", "node_url", default=DEFAULT_NODE, show_default=True, help="URL of a node's HTTP API.")
+passphrase_option = click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the key passphrase from this file (first line) instead of prompting.",
+)
+SIGNING_OPTIONS = (
+    home_option,
+    node_option,
+    passphrase_option,
+    click.option("--fee", type=UINT63, help="Fee in uake (default: the chain's minimum fee)."),
+    click.option("--memo", default="", help="Free text stored with the tx."),
+    click.option("--nonce", type=UINT63, help="Override the nonce (default: ask the node)."),
+    click.option("--chain-id", help="Chain id to sign for (default: ask the node)."),
+    click.option("--sign-only", is_flag=True,
+                 help="Print the signed tx as hex instead of broadcasting it (offline with --chain-id, --nonce and --fee)."),
+    click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block."),
+)
+
+
+SIGNING_NAMES = ("home", "node_url", "passphrase_file", "fee", "memo", "nonce", "chain_id", "sign_only", "no_wait")
+
+
+def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of every command that signs a tx (SIGNING_NAMES); pass them on to `sign_and_broadcast`."""
+    for option in reversed(SIGNING_OPTIONS):
+        command = option(command)
+    return command
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def echo_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, indent=2, sort_keys=True))
+
+
+def read_passphrase(passphrase_file: Path | None, confirm: bool = False) -> str:
+    if passphrase_file is not None:
+        lines = passphrase_file.read_text().splitlines()
+        return lines[0] if lines else ""
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+def open_keystore(home: Path) -> Any:
+    from akechain.node.config import Home
+    from akechain.client.keystore import Keystore
+
+    return Keystore(Home(home).keyring_dir)
+
+
+def open_wallet(home: Path, key_name: str, node_url: str, passphrase_file: Path | None, **overrides: Any) -> Any:
+    """Unlock KEY from HOME's keyring and bind it to the node (raises KeystoreError)."""
+    from akechain.client.http import NodeClient
+    from akechain.client.wallet import TxOptions, Wallet
+
+    signing_key = open_keystore(home).load(key_name, read_passphrase(passphrase_file))
+    return Wallet(NodeClient(node_url), signing_key, TxOptions(**overrides))
+
+
+def sign_and_broadcast(key_name: str, msgs: Sequence[Any], *, home: Path, node_url: str,
+                       passphrase_file: Path | None, fee: int | None, memo: str, nonce: int | None,
+                       chain_id: str | None, sign_only: bool, no_wait: bool) -> None:
+    """Sign `msgs` with KEY; print the hex (--sign-only) or broadcast and report the result."""
+    from akechain.client.http import NodeClientError
+    from akechain.chain.codec import AppError
+    from akechain.chain.crypto import CryptoError
+    from akechain.client.keystore import KeystoreError
+    from akechain.chain.tx import compute_tx_hash
+
+    try:
+        wallet = open_wallet(home, key_name, node_url, passphrase_file, fee=fee, nonce=nonce, chain_id=chain_id, memo=memo)
+        with wallet.client:
+            raw = wallet.sign(msgs)
+            if sign_only:
+                click.echo(raw.hex())
+                return
+            answer = wallet.client.submit(raw, wait_commit=not no_wait)
+    except (AppError, CryptoError, KeystoreError, NodeClientError, ValueError) as exc:
+        fail(str(exc))
+    report_submission(answer, compute_tx_hash(raw).hex())
+
+
+def report_submission(answer: dict[str, Any], tx_hash: str) -> None:
+    check = answer.get("check", {})
+    if check.get("code", 1) != 0:
+        fail(f"tx {tx_hash} rejected: {check.get('log', 'unknown reason')}")
+    result = answer.get("result")
+    out: dict[str, Any] = {"hash": answer.get("hash", tx_hash)}
+    if result is not None:
+        out.update(height=result["height"], code=result["code"], log=result["log"])
+        echo_json(out)
+        if result["code"] != 0:
+            sys.exit(1)
+        return
+    if "result" in answer:
+        fail(f"tx {tx_hash} was admitted but not committed before the timeout")
+    echo_json(out)
+
+
+def query_node(ask: Callable[[Any], Any], node_url: str) -> None:
+    """Print what `ask(client)` returns, or fail with the node's error."""
+    from akechain.client.http import NodeClient, NodeClientError
+
+    try:
+        with NodeClient(node_url) as client:
+            echo_json(ask(client))
+    except NodeClientError as exc:
+        fail(str(exc))

@@ -1,0 +1,316 @@
+"""The `akechain` command: set up a node home, manage keys, run a node or a devnet, send txs, query.
+
+Every command that unlocks a key takes `--passphrase-file` so scripts never need a terminal;
+without it the passphrase is asked for at a hidden prompt.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from akechain.cli.common import (
+    AMOUNT,
+    echo_json,
+    fail,
+    home_option,
+    node_option,
+    open_keystore,
+    passphrase_option,
+    query_node,
+    read_passphrase,
+    report_submission,
+    sign_and_broadcast,
+    signing_options,
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """akechain: node, devnet and client for the AKE compute-marketplace chain.
+
+    \b
+    Start here:
+      akechain init --home ./n0 --chain-id ake-local-1 --moniker n0
+      akechain start --home ./n0
+      akechain status
+      akechain tx bank send validator ake1... 1000000 --home ./n0
+    """
+
+
+# ---------------------------------------------------------------- init / start
+
+
+@main.command()
+@home_option
+@click.option("--chain-id", required=True, help="Chain id written into the new genesis and into every signed tx.")
+@click.option("--moniker", required=True, help="Human-readable name of this node.")
+@click.option("--rpc-port", type=click.IntRange(1, 65535), default=26657, show_default=True)
+@click.option("--p2p-port", type=click.IntRange(1, 65535), default=26656, show_default=True)
+@passphrase_option
+@click.option("--balance", type=click.IntRange(0, 2**63 - 1), default=1_000_000_000_000, show_default=True,
+              help="Genesis balance of the `validator` operator account, in uake.")
+def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
+         passphrase_file: Path | None, balance: int) -> None:
+    """Create a node home: config.toml, genesis.json, node key, validator key and a funded `validator` account."""
+    from akechain.node.home import HomeExistsError, init_home
+
+    passphrase = read_passphrase(passphrase_file, confirm=True)
+    try:
+        summary = init_home(home, chain_id=chain_id, moniker=moniker, rpc_port=rpc_port, p2p_port=p2p_port,
+                            passphrase=passphrase, balance=balance)
+    except HomeExistsError as exc:
+        fail(str(exc))
+    echo_json(summary)
+
+
+@main.command()
+@home_option
+def start(home: Path) -> None:
+    """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly."""
+    from akechain.node.config import ConfigError
+    from akechain.node.node import NodeStartError, run_node
+
+    try:
+        run_node(home)
+    except (ConfigError, NodeStartError) as exc:
+        fail(str(exc))
+
+
+# ---------------------------------------------------------------- devnet
+
+
+@main.group(invoke_without_command=True)
+@click.option("--validators", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Number of validator processes (used when DIR holds no devnet yet).")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=Path(".devnet"), show_default=True,
+              help="Devnet directory: node homes, shared keyring, passphrase file, devnet.json.")
+@click.option("--base-port", type=click.IntRange(1024, 65000), default=26600, show_default=True,
+              help="Node I serves HTTP on BASE+2I and p2p on BASE+2I+1.")
+@click.option("--chain-id", default="ake-devnet-1", show_default=True)
+@click.option("--detach", is_flag=True, help="Start in the background, write DIR/devnet.json and return once every node answers.")
+@click.option("--market-params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="JSON object of genesis market params replacing the defaults (only when DIR is created).")
+@click.pass_context
+def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool,
+           market_params: Path | None) -> None:
+    """Run a local devnet: N validators on 127.0.0.1 with a funded `faucet` key.
+
+    \b
+    Creates DIR on first use and restarts the same chain afterwards. Without --detach it shows a
+    live table and stops every node on Ctrl-C. Scripts use:
+      akechain devnet --detach --home DIR     # then read DIR/devnet.json
+      akechain devnet stop --home DIR
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from akechain.cli.devnet import DevnetError, run_devnet
+
+    try:
+        run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach,
+                   market_params=market_params)
+    except DevnetError as exc:
+        fail(str(exc))
+
+
+@devnet.command("stop")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=Path(".devnet"), show_default=True)
+def devnet_stop(home: Path) -> None:
+    """Stop every node of the devnet in DIR (from DIR/devnet.json)."""
+    from akechain.cli.devnet import DevnetError, stop_devnet
+
+    try:
+        stopped = stop_devnet(home)
+    except DevnetError as exc:
+        fail(str(exc))
+    echo_json({"stopped": stopped})
+
+
+# ---------------------------------------------------------------- keys
+
+
+@main.group()
+def keys() -> None:
+    """Manage passphrase-encrypted account keys in HOME/keyring."""
+
+
+@keys.command("add")
+@click.argument("name")
+@home_option
+@passphrase_option
+def keys_add(name: str, home: Path, passphrase_file: Path | None) -> None:
+    """Create a new random key NAME."""
+    from akechain.client.keystore import KeystoreError
+
+    try:
+        info = open_keystore(home).add(name, read_passphrase(passphrase_file, confirm=True))
+    except KeystoreError as exc:
+        fail(str(exc))
+    echo_json(key_json(info))
+
+
+@keys.command("list")
+@home_option
+def keys_list(home: Path) -> None:
+    """List key names and addresses."""
+    echo_json([key_json(info) for info in open_keystore(home).list()])
+
+
+@keys.command("show")
+@click.argument("name")
+@home_option
+def keys_show(name: str, home: Path) -> None:
+    """Show NAME's address and public key."""
+    from akechain.client.keystore import KeystoreError
+
+    try:
+        echo_json(key_json(open_keystore(home).show(name)))
+    except KeystoreError as exc:
+        fail(str(exc))
+
+
+@keys.command("export")
+@click.argument("name")
+@home_option
+@passphrase_option
+@click.option("--unsafe-seed", is_flag=True, help="Print the raw seed in hex instead of the encrypted key file.")
+def keys_export(name: str, home: Path, passphrase_file: Path | None, unsafe_seed: bool) -> None:
+    """Print NAME's encrypted key file (or, with --unsafe-seed, its raw seed)."""
+    from akechain.client.keystore import KeystoreError
+
+    store = open_keystore(home)
+    try:
+        if unsafe_seed:
+            click.echo(store.export_seed(name, read_passphrase(passphrase_file)))
+        else:
+            click.echo(store.export_encrypted(name))
+    except KeystoreError as exc:
+        fail(str(exc))
+
+
+@keys.command("import")
+@click.argument("name")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@home_option
+@passphrase_option
+def keys_import(name: str, source: Path, home: Path, passphrase_file: Path | None) -> None:
+    """Import SOURCE (an exported key file, or a file holding a hex seed) as NAME."""
+    from akechain.client.keystore import KeystoreError
+
+    text = source.read_text().strip()
+    store = open_keystore(home)
+    try:
+        if text.startswith("{"):
+            info = store.import_encrypted(name, text, read_passphrase(passphrase_file))
+        else:
+            info = store.import_seed(name, text, read_passphrase(passphrase_file, confirm=True))
+    except KeystoreError as exc:
+        fail(str(exc))
+    echo_json(key_json(info))
+
+
+def key_json(info: Any) -> dict[str, str]:
+    return {"name": info.name, "address": info.address, "pub_key": info.pub_key.hex()}
+
+
+# ---------------------------------------------------------------- client commands
+
+
+@main.command()
+@node_option
+def status(node_url: str) -> None:
+    """Print a node's status (chain id, height, app hash, block time)."""
+    query_node(lambda client: client.status(), node_url)
+
+
+@main.group()
+def query() -> None:
+    """Read chain state from a node."""
+
+
+@query.command("account")
+@click.argument("address")
+@node_option
+@click.option("--prove", is_flag=True, help="Include an SMT proof against the app hash.")
+def query_account(address: str, node_url: str, prove: bool) -> None:
+    """Balance (uake) and nonce of ADDRESS."""
+    query_node(lambda client: client.account(address, prove=prove), node_url)
+
+
+@query.command("block")
+@click.argument("height", required=False, type=click.IntRange(min=1))
+@node_option
+def query_block(height: int | None, node_url: str) -> None:
+    """The block at HEIGHT (default: latest)."""
+    query_node(lambda client: client.block(height), node_url)
+
+
+@query.command("tx")
+@click.argument("tx_hash")
+@node_option
+def query_tx(tx_hash: str, node_url: str) -> None:
+    """A committed tx and its result."""
+    query_node(lambda client: client.tx(tx_hash), node_url)
+
+
+@main.group()
+def tx() -> None:
+    """Sign and broadcast transactions."""
+
+
+@tx.group()
+def bank() -> None:
+    """Bank module transactions."""
+
+
+@bank.command("send")
+@click.argument("from_key", metavar="FROM")
+@click.argument("to_address", metavar="TO")
+@click.argument("amount", type=AMOUNT)
+@signing_options
+def bank_send(from_key: str, to_address: str, amount: int, **signing: Any) -> None:
+    """Send AMOUNT uake from key FROM to address TO; waits for commit and prints the tx hash and height."""
+    from akechain.chain.crypto import CryptoError, parse_address
+    from akechain.chain.modules.bank.msgs import MsgSend
+
+    try:
+        recipient = parse_address(to_address)
+    except CryptoError as exc:
+        fail(str(exc))
+    sign_and_broadcast(from_key, [MsgSend(to=recipient, amount=amount)], **signing)
+
+
+@tx.command("broadcast")
+@click.argument("tx_file", type=click.File("r"))
+@node_option
+@click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx.")
+def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
+    """Broadcast a tx signed earlier with --sign-only (hex in TX_FILE, '-' for stdin)."""
+    from akechain.client.http import NodeClient, NodeClientError
+    from akechain.chain.tx import compute_tx_hash
+
+    try:
+        raw = bytes.fromhex(tx_file.read().strip())
+    except ValueError:
+        fail("the tx file must hold the signed tx as hex")
+    try:
+        with NodeClient(node_url) as client:
+            answer = client.submit(raw, wait_commit=not no_wait)
+    except NodeClientError as exc:
+        fail(str(exc))
+    report_submission(answer, compute_tx_hash(raw).hex())
+
+
+def register_market_commands() -> None:
+    from akechain.cli.market import market, market_query, market_tx, provider, verifier
+
+    tx.add_command(market_tx)
+    query.add_command(market_query)
+    main.add_command(market)
+    main.add_command(provider)
+    main.add_command(verifier)
+
+
+register_market_commands()
+

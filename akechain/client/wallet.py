@@ -1,0 +1,66 @@
+"""A key bound to a node: builds every tx one way (chain id, next nonce, minimum fee, each
+overridable for offline signing) and submits it. Shared by `akechain tx …`, the provider agent and
+the consumer command."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import nacl.signing
+
+from akechain.client.http import NodeClient
+from akechain.chain.codec import Msg
+from akechain.chain.crypto import compute_address, format_address, get_pub_key
+from akechain.chain.tx import build_tx
+
+
+class TxFailedError(Exception):
+    """A tx was rejected at admission, failed in its block, or did not commit in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class TxOptions:
+    """Overrides; None means ask the node (so all three given = signing offline)."""
+
+    fee: int | None = None
+    nonce: int | None = None
+    chain_id: str | None = None
+    memo: str = ""
+
+
+class Wallet:
+    def __init__(self, client: NodeClient, key: nacl.signing.SigningKey, options: TxOptions = TxOptions()) -> None:
+        self.client = client
+        self.key = key
+        self.options = options
+        self.address = format_address(compute_address(get_pub_key(key)))
+        self._chain_id = options.chain_id
+        self._fee = options.fee
+
+    def sign(self, msgs: Sequence[Msg]) -> bytes:
+        if self._chain_id is None:
+            self._chain_id = str(self.client.status()["chain_id"])
+        if self._fee is None:
+            self._fee = int(self.client.params()["auth"]["min_fee"])
+        nonce = self.options.nonce
+        if nonce is None:
+            nonce = int(self.client.account(self.address)["nonce"])
+        return build_tx(self.key, self._chain_id, nonce, self._fee, msgs, self.options.memo)
+
+    def send(self, msgs: Sequence[Msg]) -> dict[str, Any]:
+        """Sign, submit and wait for the commit; the block result (height, code, log, events) or
+        TxFailedError. Nonces come from committed state, so one wallet sends one tx at a time."""
+        answer = self.client.submit(self.sign(msgs), wait_commit=True)
+        check, result = answer.get("check", {}), answer.get("result")
+        if check.get("code", 1) != 0:
+            raise TxFailedError(f"tx rejected: {check.get('log', 'unknown reason')}")
+        if result is None:
+            raise TxFailedError(f"tx {answer.get('hash')} was admitted but not committed before the timeout")
+        if result["code"] != 0:
+            raise TxFailedError(f"tx failed at height {result['height']} (code {result['code']}): {result['log']}")
+        return {"hash": answer["hash"], **result}
+
+
+def find_event(result: dict[str, Any], kind: str) -> dict[str, str] | None:
+    """The attributes of the first `kind` event of a committed tx result."""
+    return next((event["attributes"] for event in result.get("events", ()) if event["type"] == kind), None)

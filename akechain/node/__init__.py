@@ -1,0 +1,1 @@
+"""The node process: assembly, network use, mempool, config and home, and the HTTP API."""

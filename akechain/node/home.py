@@ -1,0 +1,62 @@
+"""`akechain init`: lay out a new node home with keys, config and a genesis that funds its operator."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from akechain.chain.crypto import parse_address
+from akechain.node.config import Config, Home, P2PConfig, RPCConfig, save_config
+from akechain.chain.genesis import build_genesis
+from akechain.node.genesis_file import write_genesis
+from akechain.client.keystore import Keystore
+from akechain.chain.modules.bank.params import Params as BankParams
+from consensus.privval import FilePV
+from p2p.identity import load_or_create_node_key
+
+DEFAULT_VALIDATOR_POWER = 10
+DEFAULT_BURN_BPS = 5_000  # half of every fee is burned, half goes to the treasury
+TREASURY_KEY = "treasury"
+
+
+class HomeExistsError(Exception):
+    """Refuse to overwrite a home: its keys may guard funds or a validator's signing history."""
+
+
+def create_node_files(home: Home, moniker: str, rpc_port: int, p2p_port: int,
+                      persistent_peers: list[str] | None = None) -> FilePV:
+    """config.toml, node key and validator key; everything but the genesis."""
+    if home.config_file.exists() or home.validator_key_file.exists():
+        raise HomeExistsError(f"{home.root} already holds a node (config.toml or validator key); choose another --home")
+    home.root.mkdir(parents=True, exist_ok=True)
+    config = Config(moniker=moniker, rpc=RPCConfig(port=rpc_port),
+                    p2p=P2PConfig(port=p2p_port, persistent_peers=list(persistent_peers or [])))
+    save_config(config, home.config_file)
+    load_or_create_node_key(home.node_key_file)
+    return FilePV.generate(home.validator_key_file, home.validator_state_file)
+
+
+def init_home(root: Path, *, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
+              passphrase: str, balance: int) -> dict[str, Any]:
+    """A single-validator home whose `validator` account is funded in its genesis."""
+    home = Home(root)
+    signer = create_node_files(home, moniker, rpc_port, p2p_port)
+    keystore = Keystore(home.keyring_dir)
+    operator = keystore.add("validator", passphrase)
+    treasury = keystore.add(TREASURY_KEY, passphrase)
+    genesis = build_genesis(
+        chain_id,
+        validators=[(signer.pub_key, DEFAULT_VALIDATOR_POWER)],
+        accounts={parse_address(operator.address): balance},
+        bank_params=BankParams(burn_bps=DEFAULT_BURN_BPS, treasury=parse_address(treasury.address)),
+        genesis_time_ms=time.time_ns() // 1_000_000,
+    )
+    write_genesis(home.genesis_file, genesis)
+    return {
+        "home": str(root),
+        "chain_id": chain_id,
+        "moniker": moniker,
+        "validator_address": operator.address,
+        "consensus_pub_key": signer.pub_key.hex(),
+        "rpc": f"http://127.0.0.1:{rpc_port}",
+    }

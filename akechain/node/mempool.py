@@ -1,0 +1,121 @@
+"""Pending txs: admission through the app's check_tx, bounded size, priority order, recheck after commit.
+
+Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
+it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
+arrival, without ever putting a sender's nonce n+1 before n.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+from consensus.abci import CheckResult
+from akechain.chain.tx import compute_tx_hash
+
+DEFAULT_MAX_TXS = 10_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+class MempoolError(Exception):
+    """A tx the mempool refuses before asking the app."""
+
+
+class MempoolFullError(MempoolError):
+    pass
+
+
+class DuplicateTxError(MempoolError):
+    pass
+
+
+class CheckTxApp(Protocol):
+    def check_tx(self, tx: bytes) -> CheckResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    tx: bytes
+    tx_hash: bytes
+    sender: bytes
+    priority: int
+    seq: int  # arrival order
+
+
+class Mempool:
+    def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self._app = app
+        self.max_txs = max_txs
+        self.max_bytes = max_bytes
+        self._entries: dict[bytes, _Entry] = {}  # by tx hash, in arrival order
+        self._by_sender: dict[bytes, list[_Entry]] = {}  # each in nonce (= arrival) order
+        self._bytes = 0
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, tx_hash: bytes) -> bool:
+        return tx_hash in self._entries
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def add(self, tx: bytes) -> tuple[bytes, CheckResult]:
+        """Admit `tx` if the app accepts it. Raises DuplicateTxError or MempoolFullError; an app
+        rejection is returned as a CheckResult that is not ok (and the tx is not kept)."""
+        tx_hash = compute_tx_hash(tx)
+        # Verify the tx is new and fits before paying for a signature check
+        if tx_hash in self._entries:
+            raise DuplicateTxError(f"tx {tx_hash.hex()} is already in the mempool")
+        if len(self._entries) >= self.max_txs or self._bytes + len(tx) > self.max_bytes:
+            raise MempoolFullError(
+                f"mempool is full ({len(self._entries)}/{self.max_txs} txs, {self._bytes}/{self.max_bytes} bytes)"
+            )
+        result = self._app.check_tx(tx)
+        if result.ok:
+            self._insert(tx, tx_hash, result)
+        return tx_hash, result
+
+    def reap(self, max_bytes: int) -> list[bytes]:
+        """Txs for a proposal, highest fee first (ties: earliest), each sender's in nonce order,
+        totalling at most `max_bytes`. A sender whose next tx does not fit contributes no more."""
+        heap = [(-queue[0].priority, queue[0].seq, 0, queue) for queue in self._by_sender.values()]
+        heapq.heapify(heap)
+        chosen: list[bytes] = []
+        total = 0
+        while heap:
+            _, _, index, queue = heapq.heappop(heap)
+            entry = queue[index]
+            if total + len(entry.tx) > max_bytes:
+                continue
+            chosen.append(entry.tx)
+            total += len(entry.tx)
+            if index + 1 < len(queue):
+                following = queue[index + 1]
+                heapq.heappush(heap, (-following.priority, following.seq, index + 1, queue))
+        return chosen
+
+    def update(self, height: int, committed_txs: Iterable[bytes]) -> None:
+        """After block `height` is committed: drop its txs, then recheck the rest against the new
+        state (in arrival order, so each sender's nonces replay in order) and drop what fails."""
+        for tx in committed_txs:
+            self._entries.pop(compute_tx_hash(tx), None)
+        remaining = list(self._entries.values())
+        self._entries.clear()
+        self._by_sender.clear()
+        self._bytes = 0
+        for entry in remaining:
+            result = self._app.check_tx(entry.tx)
+            if result.ok:
+                self._insert(entry.tx, entry.tx_hash, result, entry.seq)
+
+    def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None) -> None:
+        if seq is None:
+            self._seq += 1
+            seq = self._seq
+        entry = _Entry(tx=tx, tx_hash=tx_hash, sender=result.sender, priority=result.priority, seq=seq)
+        self._entries[tx_hash] = entry
+        self._by_sender.setdefault(result.sender, []).append(entry)
+        self._bytes += len(tx)

@@ -1,0 +1,204 @@
+"""The node's use of p2p: topic names, the consensus transport, and batched tx gossip.
+
+py-libp2p carries only ~180 gossip messages/s per subscriber across 4 processes, so txs travel in
+batches (one message per flush interval), never one message per tx. Every payload is decoded and
+size-checked by the topic validator before it is relayed or delivered.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+
+from akechain.node.mempool import Mempool, MempoolError
+from consensus.types import decode_message
+from p2p.errors import BadRequest, P2PError
+from p2p.gossip import MAX_GOSSIP_PAYLOAD
+from p2p.host import Host
+from p2p.scores import Offence
+from state.codec import CodecError, decode, encode
+
+log = logging.getLogger(__name__)
+
+INCOMING_BUFFER = 4096
+LARGE_MESSAGE_PROTOCOL = "/ake/large-message/1.0.0"
+LARGE_MESSAGE_TIMEOUT = 20.0
+LARGE_MESSAGES_KEPT = 8
+TX_BATCH_INTERVAL = 0.05
+TX_BATCH_MAX_BYTES = 512 * 1024
+MAX_TX_BYTES = 64 * 1024
+
+
+def topic_names(chain_id: str) -> tuple[str, str, str]:
+    """(tx, consensus, large-message notice) topics of a chain; evidence rides the consensus topic."""
+    base = f"/ake/{chain_id}"
+    return f"{base}/tx", f"{base}/consensus", f"{base}/consensus-large"
+
+
+@dataclass(frozen=True, slots=True)
+class TxBatch:
+    """One gossip message: txs admitted to the sender's mempool since its last flush."""
+
+    txs: tuple[bytes, ...]
+
+
+def is_valid_tx_batch(data: bytes, peer: str) -> bool:
+    try:
+        batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)
+    except CodecError:
+        return False
+    return 0 < len(batch.txs) and all(0 < len(tx) <= MAX_TX_BYTES for tx in batch.txs)
+
+
+def is_valid_consensus_message(data: bytes, peer: str) -> bool:
+    try:
+        decode_message(data, MAX_GOSSIP_PAYLOAD)
+    except CodecError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class LargeMessageNotice:
+    """Gossiped instead of a consensus message over the gossip cap (a proposal with a big block):
+    peers fetch the message itself from the publisher over `LARGE_MESSAGE_PROTOCOL`."""
+
+    digest: bytes  # sha256 of the message bytes
+    size: int
+
+
+def is_valid_notice(data: bytes, peer: str) -> bool:
+    try:
+        notice = decode(LargeMessageNotice, data, max_size=256)
+    except CodecError:
+        return False
+    return len(notice.digest) == 32 and notice.size > 0
+
+
+class ConsensusTransport:
+    """`consensus.driver.Transport` over gossip, plus `inject` for messages that arrive another
+    way (decided blocks fetched by block sync enter the engine exactly like gossip).
+
+    Messages that fit go out on the consensus topic; larger ones (proposals carrying blocks over
+    the ~1 MiB gossip cap) are announced on the notice topic and served over a stream from a
+    small cache, and every node that fetched one serves it onwards too."""
+
+    def __init__(self, host: Host, topic: str, notice_topic: str, max_message_bytes: int) -> None:
+        self._host = host
+        self._topic = topic
+        self._notice_topic = notice_topic
+        self._max_message_bytes = max_message_bytes
+        self._gossip = host.gossip.subscribe(topic)
+        self._notices = host.gossip.subscribe(notice_topic)
+        self._large: OrderedDict[bytes, bytes] = OrderedDict()  # digest -> message, newest last
+        self._send, self._incoming = trio.open_memory_channel[tuple[bytes, str]](INCOMING_BUFFER)
+        host.reqresp.add_protocol(LARGE_MESSAGE_PROTOCOL, self._serve_large, max_request=64,
+                                  max_response=max_message_bytes)
+
+    async def broadcast(self, data: bytes) -> None:
+        if len(data) <= MAX_GOSSIP_PAYLOAD:
+            await self._host.gossip.publish(self._topic, data)
+            return
+        digest = hashlib.sha256(data).digest()
+        self._remember(digest, data)
+        await self._host.gossip.publish(self._notice_topic, encode(LargeMessageNotice(digest, len(data))))
+
+    @property
+    def receive_channel(self) -> trio.MemoryReceiveChannel[tuple[bytes, str]]:
+        return self._incoming
+
+    def inject(self, data: bytes, peer: str) -> None:
+        self._send.send_nowait((data, peer))
+
+    async def run(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._forward_gossip)
+            async for raw, origin in self._notices:
+                nursery.start_soon(self._fetch_large, decode(LargeMessageNotice, raw, max_size=256), origin)
+
+    async def _forward_gossip(self) -> None:
+        async for item in self._gossip:
+            await self._send.send(item)
+
+    async def _fetch_large(self, notice: LargeMessageNotice, origin: str) -> None:
+        if notice.digest in self._large or notice.size > self._max_message_bytes:
+            return
+        try:
+            data = await self._host.reqresp.request(origin, LARGE_MESSAGE_PROTOCOL, notice.digest,
+                                                    timeout=LARGE_MESSAGE_TIMEOUT)
+        except P2PError as exc:
+            log.info("could not fetch a large consensus message from %s: %s", origin, exc)
+            return
+        if hashlib.sha256(data).digest() != notice.digest:
+            log.warning("peer %s served a large message that does not match its notice", origin)
+            self._host.scores.penalize(origin, Offence.INVALID_RESPONSE)
+            return
+        self._remember(notice.digest, data)
+        await self._send.send((data, origin))
+
+    async def _serve_large(self, request: bytes, peer: str) -> bytes:
+        data = self._large.get(request)
+        if data is None:
+            raise BadRequest("no such large message (expired or never announced)")
+        return data
+
+    def _remember(self, digest: bytes, data: bytes) -> None:
+        self._large[digest] = data
+        while len(self._large) > LARGE_MESSAGES_KEPT:
+            self._large.popitem(last=False)
+
+
+class TxGossip:
+    """Publishes locally admitted txs in batches and admits peers' batches into the mempool."""
+
+    def __init__(self, host: Host, topic: str, mempool: Mempool, on_admitted: Callable[[], None]) -> None:
+        self._host = host
+        self._topic = topic
+        self._mempool = mempool
+        self._on_admitted = on_admitted
+        self._incoming = host.gossip.subscribe(topic)
+        self._pending: deque[bytes] = deque()
+        self._wake = trio.Event()
+
+    def queue(self, tx: bytes) -> None:
+        """A tx this node admitted from a client: relay it with the next batch."""
+        self._pending.append(tx)
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._publish_loop)
+            nursery.start_soon(self._receive_loop)
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = trio.Event()
+            await trio.sleep(TX_BATCH_INTERVAL)  # let a burst of submissions share one message
+            while self._pending:
+                batch, size = [], 0
+                while self._pending and size + len(self._pending[0]) <= TX_BATCH_MAX_BYTES:
+                    size += len(self._pending[0])
+                    batch.append(self._pending.popleft())
+                try:
+                    await self._host.gossip.publish(self._topic, encode(TxBatch(tuple(batch))))
+                except Exception as exc:  # a gossip failure must not lose the node; peers get txs in blocks
+                    log.warning("tx gossip publish failed: %s", exc)
+
+    async def _receive_loop(self) -> None:
+        async for data, peer in self._incoming:
+            batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)  # validated by the topic hook
+            admitted = 0
+            for tx in batch.txs:
+                try:
+                    _, result = self._mempool.add(tx)
+                except MempoolError:
+                    continue  # duplicate or full: nothing to do
+                admitted += result.ok
+            if admitted:
+                self._on_admitted()
+            await trio.sleep(0)

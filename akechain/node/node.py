@@ -1,0 +1,347 @@
+"""One trio program that wires state, app, mempool, consensus and the HTTP API of a node home.
+
+`Node` is also the `NodeAPI` the HTTP layer serves: it turns storage records into JSON views and
+maps every client mistake to a typed error, so nothing a client sends can stop the node.
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+import signal
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from akechain.chain.app import App
+from akechain.chain.codec import AppError
+from akechain.node.config import Config, Home, load_config
+from akechain.chain.crypto import format_address, parse_address, CryptoError
+from akechain.chain.genesis import encode_app_state
+from akechain.node.genesis_file import load_genesis
+from akechain.node.mempool import Mempool
+from akechain.node.network import (
+    TX_BATCH_MAX_BYTES,
+    ConsensusTransport,
+    TxGossip,
+    is_valid_consensus_message,
+    is_valid_notice,
+    is_valid_tx_batch,
+    topic_names,
+)
+from akechain.node.rpc import market as market_json
+from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
+from akechain.node.rpc.server import build_app, serve_http
+from akechain.chain.tx import compute_tx_hash, decode_tx
+from consensus.abci import TxResult, ValidatorUpdate, decode_results
+from consensus.driver import Driver, HandshakeError
+from consensus.wal import WALCorruptError
+from consensus.genesis import Genesis
+from consensus.privval import FilePV
+from consensus import sync
+from consensus.types import Block, encode_message
+from p2p.errors import BadRequest
+from p2p.gossip import MAX_GOSSIP_PAYLOAD
+from p2p.scores import Offence
+from p2p.host import Host
+from p2p.identity import load_or_create_node_key
+from state.blockstore import BlockStore
+from state.codec import decode, encode
+from state.kv import LevelKV
+from state.store import CommitStore
+
+log = logging.getLogger("akechain.node")
+RECENT_RESULTS = 200_000
+
+
+class NodeStartError(Exception):
+    """The home cannot be started (missing files, a locked database, a bad genesis)."""
+
+
+def consensus_genesis(genesis: dict[str, Any]) -> Genesis:
+    validators = tuple(ValidatorUpdate(bytes.fromhex(v["pub_key"]), int(v["power"])) for v in genesis["validators"])
+    return Genesis(
+        genesis_time_ms=genesis["genesis_time_ms"],
+        validators=validators,
+        initial_height=genesis["initial_height"],
+        app_state=encode_app_state(genesis["app_state"]),
+    )
+
+
+class Node:
+    """The components of a running node, opened from a home directory."""
+
+    def __init__(self, home: Home, config: Config) -> None:
+        self.home = home
+        self.config = config
+        genesis = load_genesis(home.genesis_file)
+        self.chain_id: str = genesis["chain_id"]
+        home.data_dir.mkdir(parents=True, exist_ok=True)
+        home.wal_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._state_kv = LevelKV(home.data_dir / "state.db")
+            self._blocks_kv = LevelKV(home.data_dir / "blockstore.db")
+            self._consensus_kv = LevelKV(home.data_dir / "consensus.db")
+        except Exception as exc:  # plyvel raises IOError subclasses for a lock held by another process
+            raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
+        self.app = App(CommitStore(self._state_kv))
+        self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes)
+        self.blocks = BlockStore(self._blocks_kv)
+        signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
+        self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
+                         listen_host=config.p2p.host, persistent_peers=config.p2p.persistent_peers)
+        tx_topic, consensus_topic, notice_topic = topic_names(self.chain_id)
+        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, is_valid_tx_batch)
+        self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, is_valid_consensus_message)
+        self.host.gossip.add_topic(notice_topic, 256, is_valid_notice)
+        self.transport = ConsensusTransport(self.host, consensus_topic, notice_topic,
+                                           config.consensus.max_message_bytes)
+        self.host.reqresp.add_protocol(sync.PROTOCOL_ID, self._serve_sync, max_request=sync.MAX_REQUEST_BYTES,
+                                       max_response=sync.MAX_RESPONSE_BYTES)
+        self.driver = Driver(
+            chain_id=self.chain_id,
+            genesis=consensus_genesis(genesis),
+            app=self.app,
+            mempool=self.mempool,
+            block_store=self.blocks,
+            state_kv=self._consensus_kv,
+            signer=signer,
+            wal_path=home.wal_file,
+            transport=self.transport,
+            config=config.consensus,
+        )
+        self.block_sync = sync.BlockSync(
+            peers=self.host.connected_peers,
+            request=lambda peer, payload: self.host.reqresp.request(peer, sync.PROTOCOL_ID, payload, timeout=10),
+            deliver=lambda message, peer: self.transport.inject(encode_message(message), peer),
+            committed_height=lambda: self.driver.committed_height,
+            report=self._report_peer,
+        )
+        self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
+        self._commit_signal = trio.Event()
+        # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
+        self._recent_results: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+
+    def close(self) -> None:
+        for kv in (self._state_kv, self._blocks_kv, self._consensus_kv):
+            kv.close()
+
+    async def run(self, shutdown: trio.Event, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run consensus and the HTTP API until `shutdown` is set."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.host.run)
+            nursery.start_soon(self.transport.run)
+            await nursery.start(self.driver.run)
+            nursery.start_soon(self.block_sync.run)
+            nursery.start_soon(self.tx_gossip.run)
+            nursery.start_soon(self._relay_commits)
+            await nursery.start(serve_http, build_app(self), self.config.rpc.host, self.config.rpc.port, shutdown)
+            log.info("node %s serving http://%s:%d at height %d; p2p %s", self.config.moniker, self.config.rpc.host,
+                     self.config.rpc.port, self.driver.committed_height, self.host.listen_addr)
+            task_status.started()
+            await shutdown.wait()
+            nursery.cancel_scope.cancel()
+
+    async def _relay_commits(self) -> None:
+        """Wake every waiter on each commit (a fresh Event per block: no waiter misses one)."""
+        async for committed in self.driver.subscribe(buffer=1024):
+            log.info("committed height %d (%d txs) app_hash=%s", committed.height, len(committed.block.txs),
+                     committed.app_hash.hex()[:16])
+            self._remember_results(committed.height, committed.block.txs, committed.results.tx_results)
+            committed_signal, self._commit_signal = self._commit_signal, trio.Event()
+            committed_signal.set()
+
+    async def _serve_sync(self, request: bytes, peer: str) -> bytes:
+        try:
+            return sync.serve(self.blocks, request)
+        except sync.SyncProtocolError as exc:
+            raise BadRequest(str(exc)) from None
+
+    def _report_peer(self, peer: str, reason: str) -> None:
+        log.warning("peer %s misbehaved in block sync: %s", peer, reason)
+        self.host.scores.penalize(peer, Offence.INVALID_RESPONSE)
+
+    def _remember_results(self, height: int, txs: tuple[bytes, ...], results: tuple[TxResult, ...]) -> None:
+        for index, (raw, result) in enumerate(zip(txs, results)):
+            self._recent_results[compute_tx_hash(raw)] = {
+                "height": height, "index": index, "code": result.code, "log": result.log,
+                "events": events_to_json(result.events),
+            }
+        while len(self._recent_results) > RECENT_RESULTS:
+            self._recent_results.popitem(last=False)
+
+    # -- NodeAPI ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        st = self.driver.status()
+        height = self.driver.committed_height
+        block_hash = self.blocks.block_hash(height) if height else None
+        return {
+            "chain_id": self.chain_id,
+            "moniker": self.config.moniker,
+            "height": height,
+            "app_hash": self.app.info().last_app_hash.hex(),
+            "block_time": st.last_block_time_ms,
+            "latest_block_hash": block_hash.hex() if block_hash else "",
+            "round": st.round,
+            "step": st.step,
+            "mempool_size": len(self.mempool),
+            "mempool_bytes": self.mempool.size_bytes,
+            "validator_address": st.validator_address.hex() if st.validator_address else None,
+            "voting_power": st.voting_power,
+            "validators": len(st.validators),
+            "node_id": self.host.peer_id,
+            "peers": len(self.host.connected_peers()),
+        }
+
+    def params(self) -> dict[str, Any]:
+        return self.app.get_params()
+
+    def submit_tx(self, raw: bytes) -> dict[str, Any]:
+        try:
+            tx_hash, result = self.mempool.add(raw)
+        except AppError as exc:
+            raise ValueError(str(exc)) from None
+        if result.ok:
+            self.tx_gossip.queue(raw)
+            self.driver.notify_txs_available()
+        return {"hash": tx_hash.hex(), "check": {"code": result.code, "log": result.log}}
+
+    async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None:
+        with trio.move_on_after(timeout):
+            while True:
+                next_commit = self._commit_signal
+                found = self._recent_results.get(tx_hash)
+                if found is None and self.blocks.tx_location(tx_hash) is not None:
+                    found = self.tx(tx_hash)  # committed before this node started
+                if found is not None:
+                    return found
+                await next_commit.wait()
+        return None
+
+    def tx(self, tx_hash: bytes) -> dict[str, Any] | None:
+        location = self.blocks.tx_location(tx_hash)
+        if location is None:
+            return None
+        height, index = location
+        block = self._load_block(height)
+        raw_results = self.blocks.results(height)
+        raw = block.txs[index]
+        doc = tx_to_json(raw, decode_tx(raw, max_tx_bytes=len(raw)))
+        doc.update(height=height, index=index, tx=raw.hex())
+        if raw_results is not None:
+            result = decode_results(raw_results).tx_results[index]
+            doc.update(code=result.code, log=result.log, events=events_to_json(result.events))
+        return doc
+
+    def _load_block(self, height: int) -> Block:
+        raw = self.blocks.block(height)
+        if raw is None:
+            raise LookupError(f"block {height} is indexed but missing from the block store")
+        return decode(Block, raw, max_size=self.config.consensus.max_message_bytes)
+
+    def block(self, height: int | None) -> dict[str, Any] | None:
+        height = self.blocks.height if height is None else height
+        if height < 1 or height > self.blocks.height:
+            return None
+        block = self._load_block(height)
+        header = record_to_json(block.header)
+        header["proposer_address"] = block.header.proposer_address.hex()
+        return {
+            "height": height,
+            "hash": block.hash().hex(),
+            "header": header,
+            "txs": [raw.hex() for raw in block.txs],
+            "evidence": record_to_json(block.evidence),
+            "last_commit": record_to_json(block.last_commit),
+        }
+
+    def account(self, address: str, prove: bool) -> dict[str, Any]:
+        raw_address = parse_address_arg(address)
+        info = self.app.get_account(raw_address)
+        doc: dict[str, Any] = {"address": format_address(raw_address), "balance": info.balance, "nonce": info.nonce}
+        if prove:
+            proof = self.app.prove_account(raw_address)
+            doc["proof"] = record_to_json(proof)
+            doc["proof_bytes"] = encode(proof).hex()
+        return doc
+
+    def providers(self) -> list[dict[str, Any]]:
+        return market_json.get_providers(self.app.get_market_view()[0])
+
+    def provider(self, address: str) -> dict[str, Any] | None:
+        return market_json.get_provider(self.app.get_market_view()[0], parse_address_arg(address))
+
+    def jobs(self, include_closed: bool) -> list[dict[str, Any]]:
+        return market_json.get_jobs(self.app.get_market_view()[0], include_closed)
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        return market_json.get_job(self.app.get_market_view()[0], job_id)
+
+    def leases(self, job_id: int | None, provider: str | None) -> list[dict[str, Any]]:
+        raw_provider = None if provider is None else parse_address_arg(provider)
+        return market_json.get_leases(self.app.get_market_view()[0], job_id, raw_provider)
+
+    def challenges(self, referee: str | None, open_only: bool) -> list[dict[str, Any]]:
+        raw_referee = None if referee is None else parse_address_arg(referee)
+        return market_json.get_challenges(self.app.get_market_view()[0], raw_referee, open_only)
+
+    def escrow(self, job_id: int) -> dict[str, Any] | None:
+        return market_json.get_escrow(*self.app.get_market_view(), job_id)
+
+    def reputation(self, address: str) -> dict[str, Any]:
+        return market_json.get_reputation(self.app.get_market_view()[0], parse_address_arg(address))
+
+    def market_params(self) -> dict[str, Any]:
+        return market_json.get_params(self.app.get_market_view()[0])
+
+
+def parse_address_arg(address: str) -> bytes:
+    """A client-supplied bech32 address; a bad one is the client's mistake (ValueError → 400)."""
+    try:
+        return parse_address(address)
+    except CryptoError as exc:
+        raise ValueError(str(exc)) from None
+
+
+async def serve_until_signal(node: Node) -> None:
+    shutdown = trio.Event()
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run, shutdown)
+
+            async def watch_signals() -> None:
+                async for signum in signals:
+                    log.info("received %s, stopping", signal.Signals(signum).name)
+                    shutdown.set()
+                    return
+
+            nursery.start_soon(watch_signals)
+            await shutdown.wait()
+
+
+def leaf_exceptions(group: BaseExceptionGroup) -> list[BaseException]:
+    return [leaf for exc in group.exceptions
+            for leaf in (leaf_exceptions(exc) if isinstance(exc, BaseExceptionGroup) else [exc])]
+
+
+def run_node(home_path: Path) -> None:
+    """Blocking entry point of `akechain start`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # py-libp2p logs every failed dial to a peer that is down at ERROR; p2p/ reports what matters.
+    logging.getLogger("libp2p").setLevel(logging.CRITICAL)
+    home = Home(home_path)
+    config = load_config(home.config_file)
+    if not home.genesis_file.exists():
+        raise NodeStartError(f"{home.genesis_file} not found: run `akechain init --home {home_path}` first")
+    node = Node(home, config)
+    try:
+        trio.run(serve_until_signal, node)
+    except BaseExceptionGroup as group:
+        fatal = group.subgroup((WALCorruptError, HandshakeError))
+        if fatal is None:
+            raise
+        raise NodeStartError("; ".join(str(exc) for exc in leaf_exceptions(fatal))) from None
+    finally:
+        node.close()
+    log.info("stopped cleanly")

@@ -17,14 +17,14 @@ import time
 from akechain.chain.crypto import Address
 from akechain.chain.genesis import init_app_state
 from akechain.chain.modules.bank.params import Params as BankParams
-from akechain.chain.modules.bank.params import params_to_json as bank_params_to_json
+from akechain.chain.modules.bank.params import PARAMS as BANK_PARAM_SET
 from akechain.chain.modules.market import handlers
 from akechain.chain.modules.market.endblock import process_end_block
 from akechain.chain.modules.market.msgs import POLICY_NONE, MsgBid, MsgCreateJob, MsgRegisterProvider, Policy, Resources
-from akechain.chain.modules.market.params import DEFAULT_PARAMS, params_to_json
+from akechain.chain.modules.market.params import DEFAULT_PARAMS, PARAMS as MARKET_PARAM_SET
 from akechain.chain.store import BlockContext, Journal
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as AUTH_PARAMS
-from akechain.chain.modules.auth.params import params_to_json as auth_params_to_json
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAM_SET
 from akechain.chain.crypto import format_address
 from state.kv import MemoryKV
 
@@ -48,9 +48,9 @@ class Chain:
         balances = [{"address": format_address(address(b"p", i)), "amount": 10**15} for i in range(providers)]
         balances += [{"address": format_address(address(b"c", i)), "amount": 10**15} for i in range(consumers)]
         app_state = {
-            "auth": {"params": auth_params_to_json(AUTH_PARAMS), "accounts": []},
-            "bank": {"params": bank_params_to_json(BankParams(5_000, bytes(20))), "balances": balances},
-            "market": {"params": params_to_json(DEFAULT_PARAMS)},
+            "auth": {"params": AUTH_PARAM_SET.to_json(AUTH_PARAMS), "accounts": []},
+            "bank": {"params": BANK_PARAM_SET.to_json(BankParams(5_000, bytes(20))), "balances": balances},
+            "market": {"params": MARKET_PARAM_SET.to_json(DEFAULT_PARAMS)},
         }
         self.block(lambda store, ctx: init_app_state(store, app_state))
 

@@ -18,22 +18,22 @@ from akechain.chain.genesis import build_genesis  # noqa: E402
 from consensus.abci import FinalizeResult  # noqa: E402
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output  # noqa: E402
 from akechain.chain.modules.market import queries as q  # noqa: E402
+from akechain.chain.modules.verify import queries as vq  # noqa: E402
 from akechain.chain.modules.market.msgs import (  # noqa: E402
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgCancelJob,
-    MsgChallenge,
     MsgDepositCollateral,
     MsgRegisterProvider,
     MsgSubmitReceipt,
     MsgTopUp,
-    MsgVerdict,
     MsgWithdrawBid,
     MsgWithdrawCollateral,
     MsgWithdrawEarnings,
     Policy,
 )
+from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict  # noqa: E402
 from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_app  # noqa: E402
 from test_market_support import (  # noqa: E402
     ADDRESSES,
@@ -60,7 +60,7 @@ def provider_key(address: bytes):
 
 
 def last_job_id(d: Driver) -> int:
-    return max(j.id for j in q.query_jobs(d.app.get_market_view()[0], open_only=False))
+    return max(j.id for j in q.query_jobs(d.app.get_state_view()[0], open_only=False))
 
 
 def script(d: Driver) -> None:
@@ -89,8 +89,8 @@ def script(d: Driver) -> None:
     d.block()
     d.tx(PROVIDER_KEYS[2], MsgWithdrawBid(job))
     d.block()
-    d.advance_to(d.app.get_job(job).bid_close_height)
-    [lease] = q.query_leases(d.app.get_market_view()[0], job_id=job)
+    d.advance_to(d.job(job).bid_close_height)
+    [lease] = q.query_leases(d.app.get_state_view()[0], job_id=job)
     d.advance_to(lease.opened_height + 4)
     d.tx(provider_key(lease.provider), MsgWithdrawEarnings(lease.id))
     d.tx(CONSUMER_KEYS[1], MsgTopUp(job, 500))
@@ -106,15 +106,15 @@ def script(d: Driver) -> None:
     job = last_job_id(d)
     d.tx(PROVIDER_KEYS[1], MsgBid(job, 100, 100, SPEC))
     d.block()
-    d.advance_to(d.app.get_job(job).bid_close_height)
-    [lease] = q.query_leases(d.app.get_market_view()[0], job_id=job)
+    d.advance_to(d.job(job).bid_close_height)
+    [lease] = q.query_leases(d.app.get_state_view()[0], job_id=job)
     d.advance_to(lease.opened_height + 5)
     d.tx(provider_key(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10))
     d.block()
     d.tx(CONSUMER_KEYS[1], MsgChallenge(lease.id, BAD))
     d.block()
-    view = d.app.get_market_view()[0]
-    challenge = q.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
+    view = d.app.get_state_view()[0]
+    challenge = vq.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
     d.tx(VERIFIER_KEYS[VERIFIERS.index(challenge.referee)], MsgVerdict(challenge.id, GOOD))
     d.block()
     # A 2-of-3 redundancy job with one dissenter, slashed
@@ -125,8 +125,8 @@ def script(d: Driver) -> None:
     for key, price in zip(PROVIDER_KEYS[:3], (50, 60, 70)):
         d.tx(key, MsgBid(job, price, 100, SPEC))
     d.block()
-    d.advance_to(d.app.get_job(job).bid_close_height)
-    leases = q.query_leases(d.app.get_market_view()[0], job_id=job)
+    d.advance_to(d.job(job).bid_close_height)
+    leases = q.query_leases(d.app.get_state_view()[0], job_id=job)
     d.advance_to(leases[0].opened_height + 5)
     for lease, output in zip(leases, (GOOD, GOOD, BAD)):
         d.tx(provider_key(lease.provider), MsgSubmitReceipt(lease.id, output, SPEC, 10_000, 10))

@@ -90,9 +90,15 @@ def run_market_scenario() -> "Driver":
     """Providers, jobs of every policy, bids, leases, receipts, a challenge, a pause and top-up:
     market, escrow, verify and reputation state all populated, some of it still open."""
     from akechain.chain.modules.market.msgs import (
-        POLICY_REDUNDANCY, POLICY_SPOT_CHECK, MsgBid, MsgChallenge, MsgRegisterProvider, MsgSubmitReceipt, MsgTopUp,
+        POLICY_REDUNDANCY,
+        POLICY_SPOT_CHECK,
+        MsgBid,
+        MsgRegisterProvider,
+        MsgSubmitReceipt,
+        MsgTopUp,
         Policy,
     )
+    from akechain.chain.modules.verify.msgs import MsgChallenge
     from test_market_support import CONSUMER_KEYS, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_app
     from akechain.chain.modules.market import queries as q
 
@@ -109,12 +115,12 @@ def run_market_scenario() -> "Driver":
             d.tx(key, MsgBid(job_id, 20 + 7 * i + job_id, 10 * i, SPEC))
     d.block()
     d.advance_to(d.height + 5)
-    view = d.app.get_market_view()[0]
+    view = d.app.get_state_view()[0]
     for lease in q.query_leases(view, job_id=2)[:2] + q.query_leases(view, job_id=3):
         d.tx(PROVIDER_KEYS[PROVIDERS.index(lease.provider)], MsgSubmitReceipt(lease.id, b"\x01" * 32, SPEC, 10_000, 5))
     d.tx(CONSUMER_KEYS[1], MsgTopUp(1, 50))
     d.block()
-    [spot] = q.query_leases(d.app.get_market_view()[0], job_id=3)
+    [spot] = q.query_leases(d.app.get_state_view()[0], job_id=3)
     d.tx(CONSUMER_KEYS[2], MsgChallenge(spot.id, b"\x02" * 32))
     d.block()
     d.advance_to(d.height + 4)  # the unanswered challenge ends, the spot-checked lease settles
@@ -145,5 +151,5 @@ def test_market_state_is_deterministic_and_reimports_to_the_same_hash(tmp_path) 
     assert genesis_hash == d.app.info().last_app_hash
     run_block(reimported, [])
     reimported.check_invariants()
-    assert reimported.get_job(1).workload == b'{"argv":["true"],"image":""}'
+    assert reimported.query("market", "job", 1).workload == b'{"argv":["true"],"image":""}'
     assert encode_app_state(reimported.export_app_state()) == encode_app_state(exported)

@@ -11,44 +11,46 @@ from akechain.chain.codec import InvalidMsgError
 from akechain.chain.crypto import format_address, get_address
 from akechain.chain.modules.bank.keeper import InsufficientFundsError
 from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.market.errors import (
     BidNotFoundError,
-    ChallengeExistsError,
-    ChallengeNotFoundError,
-    JobNotFoundError,
-    ChallengeNotAllowedError,
-    ChallengeWindowClosedError,
     DuplicateBidError,
     DuplicateReceiptError,
     InsufficientCollateralError,
     InvalidJobError,
     JobClosedError,
+    JobNotFoundError,
     JobNotOpenError,
     LeaseNotFoundError,
     NotJobConsumerError,
     NotLeaseProviderError,
-    NotRefereeError,
     PriceAboveMaxError,
     ProviderExistsError,
     ProviderHasLeasesError,
     ProviderNotEligibleError,
     ProviderNotFoundError,
 )
+from akechain.chain.modules.verify.errors import (
+    ChallengeExistsError,
+    ChallengeNotAllowedError,
+    ChallengeNotFoundError,
+    ChallengeWindowClosedError,
+    NotRefereeError,
+)
 from akechain.chain.modules.market.msgs import (
     MAX_WORKLOAD,
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgCancelJob,
-    MsgChallenge,
     MsgDeregisterProvider,
     MsgRegisterProvider,
     MsgSubmitReceipt,
     MsgTopUp,
-    MsgVerdict,
     MsgWithdrawBid,
     MsgWithdrawCollateral,
     Policy,
 )
+from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from test_app_support import BANK_PARAMS, TREASURY
 from test_market_support import (
     CONSUMER_KEYS,
@@ -133,15 +135,15 @@ def test_bid_not_covering_the_spec_or_excluded(market: Driver) -> None:
 
 def test_bid_on_closed_job_and_withdrawals(market: Driver) -> None:
     fails(market, PROVIDER_KEYS[1], MsgWithdrawBid(1), BidNotFoundError)
-    market.advance_to(market.app.get_job(1).bid_close_height)
+    market.advance_to(market.job(1).bid_close_height)
     fails(market, PROVIDER_KEYS[1], MsgBid(1, 50, 10, SPEC), JobNotOpenError)
     fails(market, PROVIDER_KEYS[0], MsgWithdrawBid(1), JobNotOpenError)
     fails(market, PROVIDER_KEYS[1], MsgBid(99, 50, 10, SPEC), JobNotFoundError)
 
 
 def test_receipts_for_someone_elses_lease_and_twice(market: Driver) -> None:
-    market.advance_to(market.app.get_job(1).bid_close_height)
-    [lease] = q.query_leases(market.app.get_market_view()[0], job_id=1)
+    market.advance_to(market.job(1).bid_close_height)
+    [lease] = q.query_leases(market.app.get_state_view()[0], job_id=1)
     receipt = MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)
     fails(market, PROVIDER_KEYS[1], receipt, NotLeaseProviderError)
     fails(market, PROVIDER_KEYS[0], replace(receipt, lease_id=99), LeaseNotFoundError)
@@ -150,26 +152,26 @@ def test_receipts_for_someone_elses_lease_and_twice(market: Driver) -> None:
 
 
 def test_challenges_outside_the_rules(market: Driver) -> None:
-    market.advance_to(market.app.get_job(1).bid_close_height)
-    [lease] = q.query_leases(market.app.get_market_view()[0], job_id=1)
+    market.advance_to(market.job(1).bid_close_height)
+    [lease] = q.query_leases(market.app.get_state_view()[0], job_id=1)
     assert market.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
     fails(market, PROVIDER_KEYS[1], MsgChallenge(lease.id, BAD), ChallengeNotAllowedError)  # neither consumer nor verifier
     fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, GOOD), ChallengeNotAllowedError)  # agrees with the receipt
     fails(market, VERIFIER_KEYS[0], MsgVerdict(7, GOOD), ChallengeNotFoundError)
     # open one, then a verdict from a non-referee
     assert market.run(CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD)) == (0, "")
-    view = market.app.get_market_view()[0]
-    challenge = q.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
+    view = market.app.get_state_view()[0]
+    challenge = vq.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
     outsider = next(k for k in VERIFIER_KEYS if get_address(k) != challenge.referee)
     fails(market, outsider, MsgVerdict(challenge.id, BAD), NotRefereeError)
     fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD), ChallengeExistsError)
 
 
 def test_challenge_after_the_window(market: Driver) -> None:
-    market.advance_to(market.app.get_job(1).bid_close_height)
-    [lease] = q.query_leases(market.app.get_market_view()[0], job_id=1)
+    market.advance_to(market.job(1).bid_close_height)
+    [lease] = q.query_leases(market.app.get_state_view()[0], job_id=1)
     assert market.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
-    market.advance_to(q.query_lease(market.app.get_market_view()[0], lease.id).settle_height)
+    market.advance_to(q.query_lease(market.app.get_state_view()[0], lease.id).settle_height)
     assert "challenge window" in fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD), ChallengeWindowClosedError)
 
 
@@ -186,7 +188,7 @@ def test_jobs_and_providers(market: Driver) -> None:
 
 
 def test_deregister_with_open_leases(market: Driver) -> None:
-    market.advance_to(market.app.get_job(1).bid_close_height)
+    market.advance_to(market.job(1).bid_close_height)
     fails(market, PROVIDER_KEYS[0], MsgDeregisterProvider(), ProviderHasLeasesError)
 
 

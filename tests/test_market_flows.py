@@ -6,21 +6,21 @@ from __future__ import annotations
 from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.market.errors import InsufficientCollateralError, ProviderHasLeasesError
 from akechain.chain.modules.market.msgs import (
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,
-    MsgChallenge,
     MsgDeregisterProvider,
     MsgRegisterProvider,
     MsgSubmitReceipt,
     MsgTopUp,
-    MsgVerdict,
     MsgWithdrawCollateral,
     MsgWithdrawEarnings,
     Policy,
 )
+from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.chain.modules.market.records import CLOSED, COMPLETED, RUNNING
 from akechain.chain.modules.verify.keeper import REJECTED, UPHELD, INCONCLUSIVE
 from test_app_support import BANK_PARAMS, TREASURY
@@ -59,12 +59,12 @@ def key_of(address: bytes):
 def open_job(d: Driver, bidders: int = 1, prices=(50, 60, 70), **job) -> list:
     """Create a job, bid from the first `bidders` providers, run to the window's close; the leases."""
     assert d.run(CONSUMER_KEYS[0], job_msg(**job)) == (0, "")
-    job_id = max(j.id for j in q.query_jobs(d.app.get_market_view()[0], open_only=False))
+    job_id = max(j.id for j in q.query_jobs(d.app.get_state_view()[0], open_only=False))
     for i in range(bidders):
         d.tx(PROVIDER_KEYS[i], MsgBid(job_id, prices[i], 100, SPEC))
     d.block()
-    d.advance_to(d.app.get_job(job_id).bid_close_height)
-    return q.query_leases(d.app.get_market_view()[0], job_id=job_id)
+    d.advance_to(d.job(job_id).bid_close_height)
+    return q.query_leases(d.app.get_state_view()[0], job_id=job_id)
 
 
 def balance(d: Driver, address: bytes) -> int:
@@ -78,19 +78,19 @@ def test_escrow_pauses_at_exact_height_then_closes_after_grace_and_refunds() -> 
     start = lease.opened_height
     consumer_before = balance(d, CONSUMERS[0])
     d.advance_to(start + 9)
-    assert d.app.get_escrow(lease.job_id).streams[0].state == "accruing"
+    assert d.escrow(lease.job_id).streams[0].state == "accruing"
     d.advance_to(start + 10)
-    view = d.app.get_escrow(lease.job_id)
+    view = d.escrow(lease.job_id)
     assert (view.earned, view.left, view.streams[0].state) == (1_000, 30, "paused")
     assert view.streams[0].grace_until == start + 10 + MARKET_PARAMS.grace_blocks
     d.advance_to(start + 12)  # nothing accrues while paused; the grace ends here
-    view = d.app.get_escrow(lease.job_id)
+    view = d.escrow(lease.job_id)
     assert view.closed and view.earned == 1_000 and view.refunded == 30
-    lease = q.query_lease(d.app.get_market_view()[0], lease.id)
+    lease = q.query_lease(d.app.get_state_view()[0], lease.id)
     assert (lease.status, lease.close_reason) == (CLOSED, "out-of-funds")
     assert balance(d, CONSUMERS[0]) == consumer_before + 30
     assert balance(d, lease.provider) == GENESIS - COLLATERAL - 2 * FEE + 1_000 - 1_000 * MARKET_PARAMS.take_rate_bps // 10_000
-    assert d.app.get_job(lease.job_id).status == COMPLETED
+    assert d.job(lease.job_id).status == COMPLETED
 
 
 GENESIS = 10**9
@@ -101,21 +101,21 @@ def test_top_up_during_grace_resumes_and_others_may_deposit() -> None:
     [lease] = open_job(d, budget=500, max_price=100, prices=(100,), duration=20, deadline=40)
     start = lease.opened_height
     d.advance_to(start + 5)
-    assert d.app.get_escrow(lease.job_id).streams[0].state == "paused"
+    assert d.escrow(lease.job_id).streams[0].state == "paused"
     # a third party tops up during the grace period: the lease resumes from that height
     assert d.run(CONSUMER_KEYS[1], MsgTopUp(lease.job_id, 1_000)) == (0, "")
     resumed_at = d.height
-    view = d.app.get_escrow(lease.job_id)
+    view = d.escrow(lease.job_id)
     assert view.streams[0].state == "accruing" and view.earned == 500 and view.left == 1_000
     d.advance_to(resumed_at + 3)
-    assert d.app.get_escrow(lease.job_id).earned == 800
+    assert d.escrow(lease.job_id).earned == 800
     # the receipt stops accrual; settlement refunds the rest pro rata to both depositors
     assert d.run(key_of(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
-    earned = d.app.get_escrow(lease.job_id).earned
+    earned = d.escrow(lease.job_id).earned
     assert earned == 900
     before = [balance(d, c) for c in CONSUMERS[:2]]
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
-    view = d.app.get_escrow(lease.job_id)
+    view = d.escrow(lease.job_id)
     assert view.closed and view.paid == 900 and view.refunded == 600
     after = [balance(d, c) for c in CONSUMERS[:2]]
     assert after[0] - before[0] == 200 and after[1] - before[1] == 400  # 500:1000 of the 600 left
@@ -125,7 +125,7 @@ def test_settlement_pays_minus_take_split_into_burn_and_treasury() -> None:
     d = setup()
     [lease] = open_job(d, budget=100_000, prices=(100,), duration=10, deadline=30)
     d.advance_to(lease.opened_height + 10)
-    assert d.app.get_escrow(lease.job_id).streams[0].state == "stopped"  # duration served
+    assert d.escrow(lease.job_id).streams[0].state == "stopped"  # duration served
     provider_before, treasury_before = balance(d, lease.provider), balance(d, TREASURY)
     burned_before = d.app.get_supply().burned
     pkey = key_of(lease.provider)
@@ -137,9 +137,9 @@ def test_settlement_pays_minus_take_split_into_burn_and_treasury() -> None:
     assert balance(d, lease.provider) == provider_before - FEE + 1_000 - take
     assert balance(d, TREASURY) == treasury_before + (FEE - fee_burn) + take - burn
     assert d.app.get_supply().burned == burned_before + fee_burn + burn
-    view = q.query_provider(d.app.get_market_view()[0], lease.provider)
+    view = q.query_provider(d.app.get_state_view()[0], lease.provider)
     assert view.provider.locked == 0 and view.provider.open_leases == 0
-    rep = q.query_reputation(d.app.get_market_view()[0], lease.provider)
+    rep = q.query_reputation(d.app.get_state_view()[0], lease.provider)
     assert rep.settled == 1 and rep.history[-1].kind == "settled"
 
 
@@ -151,7 +151,7 @@ def test_withdrawals_never_wait_for_settlement() -> None:
     before = balance(d, lease.provider)
     assert d.run(pkey, MsgWithdrawEarnings(lease.id)) == (0, "")  # block opened+8: 8 blocks earned
     assert balance(d, lease.provider) == before - FEE + 800 - 800 * MARKET_PARAMS.take_rate_bps // 10_000
-    view = d.app.get_escrow(lease.job_id)
+    view = d.escrow(lease.job_id)
     assert view.paid == 800 and view.earned == 800
     # the provider cannot deregister or withdraw locked collateral meanwhile
     assert d.run(pkey, MsgDeregisterProvider())[0] == ProviderHasLeasesError.code
@@ -166,18 +166,18 @@ def test_redundancy_majority_wins_and_dissenter_is_slashed() -> None:
     d.advance_to(leases[0].opened_height + 5)
     outputs = {leases[0].id: GOOD, leases[1].id: GOOD, leases[2].id: BAD}
     consumer_before = balance(d, CONSUMERS[0])
-    collateral_before = {l.provider: q.query_provider(d.app.get_market_view()[0], l.provider).provider.collateral for l in leases}
+    collateral_before = {l.provider: q.query_provider(d.app.get_state_view()[0], l.provider).provider.collateral for l in leases}
     for lease in leases:
         d.tx(key_of(lease.provider), MsgSubmitReceipt(lease.id, outputs[lease.id], SPEC, 10_000, 10))
     d.block()
-    view = d.app.get_market_view()[0]
+    view = d.app.get_state_view()[0]
     closed = {l.id: q.query_lease(view, l.id) for l in leases}
     assert [closed[l.id].close_reason for l in leases] == ["settled", "settled", "dissent"]
     dissenter = leases[2]
     slashed = dissenter.locked_collateral * MARKET_PARAMS.slash_bps // 10_000
     assert q.query_provider(view, dissenter.provider).provider.collateral == collateral_before[dissenter.provider] - slashed
     assert q.query_provider(view, leases[0].provider).provider.collateral == collateral_before[leases[0].provider]
-    escrow = d.app.get_escrow(dissenter.job_id)
+    escrow = d.escrow(dissenter.job_id)
     assert escrow.closed and escrow.paid == 5 * (leases[0].price + leases[1].price)
     compensation = slashed * MARKET_PARAMS.slash_consumer_bps // 10_000
     assert balance(d, CONSUMERS[0]) == consumer_before + compensation + escrow.refunded
@@ -189,14 +189,14 @@ def spot_job(d: Driver) -> tuple:
     [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=40, policy=policy)
     d.advance_to(lease.opened_height + 5)
     assert d.run(key_of(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
-    return lease, q.query_lease(d.app.get_market_view()[0], lease.id)
+    return lease, q.query_lease(d.app.get_state_view()[0], lease.id)
 
 
 def open_challenge(d: Driver, lease, challenger_key, claimed: bytes):
     code, log = d.run(challenger_key, MsgChallenge(lease.id, claimed))
     assert code == 0, log
-    view = d.app.get_market_view()[0]
-    challenge = q.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
+    view = d.app.get_state_view()[0]
+    challenge = vq.query_challenge(view, q.query_lease(view, lease.id).challenge_id)
     return challenge, VERIFIER_KEYS[VERIFIERS.index(challenge.referee)]
 
 
@@ -208,12 +208,12 @@ def test_upheld_challenge_slashes_compensates_and_rewards() -> None:
     challenge, referee = open_challenge(d, lease, challenger, BAD)
     before = {a: balance(d, a) for a in (challenger_address, CONSUMERS[0], lease.provider)}
     assert d.run(referee, MsgVerdict(challenge.id, BAD)) == (0, "")
-    view = d.app.get_market_view()[0]
-    assert q.query_challenge(view, challenge.id).status == UPHELD
+    view = d.app.get_state_view()[0]
+    assert vq.query_challenge(view, challenge.id).status == UPHELD
     slashed = lease.locked_collateral * MARKET_PARAMS.slash_bps // 10_000
     reward = slashed * MARKET_PARAMS.slash_challenger_bps // 10_000
     assert balance(d, challenger_address) == before[challenger_address] + challenge.bond + reward
-    escrow = d.app.get_escrow(lease.job_id)
+    escrow = d.escrow(lease.job_id)
     assert escrow.paid == 0 and escrow.refunded == 100_000  # the provider's earnings were forfeited
     assert balance(d, CONSUMERS[0]) == before[CONSUMERS[0]] + slashed * MARKET_PARAMS.slash_consumer_bps // 10_000 + 100_000
     assert balance(d, lease.provider) == before[lease.provider]
@@ -226,8 +226,8 @@ def test_false_challenge_loses_its_bond_and_the_lease_settles_verified() -> None
     challenge, referee = open_challenge(d, lease, CONSUMER_KEYS[0], BAD)
     consumer_before, provider_before = balance(d, CONSUMERS[0]), balance(d, lease.provider)
     assert d.run(referee, MsgVerdict(challenge.id, GOOD)) == (0, "")
-    view = d.app.get_market_view()[0]
-    assert q.query_challenge(view, challenge.id).status == REJECTED
+    view = d.app.get_state_view()[0]
+    assert vq.query_challenge(view, challenge.id).status == REJECTED
     net = 500 - 500 * MARKET_PARAMS.take_rate_bps // 10_000
     assert balance(d, lease.provider) == provider_before + challenge.bond + net
     assert balance(d, CONSUMERS[0]) == consumer_before + 100_000 - 500  # refund only, bond lost
@@ -241,8 +241,8 @@ def test_unanswered_challenge_is_inconclusive_and_returns_the_bond() -> None:
     challenge, _ = open_challenge(d, lease, CONSUMER_KEYS[0], BAD)
     before = balance(d, CONSUMERS[0])
     d.advance_to(challenge.end_height)
-    view = d.app.get_market_view()[0]
-    assert q.query_challenge(view, challenge.id).status == INCONCLUSIVE
+    view = d.app.get_state_view()[0]
+    assert vq.query_challenge(view, challenge.id).status == INCONCLUSIVE
     assert balance(d, CONSUMERS[0]) == before + challenge.bond + 100_000 - 500
     assert q.query_lease(view, lease.id).close_reason == "settled"
 
@@ -250,10 +250,10 @@ def test_unanswered_challenge_is_inconclusive_and_returns_the_bond() -> None:
 def test_deadline_miss_penalises_and_forfeits() -> None:
     d = setup()
     [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=12)
-    job = d.app.get_job(lease.job_id)
+    job = d.job(lease.job_id)
     consumer_before = balance(d, CONSUMERS[0])
     d.advance_to(job.deadline_height)
-    view = d.app.get_market_view()[0]
+    view = d.app.get_state_view()[0]
     closed = q.query_lease(view, lease.id)
     assert (closed.status, closed.close_reason) == (CLOSED, "deadline-missed")
     penalty = lease.locked_collateral * MARKET_PARAMS.penalty_bps // 10_000
@@ -270,14 +270,14 @@ def test_uptime_below_sla_pays_but_penalises() -> None:
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
     penalty = lease.locked_collateral * MARKET_PARAMS.penalty_bps // 10_000
     assert balance(d, CONSUMERS[0]) == consumer_before + penalty + 100_000 - 500
-    rep = q.query_reputation(d.app.get_market_view()[0], lease.provider)
+    rep = q.query_reputation(d.app.get_state_view()[0], lease.provider)
     assert rep.penalties == 1 and rep.settled == 1
 
 
 def test_escrow_module_account_matches_views() -> None:
     d = setup()
     open_job(d, bidders=2, budget=5_000, prices=(40, 60), duration=10, deadline=30)
-    view, height = d.app.get_market_view()
+    view, height = d.app.get_state_view()
     total = sum(q.query_escrow_at(view, j.id, height).balance for j in q.query_jobs(view, open_only=False))
     assert get_balance(view, ESCROW_ACCOUNT) == total
     assert [l.status for l in q.query_leases(view, provider=PROVIDERS[0])] == [RUNNING]

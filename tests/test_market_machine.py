@@ -13,24 +13,24 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.market.msgs import (
     POLICY_NONE,
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgCancelJob,
-    MsgChallenge,
     MsgDepositCollateral,
     MsgDeregisterProvider,
     MsgRegisterProvider,
     MsgSubmitReceipt,
     MsgTopUp,
-    MsgVerdict,
     MsgWithdrawBid,
     MsgWithdrawCollateral,
     MsgWithdrawEarnings,
     Policy,
 )
+from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.chain.modules.market.records import CLOSED, SUBMITTED
 from akechain.chain.modules.verify.keeper import OPEN
 from test_market_support import (
@@ -74,7 +74,7 @@ class MarketMachine(RuleBasedStateMachine):
         self.pending = True
 
     def view(self):
-        return self.d.app.get_market_view()
+        return self.d.app.get_state_view()
 
     def pick(self, items: list, i: int):
         return items[i % len(items)] if items else None
@@ -196,7 +196,7 @@ class MarketMachine(RuleBasedStateMachine):
 
     @rule(c=index, h=st.integers(0, 2))
     def verdict(self, c, h) -> None:
-        open_ = [x for x in q.query_challenges(self.view()[0]) if x.status == OPEN]
+        open_ = [x for x in vq.query_challenges(self.view()[0]) if x.status == OPEN]
         challenge = self.pick(open_, c)
         if challenge is not None:
             self.send(VERIFIER_KEYS[VERIFIERS.index(challenge.referee)], MsgVerdict(challenge.id, HASHES[h]))

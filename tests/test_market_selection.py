@@ -39,8 +39,8 @@ def run_market(bids: list[tuple[int, int]], order: list[int], blocks: list[int])
         d.pending = [tx for _, tx in sorted(txs)]
         results = d.block().tx_results
         assert all(r.code == 0 for r in results), [r.log for r in results]
-    d.advance_to(d.app.get_job(1).bid_close_height)
-    leases = [(lease.provider, lease.price) for lease in q.query_leases(d.app.get_market_view()[0], job_id=1)]
+    d.advance_to(d.job(1).bid_close_height)
+    leases = [(lease.provider, lease.price) for lease in q.query_leases(d.app.get_state_view()[0], job_id=1)]
     return sorted(leases), d.app.info().last_app_hash
 
 

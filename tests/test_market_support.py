@@ -84,6 +84,16 @@ class Driver:
         result = self.block()
         return result.tx_results[0].code, result.tx_results[0].log
 
+    def job(self, job_id: int):
+        return self.app.query("market", "job", job_id)
+
+    def provider(self, address: bytes):
+        return self.app.query("market", "provider", address)
+
+    def escrow(self, job_id: int):
+        """The job's escrow as of the last committed height."""
+        return self.app.query("market", "escrow", job_id, self.height)
+
     def advance_to(self, height: int) -> list:
         events = []
         while self.height < height:

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from akechain.chain.modules.market.msgs import MsgChallenge, MsgVerdict
+from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.agents.provider.agent import get_workload, poll_until
 from akechain.agents.sandbox import SandboxError, run_sandboxed
 from akechain.client.wallet import TxFailedError, Wallet, find_event

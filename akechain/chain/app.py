@@ -13,8 +13,8 @@ height (market: bid windows, escrow run-outs, settlements, deadlines).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
-from typing import Callable
 
 from consensus.abci import (
     AppInfo,
@@ -25,46 +25,23 @@ from consensus.abci import (
     GenesisResponse,
     TxResult,
 )
-from akechain.chain.codec import AppError, GenesisError, Msg
-from akechain.chain.crypto import Address, format_address
+from akechain.chain.codec import AppError, GenesisError, InternalError, InvalidMsgError
+from akechain.chain.crypto import format_address
 from akechain.chain.genesis import export_app_state, init_app_state
-from akechain.chain.modules.auth import params as auth_params
 from akechain.chain.modules.auth.ante import process_ante
 from akechain.chain.modules.auth.keeper import get_account, get_account_key
-from akechain.chain.modules.bank import params as bank_params
-from akechain.chain.modules.bank.handlers import HANDLERS as BANK_HANDLERS
-from akechain.chain.modules.bank.invariants import INVARIANTS as BANK_INVARIANTS
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.keeper import Supply, get_balance, get_balance_key, get_supply
-from akechain.chain.modules.market import params as market_params
-from akechain.chain.modules.market import queries as market_queries
-from akechain.chain.modules.market.endblock import process_end_block as market_end_block
-from akechain.chain.modules.market.handlers import HANDLERS as MARKET_HANDLERS
-from akechain.chain.modules.market.invariants import INVARIANTS as MARKET_INVARIANTS
+from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import BlockContext, Event, Journal, StoreView
 from akechain.chain.tx import Tx, compute_tx_hash, decode_tx, get_sender, verify_chain_id, verify_signature
 from state import smt
 from state.kv import MemoryKV
 from state.store import CommitStore
 
-Handler = Callable[[Journal, BlockContext, Address, Msg], list[Event]]
-
-
-def _without_context(handler: Callable[[Journal, Address, Msg], list[Event]]) -> Handler:
-    """Bank handlers need no block context; adapt them to the common calling convention here."""
-    return lambda store, ctx, sender, msg: handler(store, sender, msg)
-
-
-MSG_HANDLERS: dict[type[Msg], Handler] = {
-    **{msg: _without_context(handler) for msg, handler in BANK_HANDLERS.items()},
-    **MARKET_HANDLERS,
-}
-END_BLOCKERS: tuple[Callable[[Journal, BlockContext], list[Event]], ...] = (market_end_block,)
-INVARIANTS = {
-    **{f"bank/{name}": check for name, check in BANK_INVARIANTS.items()},
-    **{f"market/{name}": check for name, check in MARKET_INVARIANTS.items()},
-}
 CHAIN_ID_META = b"chain_id"
 MAX_VERIFIED_TXS = 100_000  # well above a full mempool, so admitted txs are not verified twice
+log = logging.getLogger(__name__)
 
 
 class AppStateError(RuntimeError):
@@ -100,8 +77,10 @@ def compute_genesis_root(journal: Journal) -> bytes:
 
 
 class App:
-    def __init__(self, store: CommitStore) -> None:
+    def __init__(self, store: CommitStore, registry: Registry = DEFAULT_REGISTRY) -> None:
+        """`registry` lists the modules (default: the chain's own; tests add toy modules)."""
         self._store = store
+        self._registry = registry
         chain_id = store.get_meta(CHAIN_ID_META)
         self.chain_id = "" if chain_id is None else chain_id.decode()
         self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
@@ -126,7 +105,7 @@ class App:
         except ValueError as exc:
             raise GenesisError(f"app_state is not JSON: {exc}") from exc
         journal = self._new_committed_journal()
-        init_app_state(journal, app_state)
+        init_app_state(journal, app_state, self._registry)
         journal.forget_undo()
         self.chain_id = request.chain_id
         self._block = journal
@@ -139,12 +118,13 @@ class App:
         journal = self._check
         snapshot = journal.snapshot()
         try:
-            decoded = self._get_verified_tx(tx, auth_params.get_params(journal).max_tx_bytes)
+            decoded = self._get_verified_tx(tx, AUTH_PARAMS.get(journal).max_tx_bytes)
             sender = get_sender(decoded)
             process_ante(journal, decoded, sender)
-        except AppError as exc:
+        except Exception as exc:  # noqa: BLE001  a bad tx is refused, whatever it breaks
             journal.revert(snapshot)
-            return CheckResult(code=exc.code, log=str(exc))
+            error = as_app_error(exc)
+            return CheckResult(code=error.code, log=str(error))
         journal.forget_undo()
         return CheckResult(code=0, priority=decoded.body.fee, sender=sender, nonce=decoded.body.nonce)
 
@@ -162,7 +142,7 @@ class App:
     def process_proposal(self, block: BlockRequest) -> bool:
         """Accept a block whose txs all pass the stateless checks; stateful failures (nonce, funds)
         are legitimate results, since the proposer cannot know them all in advance."""
-        max_tx_bytes = auth_params.get_params(self._current_view()).max_tx_bytes
+        max_tx_bytes = AUTH_PARAMS.get(self._current_view()).max_tx_bytes
         try:
             for tx in block.txs:
                 self._get_verified_tx(tx, max_tx_bytes)
@@ -177,10 +157,13 @@ class App:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
         ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash)
-        max_tx_bytes = auth_params.get_params(journal).max_tx_bytes
-        results = tuple(self._process_tx(journal, ctx, tx, max_tx_bytes) for tx in block.txs)
+        max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         events: list[Event] = []
-        for end_block in END_BLOCKERS:
+        for begin_block in self._registry.begin_blockers:
+            events.extend(begin_block(journal, ctx))
+        journal.forget_undo()
+        results = tuple(self._process_tx(journal, ctx, tx, max_tx_bytes) for tx in block.txs)
+        for end_block in self._registry.end_blockers:
             events.extend(end_block(journal, ctx))
         journal.forget_undo()
         self._block = journal
@@ -199,21 +182,25 @@ class App:
     # -- the state transition -----------------------------------------------------------------
 
     def _process_tx(self, journal: Journal, ctx: BlockContext, tx_bytes: bytes, max_tx_bytes: int) -> TxResult:
+        """One tx: ante (fee, nonce), then its messages; a failing message reverts to after the ante.
+        No exception a tx provokes leaves this method (MemoryError aside: that is the node's, not the tx's)."""
         try:
             tx = self._get_verified_tx(tx_bytes, max_tx_bytes, consume=True)
             sender = get_sender(tx)
             process_ante(journal, tx, sender)
-        except AppError as exc:
+        except Exception as exc:  # noqa: BLE001
             journal.revert(0)
-            return TxResult(code=exc.code, log=str(exc))
+            error = as_app_error(exc)
+            return TxResult(code=error.code, log=str(error))
         journal.forget_undo()
         events: list[Event] = [("tx", (("sender", format_address(sender)), ("fee", str(tx.body.fee))))]
         try:
             for msg in tx.body.msgs:
-                events.extend(MSG_HANDLERS[type(msg)](journal, ctx, sender, msg))
-        except AppError as exc:
+                events.extend(self._registry.handlers[type(msg)](journal, ctx, sender, msg))
+        except Exception as exc:  # noqa: BLE001
             journal.revert(0)
-            return TxResult(code=exc.code, log=str(exc), events=tuple(events))
+            error = as_app_error(exc)
+            return TxResult(code=error.code, log=str(error), events=tuple(events))
         journal.forget_undo()
         return TxResult(code=0, events=tuple(events))
 
@@ -225,6 +212,9 @@ class App:
         if tx is not None and len(tx_bytes) <= max_tx_bytes:
             return tx
         tx = decode_tx(tx_bytes, max_tx_bytes)
+        for msg in tx.body.msgs:
+            if type(msg) not in self._registry.handlers:
+                raise InvalidMsgError(f"message {type(msg).__name__} is not handled by this chain's modules")
         verify_chain_id(tx, self.chain_id)
         verify_signature(tx)
         if not consume:
@@ -268,37 +258,42 @@ class App:
         )
 
     def get_params(self) -> dict:
+        """Every module's params as genesis JSON, by module name (`GET /params`)."""
         view = self._new_committed_journal()
-        return {
-            "auth": auth_params.params_to_json(auth_params.get_params(view)),
-            "bank": bank_params.params_to_json(bank_params.get_params(view)),
-            "market": market_params.params_to_json(market_params.get_params(view)),
-        }
+        return {name: params.to_json(params.get(view)) for name, params in self._registry.params.items()}
 
     def get_supply(self) -> Supply:
         return get_supply(self._new_committed_journal())
 
-    def get_market_view(self) -> tuple[StoreView, int]:
-        """Committed state and its height, for `akechain.chain.modules.market.queries` (RPC, CLI, agents):
-        e.g. `view, height = app.get_market_view(); queries.query_escrow_at(view, job_id, height)`."""
+    def get_state_view(self) -> tuple[StoreView, int]:
+        """Committed state and its height, for module queries that need both (e.g. escrow accrual):
+        `view, height = app.get_state_view(); queries.query_escrow_at(view, job_id, height)`."""
         return self._new_committed_journal(), self._store.version
 
-    def get_provider(self, address: bytes) -> market_queries.ProviderView | None:
-        return market_queries.query_provider(self._new_committed_journal(), address)
-
-    def get_job(self, job_id: int) -> market_queries.Job | None:
-        return market_queries.query_job(self._new_committed_journal(), job_id)
-
-    def get_escrow(self, job_id: int) -> market_queries.EscrowView | None:
-        view, height = self.get_market_view()
-        return market_queries.query_escrow_at(view, job_id, height)
+    def query(self, module: str, name: str, *args: object) -> object:
+        """A module's declared query on committed state: `app.query("market", "job", 7)`."""
+        queries = self._registry.queries.get(module)
+        if queries is None or name not in queries:
+            raise KeyError(f"no query {module}/{name}")
+        return queries[name](self._new_committed_journal(), *args)
 
     def export_app_state(self) -> dict:
         """The committed state as genesis app_state; re-importing it yields the same app hash."""
-        return export_app_state(self._new_committed_journal())
+        return export_app_state(self._new_committed_journal(), self._registry)
 
     def check_invariants(self) -> None:
         """Run every module invariant on committed state; raises InvariantBrokenError."""
         view = self._new_committed_journal()
-        for check in INVARIANTS.values():
+        for check in self._registry.invariants.values():
             check(view)
+
+
+def as_app_error(exc: Exception) -> AppError:
+    """A tx's failure as a typed error: AppErrors as raised, anything else (a bug, a record too large
+    to encode, a missing key) as InternalError, logged. MemoryError is re-raised: it stops the node."""
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, MemoryError):
+        raise exc
+    log.error("tx failed with an unexpected %s", type(exc).__name__, exc_info=exc)
+    return InternalError(f"internal error: {type(exc).__name__}: {exc}")

@@ -10,12 +10,13 @@ from typing import ClassVar
 
 from state.codec import Tagged
 
+HASH_LENGTH = 32
 MAX_UINT63 = 2**63 - 1  # amounts and nonces fit a signed 64-bit int on every platform (and in EVM mirrors)
 
 
-# Error code ranges (each module's AppError subclasses live next to its keeper):
-#   1-9 codec/msgs, 10-19 tx envelope and ante (akechain/tx.py), 20-29 bank,
-#   40-59 market, 60-69 escrow, 70-79 verify (akechain/modules/market/errors.py).
+# Error codes: 1-9 here (codec, msgs, internal), 10-19 the tx envelope and ante (akechain/chain/tx.py);
+# each module declares its own range in its descriptor (bank 20-29, market 40-59, escrow 60-69,
+# verify 70-79) and keeps its AppError subclasses in its package.
 
 
 class AppError(Exception):
@@ -28,6 +29,13 @@ class InvalidMsgError(AppError):
     """A message failed its stateless checks (`validate_basic`)."""
 
     code = 2
+
+
+class InternalError(AppError):
+    """A handler failed in a way its module did not foresee (a bug, or a record too large to
+    encode): the tx fails with its writes undone, the node keeps going."""
+
+    code = 3
 
 
 def check_uint63(value: object, what: str) -> None:
@@ -45,6 +53,12 @@ def check_positive_amount(value: object, what: str) -> None:
     check_uint63(value, what)
     if value == 0:
         raise InvalidMsgError(f"{what} must be positive")
+
+
+def check_hash(value: object, what: str) -> None:
+    """A sha256 digest (outputs, commitments)."""
+    if type(value) is not bytes or len(value) != HASH_LENGTH:
+        raise InvalidMsgError(f"{what} must be a {HASH_LENGTH}-byte hash")
 
 
 class Msg(Tagged):

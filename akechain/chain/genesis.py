@@ -15,10 +15,11 @@ genesis.json fields:
                                "supply": {"initial", "total", "burned"} (optional, written by export)},
                       "market": {"params": {...}, "state": [[hex key, hex record], ...]}
                                 (optional: without it the market starts empty with default params;
-                                 see akechain/modules/market/genesis.py and docs/market.md)}
+                                 see akechain/chain/modules/market/genesis.py and docs/market.md)}
 
-Modules are imported in a fixed order (auth before bank, since balances create accounts) and
-exported symmetrically, so an export re-imports to the same state and therefore the same app hash.
+Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
+in the registry's module order (auth before bank, since balances create accounts) and exported
+symmetrically, so an export re-imports to the same state and therefore the same app hash.
 """
 from __future__ import annotations
 
@@ -27,36 +28,31 @@ from typing import Iterable, Mapping
 
 from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
 from akechain.chain.crypto import format_address
-from akechain.chain.modules.auth import genesis as auth_genesis
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
-from akechain.chain.modules.auth.params import params_to_json as auth_params_to_json
-from akechain.chain.modules.bank import genesis as bank_genesis
+from akechain.chain.modules.bank.params import PARAMS as BANK_PARAMS
 from akechain.chain.modules.bank.params import Params as BankParams
-from akechain.chain.modules.bank.params import params_to_json as bank_params_to_json
-from akechain.chain.modules.market import genesis as market_genesis
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
+from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
-from akechain.chain.modules.market.params import params_to_json as market_params_to_json
+from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import StoreView
 
-GENESIS_MODULES = {"auth": auth_genesis, "bank": bank_genesis, "market": market_genesis}  # import order matters
-OPTIONAL_MODULES = {"market"}  # absent: the module starts with its defaults
 
-
-def init_app_state(store: StoreView, app_state: object) -> None:
+def init_app_state(store: StoreView, app_state: object, registry: Registry = DEFAULT_REGISTRY) -> None:
     if not isinstance(app_state, dict):
         raise GenesisError("app_state must be a JSON object")
-    check_json_fields(app_state, set(GENESIS_MODULES), "app_state")
-    for name, module in GENESIS_MODULES.items():
-        if name in OPTIONAL_MODULES and name not in app_state:
-            module.init_genesis(store, None)
+    check_json_fields(app_state, set(registry.genesis), "app_state")
+    for name, genesis in registry.genesis.items():
+        if genesis.optional and name not in app_state:
+            genesis.init(store, None)
             continue
-        module.init_genesis(store, get_json_field(app_state, name, dict, "app_state"))
+        genesis.init(store, get_json_field(app_state, name, dict, "app_state"))
 
 
-def export_app_state(store: StoreView) -> dict:
-    return {name: module.export_genesis(store) for name, module in GENESIS_MODULES.items()}
+def export_app_state(store: StoreView, registry: Registry = DEFAULT_REGISTRY) -> dict:
+    return {name: genesis.export(store) for name, genesis in registry.genesis.items()}
 
 
 def build_genesis(
@@ -69,21 +65,21 @@ def build_genesis(
     market_params: MarketParams = DEFAULT_MARKET_PARAMS,
 ) -> dict:
     """A genesis document: `validators` are (ed25519 pub key, power), `accounts` address -> uake."""
-    auth_params.validate()
-    bank_params.validate()
-    market_params.validate()
+    AUTH_PARAMS.validate(auth_params)
+    BANK_PARAMS.validate(bank_params)
+    MARKET_PARAMS.validate(market_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
         "initial_height": 1,
         "validators": [{"pub_key": pub_key.hex(), "power": power} for pub_key, power in validators],
         "app_state": {
-            "auth": {"params": auth_params_to_json(auth_params), "accounts": []},
+            "auth": {"params": AUTH_PARAMS.to_json(auth_params), "accounts": []},
             "bank": {
-                "params": bank_params_to_json(bank_params),
+                "params": BANK_PARAMS.to_json(bank_params),
                 "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
             },
-            "market": {"params": market_params_to_json(market_params)},
+            "market": {"params": MARKET_PARAMS.to_json(market_params)},
         },
     }
 

@@ -14,6 +14,11 @@ T = TypeVar("T")
 Event = tuple[str, tuple[tuple[str, str], ...]]  # (type, ((key, value), ...)), as in consensus.abci
 
 
+def make_event(kind: str, **attrs: object) -> Event:
+    """An event with its attributes as strings, in the order given."""
+    return (kind, tuple((name, value if isinstance(value, str) else str(value)) for name, value in attrs.items()))
+
+
 class StoreView(Protocol):
     def get(self, key: bytes, cls: type[T]) -> T | None: ...
 
@@ -112,23 +117,3 @@ class BlockContext:
     height: int
     time_ms: int
     random_seed: bytes
-
-
-class Params(Protocol):
-    def validate(self) -> None: ...
-
-
-P = TypeVar("P", bound=Params)
-
-
-def load_params(store: StoreView, key: bytes, cls: type[P], module: str) -> P:
-    """A module's params record; missing params mean the chain was never initialised."""
-    params = store.get(key, cls)
-    if params is None:
-        raise LookupError(f"{module} params are missing from state (was the chain initialised?)")
-    return params
-
-
-def save_params(store: StoreView, key: bytes, params: Params) -> None:
-    params.validate()
-    store.set(key, params)

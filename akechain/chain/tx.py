@@ -15,7 +15,6 @@ import nacl.signing
 from akechain.chain.codec import AppError, InvalidMsgError, Msg, check_uint63
 from akechain.chain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, compute_address, get_pub_key, is_valid_signature, sign
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
-from akechain.chain.modules.market import msgs as _market_msgs  # noqa: F401  registers market/* and verify/* in Msg
 from state.codec import CodecError, decode, encode
 
 MAX_MSGS = 32

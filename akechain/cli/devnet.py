@@ -29,7 +29,7 @@ from akechain.client.keystore import Keystore
 from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
-from akechain.chain.modules.market.params import params_from_json, params_to_json
+from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from p2p.identity import peer_id_from_seed
 
 FAUCET_KEY = "faucet"
@@ -88,7 +88,7 @@ def load_market_params(path: Path) -> MarketParams:
     if not isinstance(overrides, dict):
         raise DevnetError(f"{path} must hold a JSON object of market params")
     try:
-        return params_from_json({**params_to_json(DEFAULT_MARKET_PARAMS), **overrides})
+        return MARKET_PARAMS.from_json({**MARKET_PARAMS.to_json(DEFAULT_MARKET_PARAMS), **overrides})
     except ValueError as exc:
         raise DevnetError(f"{path}: {exc}") from exc
 

@@ -228,7 +228,7 @@ def submit_receipt(lease_id: int, output_hash: bytes, usage: Any, uptime_bps: in
 @msg_command
 def challenge(lease_id: int, claimed_hash: bytes) -> Any:
     """Challenge LEASE_ID's receipt, posting the challenge bond."""
-    from akechain.chain.modules.market.msgs import MsgChallenge
+    from akechain.chain.modules.verify.msgs import MsgChallenge
 
     return MsgChallenge(lease_id, claimed_hash)
 
@@ -239,7 +239,7 @@ def challenge(lease_id: int, claimed_hash: bytes) -> Any:
 @msg_command
 def verdict(challenge_id: int, output_hash: bytes) -> Any:
     """As the drawn referee, judge CHALLENGE_ID."""
-    from akechain.chain.modules.market.msgs import MsgVerdict
+    from akechain.chain.modules.verify.msgs import MsgVerdict
 
     return MsgVerdict(challenge_id, output_hash)
 

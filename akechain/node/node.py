@@ -267,33 +267,33 @@ class Node:
         return doc
 
     def providers(self) -> list[dict[str, Any]]:
-        return market_json.get_providers(self.app.get_market_view()[0])
+        return market_json.get_providers(self.app.get_state_view()[0])
 
     def provider(self, address: str) -> dict[str, Any] | None:
-        return market_json.get_provider(self.app.get_market_view()[0], parse_address_arg(address))
+        return market_json.get_provider(self.app.get_state_view()[0], parse_address_arg(address))
 
     def jobs(self, include_closed: bool) -> list[dict[str, Any]]:
-        return market_json.get_jobs(self.app.get_market_view()[0], include_closed)
+        return market_json.get_jobs(self.app.get_state_view()[0], include_closed)
 
     def job(self, job_id: int) -> dict[str, Any] | None:
-        return market_json.get_job(self.app.get_market_view()[0], job_id)
+        return market_json.get_job(self.app.get_state_view()[0], job_id)
 
     def leases(self, job_id: int | None, provider: str | None) -> list[dict[str, Any]]:
         raw_provider = None if provider is None else parse_address_arg(provider)
-        return market_json.get_leases(self.app.get_market_view()[0], job_id, raw_provider)
+        return market_json.get_leases(self.app.get_state_view()[0], job_id, raw_provider)
 
     def challenges(self, referee: str | None, open_only: bool) -> list[dict[str, Any]]:
         raw_referee = None if referee is None else parse_address_arg(referee)
-        return market_json.get_challenges(self.app.get_market_view()[0], raw_referee, open_only)
+        return market_json.get_challenges(self.app.get_state_view()[0], raw_referee, open_only)
 
     def escrow(self, job_id: int) -> dict[str, Any] | None:
-        return market_json.get_escrow(*self.app.get_market_view(), job_id)
+        return market_json.get_escrow(*self.app.get_state_view(), job_id)
 
     def reputation(self, address: str) -> dict[str, Any]:
-        return market_json.get_reputation(self.app.get_market_view()[0], parse_address_arg(address))
+        return market_json.get_reputation(self.app.get_state_view()[0], parse_address_arg(address))
 
     def market_params(self) -> dict[str, Any]:
-        return market_json.get_params(self.app.get_market_view()[0])
+        return market_json.get_params(self.app.get_state_view()[0])
 
 
 def parse_address_arg(address: str) -> bytes:

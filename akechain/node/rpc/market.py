@@ -1,7 +1,7 @@
 """JSON views of market records for the HTTP API: addresses bech32, hashes and workloads hex, states
 named.
 
-Each function reads committed state through `akechain.chain.modules.market.queries`; the node serves
+Each function reads committed state through the market's and verify's `queries`; the node serves
 them and the CLI, provider agent and consumer read them back through `NodeClient`.
 """
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import Any
 
 from akechain.chain.modules.market import queries
 from akechain.chain.modules.market.msgs import POLICY_NAMES
-from akechain.chain.modules.market.params import params_to_json
+from akechain.chain.modules.market.params import PARAMS
 from akechain.chain.modules.market.records import JOB_STATES, LEASE_STATES, Job, Lease
 from akechain.chain.store import StoreView
+from akechain.chain.modules.verify import queries as verify_queries
 from akechain.chain.modules.verify.keeper import CHALLENGE_STATES, OPEN
 from akechain.chain.crypto import format_address
 from akechain.node.rpc.render import record_to_json
@@ -64,7 +65,7 @@ def get_leases(store: StoreView, job_id: int | None, provider: bytes | None) -> 
 def get_challenges(store: StoreView, referee: bytes | None, open_only: bool) -> list[dict[str, Any]]:
     return [
         {**record_to_json(challenge), "state": CHALLENGE_STATES[challenge.status]}
-        for challenge in queries.query_challenges(store)
+        for challenge in verify_queries.query_challenges(store)
         if (referee is None or challenge.referee == referee) and (not open_only or challenge.status == OPEN)
     ]
 
@@ -79,4 +80,4 @@ def get_reputation(store: StoreView, address: bytes) -> dict[str, Any]:
 
 
 def get_params(store: StoreView) -> dict[str, Any]:
-    return params_to_json(queries.query_params(store))
+    return PARAMS.to_json(queries.query_params(store))

@@ -4,12 +4,12 @@ from __future__ import annotations
 from akechain.chain.codec import MAX_UINT63, GenesisError, check_json_fields, get_json_field
 from akechain.chain.crypto import CryptoError, compute_address, format_address, parse_address
 from akechain.chain.modules.auth.keeper import ACCOUNT_PREFIX, Account, get_account, set_account
-from akechain.chain.modules.auth.params import get_params, params_from_json, params_to_json, set_params
+from akechain.chain.modules.auth.params import PARAMS
 from akechain.chain.store import StoreView
 
 
 def init_genesis(store: StoreView, obj: object) -> None:
-    set_params(store, params_from_json(get_json_field(obj, "params", dict, "auth")))
+    PARAMS.set(store, PARAMS.from_json(get_json_field(obj, "params", dict, "auth")))
     check_json_fields(obj, {"params", "accounts"}, "auth")
     for i, item in enumerate(get_json_field(obj, "accounts", list, "auth")):
         where = f"auth.accounts[{i}]"
@@ -35,4 +35,4 @@ def export_genesis(store: StoreView) -> dict:
         {"address": format_address(key[len(ACCOUNT_PREFIX):]), "nonce": account.nonce, "pub_key": account.pub_key.hex()}
         for key, account in store.iterate(ACCOUNT_PREFIX, Account)
     ]
-    return {"params": params_to_json(get_params(store)), "accounts": accounts}
+    return {"params": PARAMS.to_json(PARAMS.get(store)), "accounts": accounts}

@@ -27,12 +27,12 @@ from akechain.chain.modules.bank.keeper import (
     increase_balance,
     set_supply,
 )
-from akechain.chain.modules.bank.params import get_params, params_from_json, params_to_json, set_params
+from akechain.chain.modules.bank.params import PARAMS
 from akechain.chain.store import StoreView
 
 
 def init_genesis(store: StoreView, obj: object) -> None:
-    set_params(store, params_from_json(get_json_field(obj, "params", dict, "bank")))
+    PARAMS.set(store, PARAMS.from_json(get_json_field(obj, "params", dict, "bank")))
     check_json_fields(obj, {"params", "balances", "supply"}, "bank")
     total = 0
     for i, item in enumerate(get_json_field(obj, "balances", list, "bank")):
@@ -67,7 +67,7 @@ def supply_from_json(obj: object) -> Supply:
 def export_genesis(store: StoreView) -> dict:
     supply = get_supply(store)
     return {
-        "params": params_to_json(get_params(store)),
+        "params": PARAMS.to_json(PARAMS.get(store)),
         "balances": [
             {"address": format_address(key[len(BALANCE_PREFIX):]), "amount": balance.amount}
             for key, balance in store.iterate(BALANCE_PREFIX, Balance)

@@ -4,15 +4,15 @@ from __future__ import annotations
 from akechain.chain.crypto import Address, format_address
 from akechain.chain.modules.bank.keeper import decrease_balance, increase_balance, process_transfer
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, compute_multi_send_total
-from akechain.chain.store import Event, StoreView
+from akechain.chain.store import BlockContext, Event, StoreView
 
 
-def process_send(store: StoreView, sender: Address, msg: MsgSend) -> list[Event]:
+def process_send(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgSend) -> list[Event]:
     process_transfer(store, sender, Address(msg.to), msg.amount)
     return [("transfer", (("recipient", format_address(msg.to)), ("amount", str(msg.amount))))]
 
 
-def process_multi_send(store: StoreView, sender: Address, msg: MsgMultiSend) -> list[Event]:
+def process_multi_send(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgMultiSend) -> list[Event]:
     # Debit the total first, so an underfunded multi-send fails before crediting anyone
     decrease_balance(store, sender, compute_multi_send_total(msg))
     events: list[Event] = []

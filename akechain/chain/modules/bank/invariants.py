@@ -1,14 +1,9 @@
 """Named conservation laws of the bank, checked by tests (and cheap enough for an end-of-block audit)."""
 from __future__ import annotations
 
-from typing import Callable
-
+from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.bank.keeper import BALANCE_PREFIX, Balance, get_supply
 from akechain.chain.store import StoreView
-
-
-class InvariantBrokenError(Exception):
-    pass
 
 
 def check_no_negative_balance(store: StoreView) -> None:
@@ -30,7 +25,7 @@ def check_supply_is_initial_minus_burned(store: StoreView) -> None:
         raise InvariantBrokenError(f"supply.total {supply.total} != initial {supply.initial} - burned {supply.burned}")
 
 
-INVARIANTS: dict[str, Callable[[StoreView], None]] = {
+INVARIANTS = {
     "no-negative-balance": check_no_negative_balance,
     "balances-sum-to-supply": check_balances_sum_to_supply,
     "supply-is-initial-minus-burned": check_supply_is_initial_minus_burned,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from akechain.chain.crypto import Address
 from akechain.chain.modules.bank.keeper import decrease_balance, increase_balance, process_burn, process_transfer
-from akechain.chain.modules.market.errors import JobClosedError, LeaseNotFoundError
+from akechain.chain.modules.escrow.errors import EscrowClosedError, EscrowNotFoundError, StreamNotFoundError
 from akechain.chain.store import StoreView
 
 ESCROW_PREFIX = b"\x41"
@@ -87,6 +87,9 @@ class Payment:
     net: int
 
 
+TABLES: dict[bytes, type] = {ESCROW_PREFIX: Escrow, ESCROW_QUEUE_PREFIX: Due}  # record type per key prefix
+
+
 def get_escrow_key(job_id: int) -> bytes:
     return ESCROW_PREFIX + job_id.to_bytes(8, "big")
 
@@ -102,7 +105,7 @@ def get_escrow(store: StoreView, job_id: int) -> Escrow | None:
 def _load(store: StoreView, job_id: int) -> Escrow:
     escrow = get_escrow(store, job_id)
     if escrow is None:
-        raise JobClosedError(f"job {job_id} has no escrow")
+        raise EscrowNotFoundError(f"job {job_id} has no escrow")
     return escrow
 
 
@@ -110,7 +113,7 @@ def _find(escrow: Escrow, lease_id: int) -> int:
     for i, stream in enumerate(escrow.streams):
         if stream.lease_id == lease_id:
             return i
-    raise LeaseNotFoundError(f"lease {lease_id} has no stream in the escrow of job {escrow.job_id}")
+    raise StreamNotFoundError(f"lease {lease_id} has no stream in the escrow of job {escrow.job_id}")
 
 
 def _with_stream(escrow: Escrow, i: int, stream: Stream) -> Escrow:
@@ -212,7 +215,7 @@ def _save(store: StoreView, old_next: int, escrow: Escrow) -> Escrow:
 def _settle(store: StoreView, job_id: int, height: int) -> Escrow:
     escrow = _load(store, job_id)
     if escrow.closed:
-        raise JobClosedError(f"the escrow of job {job_id} is closed")
+        raise EscrowClosedError(f"the escrow of job {job_id} is closed")
     return compute_settled(escrow, height)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.market import keeper as k
-from akechain.chain.modules.market.handlers import resolve_challenge
+from akechain.chain.modules.market.leases import LEASES
 from akechain.chain.modules.market.params import Params, get_params
 from akechain.chain.modules.market.records import (
     ACTIVE,
@@ -26,6 +26,7 @@ from akechain.chain.modules.market.records import (
 )
 from akechain.chain.store import BlockContext, Event, StoreView
 from akechain.chain.modules.verify import keeper as verify
+from akechain.chain.modules.verify.handlers import resolve_challenge
 
 
 def process_end_block(store: StoreView, ctx: BlockContext) -> list[Event]:
@@ -66,7 +67,7 @@ def process_challenge_end(store: StoreView, ctx: BlockContext, params: Params, c
     challenge = verify.get_challenge(store, challenge_id)
     if challenge.status != verify.OPEN:
         return []
-    return resolve_challenge(store, ctx, challenge, b"")
+    return resolve_challenge(LEASES, store, ctx, challenge, b"")
 
 
 def process_settle(store: StoreView, ctx: BlockContext, params: Params, lease_id: int) -> list[Event]:

@@ -1,4 +1,4 @@
-"""Typed errors of the market, escrow and verify modules (codes 40-79; see akechain/codec.py)."""
+"""Typed errors of the market module (codes 40-59)."""
 from __future__ import annotations
 
 from akechain.chain.codec import AppError
@@ -80,31 +80,3 @@ class InvalidJobError(AppError):
 
 class JobClosedError(AppError):
     code = 57
-
-
-class NothingToWithdrawError(AppError):
-    code = 60
-
-
-class ChallengeWindowClosedError(AppError):
-    code = 70
-
-
-class ChallengeNotAllowedError(AppError):
-    code = 71
-
-
-class ChallengeNotFoundError(AppError):
-    code = 72
-
-
-class NotRefereeError(AppError):
-    code = 73
-
-
-class ChallengeExistsError(AppError):
-    code = 74
-
-
-class NoRefereeError(AppError):
-    code = 75

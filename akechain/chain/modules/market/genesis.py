@@ -1,61 +1,33 @@
-"""Market genesis (also escrow, verify and reputation state):
+"""Market genesis (with the records of escrow, verify and reputation, the modules it drives):
 
     {"params": {...see market/params.py...},
      "state": [["<hex key>", "<hex canonical record>"], ...]}   # optional; export writes it
 
 Records are exported as their canonical bytes under their key, so an export re-imports to exactly
 the same state (and app hash); import decodes each one strictly as the record its prefix names.
-Without a "market" section the chain starts with DEFAULT_PARAMS and no market state.
+Without a "market" section the chain starts with default params and no market state.
 """
 from __future__ import annotations
 
 from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
-from akechain.chain.modules.escrow.keeper import ESCROW_PREFIX, ESCROW_QUEUE_PREFIX, Due, Escrow
-from akechain.chain.modules.market.params import DEFAULT_PARAMS, get_params, params_from_json, params_to_json, set_params
-from akechain.chain.modules.market.records import (
-    BID_PREFIX,
-    JOB_PREFIX,
-    LEASE_PREFIX,
-    OPEN_JOB_PREFIX,
-    PROVIDER_LEASE_PREFIX,
-    PROVIDER_PREFIX,
-    QUEUE_PREFIX,
-    SEQUENCES_KEY,
-    Bid,
-    Job,
-    Lease,
-    Marker,
-    Provider,
-    Sequences,
-)
-from akechain.chain.modules.reputation.keeper import REPUTATION_PREFIX, Reputation
+from akechain.chain.modules.escrow.keeper import TABLES as ESCROW_TABLES
+from akechain.chain.modules.market.params import DEFAULT_PARAMS, PARAMS
+from akechain.chain.modules.market.records import TABLES as MARKET_TABLES
+from akechain.chain.modules.reputation.keeper import TABLES as REPUTATION_TABLES
+from akechain.chain.modules.verify.keeper import TABLES as VERIFY_TABLES
 from akechain.chain.store import StoreView
-from akechain.chain.modules.verify.keeper import CHALLENGE_PREFIX, Challenge
 from state.codec import CodecError, decode, encode
 
-TABLES: dict[bytes, type] = {
-    PROVIDER_PREFIX: Provider,
-    JOB_PREFIX: Job,
-    BID_PREFIX: Bid,
-    LEASE_PREFIX: Lease,
-    PROVIDER_LEASE_PREFIX: Marker,
-    OPEN_JOB_PREFIX: Marker,
-    SEQUENCES_KEY: Sequences,
-    QUEUE_PREFIX: Marker,
-    ESCROW_PREFIX: Escrow,
-    ESCROW_QUEUE_PREFIX: Due,
-    CHALLENGE_PREFIX: Challenge,
-    REPUTATION_PREFIX: Reputation,
-}
+TABLES: dict[bytes, type] = {**MARKET_TABLES, **ESCROW_TABLES, **VERIFY_TABLES, **REPUTATION_TABLES}
 
 
 def init_genesis(store: StoreView, obj: object) -> None:
     if obj is None:
-        set_params(store, DEFAULT_PARAMS)
+        PARAMS.set(store, DEFAULT_PARAMS)
         return
-    set_params(store, params_from_json(get_json_field(obj, "params", dict, "market")))
-    check_json_fields(obj, {"params", "state"}, "market")
-    for i, item in enumerate(obj.get("state", [])):
+    PARAMS.set(store, PARAMS.from_json(get_json_field(obj, "params", dict, "market")))
+    check_json_fields(obj, {"params", "state"}, "market")  # type: ignore[arg-type]
+    for i, item in enumerate(obj.get("state", [])):  # type: ignore[union-attr]
         where = f"market.state[{i}]"
         try:
             key_hex, value_hex = item
@@ -73,4 +45,4 @@ def export_genesis(store: StoreView) -> dict:
         for prefix, cls in TABLES.items()
         for key, record in store.iterate(prefix, cls)
     ]
-    return {"params": params_to_json(get_params(store)), "state": sorted(state)}
+    return {"params": PARAMS.to_json(PARAMS.get(store)), "state": sorted(state)}

@@ -1,4 +1,4 @@
-"""The market's and verify's message server: each handler verifies state-dependent conditions
+"""The market's message server: each handler verifies state-dependent conditions
 (under `# Verify` comments, raising typed errors before any write), then calls the keepers."""
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from dataclasses import replace
 
 from akechain.chain.crypto import Address, format_address
 from akechain.chain.modules.escrow import keeper as escrow
+from akechain.chain.modules.escrow.errors import NothingToWithdrawError
 from akechain.chain.modules.market import keeper as k
 from akechain.chain.modules.market.errors import (
-    ChallengeExistsError,
-    ChallengeNotAllowedError,
-    ChallengeWindowClosedError,
     DuplicateBidError,
     DuplicateReceiptError,
     InsufficientCollateralError,
@@ -18,11 +16,8 @@ from akechain.chain.modules.market.errors import (
     JobClosedError,
     JobNotOpenError,
     LeaseStateError,
-    NoRefereeError,
-    NothingToWithdrawError,
     NotJobConsumerError,
     NotLeaseProviderError,
-    NotRefereeError,
     PriceAboveMaxError,
     ProviderExistsError,
     ProviderHasLeasesError,
@@ -33,7 +28,6 @@ from akechain.chain.modules.market.msgs import (
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgCancelJob,
-    MsgChallenge,
     MsgCreateJob,
     MsgDepositCollateral,
     MsgDeregisterProvider,
@@ -41,7 +35,6 @@ from akechain.chain.modules.market.msgs import (
     MsgSubmitReceipt,
     MsgTopUp,
     MsgUpdateProvider,
-    MsgVerdict,
     MsgWithdrawBid,
     MsgWithdrawCollateral,
     MsgWithdrawEarnings,
@@ -54,7 +47,6 @@ from akechain.chain.modules.market.records import (
     CLOSED,
     COLLATERAL_ACCOUNT,
     Q_BID_CLOSE,
-    Q_CHALLENGE_END,
     Q_DEADLINE,
     RUNNING,
     SEQUENCES_KEY,
@@ -68,12 +60,8 @@ from akechain.chain.modules.market.records import (
 )
 from akechain.chain.modules.bank import params as bank_params
 from akechain.chain.modules.bank.keeper import process_transfer
-from akechain.chain.store import BlockContext, Event, StoreView
+from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from akechain.chain.modules.verify import keeper as verify
-
-
-def _event(kind: str, **attrs: object) -> Event:
-    return (kind, tuple((name, value if isinstance(value, str) else str(value)) for name, value in attrs.items()))
 
 
 # -- providers ---------------------------------------------------------------------------------
@@ -87,14 +75,14 @@ def process_register_provider(store: StoreView, ctx: BlockContext, sender: Addre
                                                  0, 0, 0, ctx.height, False))
     if msg.collateral:
         k.increase_collateral(store, sender, msg.collateral)
-    return [_event("provider_registered", provider=format_address(sender), collateral=msg.collateral)]
+    return [make_event("provider_registered", provider=format_address(sender), collateral=msg.collateral)]
 
 
 def process_update_provider(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgUpdateProvider) -> list[Event]:
     provider = k.get_provider(store, sender)
     store.set(get_provider_key(sender), replace(provider, hardware=msg.hardware, region=msg.region,
                                                 attributes=msg.attributes, endpoint=msg.endpoint))
-    return [_event("provider_updated", provider=format_address(sender))]
+    return [make_event("provider_updated", provider=format_address(sender))]
 
 
 def process_deregister_provider(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgDeregisterProvider) -> list[Event]:
@@ -105,17 +93,17 @@ def process_deregister_provider(store: StoreView, ctx: BlockContext, sender: Add
     if provider.collateral:
         process_transfer(store, COLLATERAL_ACCOUNT, sender, provider.collateral)
     store.delete(get_provider_key(sender))
-    return [_event("provider_deregistered", provider=format_address(sender), refunded=provider.collateral)]
+    return [make_event("provider_deregistered", provider=format_address(sender), refunded=provider.collateral)]
 
 
 def process_deposit_collateral(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgDepositCollateral) -> list[Event]:
     provider = k.increase_collateral(store, sender, msg.amount)
-    return [_event("collateral_deposited", provider=format_address(sender), collateral=provider.collateral)]
+    return [make_event("collateral_deposited", provider=format_address(sender), collateral=provider.collateral)]
 
 
 def process_withdraw_collateral(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgWithdrawCollateral) -> list[Event]:
     provider = k.decrease_collateral(store, sender, msg.amount)
-    return [_event("collateral_withdrawn", provider=format_address(sender), collateral=provider.collateral)]
+    return [make_event("collateral_withdrawn", provider=format_address(sender), collateral=provider.collateral)]
 
 
 # -- jobs --------------------------------------------------------------------------------------
@@ -145,7 +133,7 @@ def process_create_job(store: StoreView, ctx: BlockContext, sender: Address, msg
     k.set_job(store, job)
     k.schedule(store, job.bid_close_height, Q_BID_CLOSE, job.id)
     k.schedule(store, job.deadline_height, Q_DEADLINE, job.id)
-    return [_event("job_created", job_id=job.id, consumer=format_address(sender), budget=msg.budget,
+    return [make_event("job_created", job_id=job.id, consumer=format_address(sender), budget=msg.budget,
                    bid_close_height=job.bid_close_height)]
 
 
@@ -155,7 +143,7 @@ def process_top_up(store: StoreView, ctx: BlockContext, sender: Address, msg: Ms
     if job.status not in (BIDDING, ACTIVE):
         raise JobClosedError(f"job {job.id} is closed; its escrow was refunded")
     resumed = escrow.deposit(store, job.id, sender, msg.amount, ctx.height)
-    return [_event("escrow_topped_up", job_id=job.id, depositor=format_address(sender), amount=msg.amount,
+    return [make_event("escrow_topped_up", job_id=job.id, depositor=format_address(sender), amount=msg.amount,
                    resumed=",".join(map(str, resumed)))]
 
 
@@ -215,7 +203,7 @@ def process_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgBi
         raise InsufficientCollateralError(f"bid needs {required} uake of free collateral, provider has {free}")
     store.set(get_bid_key(job.id, sender), Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height))
     k.set_job(store, replace(job, bidders=tuple(sorted(job.bidders + (sender,)))))
-    return [_event("bid_placed", job_id=job.id, provider=format_address(sender), price=msg.price)]
+    return [make_event("bid_placed", job_id=job.id, provider=format_address(sender), price=msg.price)]
 
 
 def process_withdraw_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgWithdrawBid) -> list[Event]:
@@ -226,7 +214,7 @@ def process_withdraw_bid(store: StoreView, ctx: BlockContext, sender: Address, m
     k.get_bid(store, job.id, sender)
     store.delete(get_bid_key(job.id, sender))
     k.set_job(store, replace(job, bidders=tuple(b for b in job.bidders if b != sender)))
-    return [_event("bid_withdrawn", job_id=job.id, provider=format_address(sender))]
+    return [make_event("bid_withdrawn", job_id=job.id, provider=format_address(sender))]
 
 
 # -- receipts and earnings ---------------------------------------------------------------------
@@ -246,7 +234,7 @@ def process_submit_receipt(store: StoreView, ctx: BlockContext, sender: Address,
     escrow.stop_stream(store, job.id, lease.id, ctx.height)
     receipt = Receipt(msg.output_hash, msg.usage, msg.uptime_bps, msg.latency_ms, ctx.height)
     lease = replace(lease, status=SUBMITTED, receipt=receipt)
-    events = [_event("receipt_submitted", lease_id=lease.id, output_hash=msg.output_hash.hex())]
+    events = [make_event("receipt_submitted", lease_id=lease.id, output_hash=msg.output_hash.hex())]
     if k.is_redundant(job):
         k.set_lease(store, lease)
         if all(k.get_lease(store, i).status != RUNNING for i in job.leases):
@@ -256,7 +244,7 @@ def process_submit_receipt(store: StoreView, ctx: BlockContext, sender: Address,
         candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
         verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
         lease = replace(lease, spot_checked=True, verifier=verifier)
-        events.append(_event("spot_check", lease_id=lease.id, verifier=verifier.hex()))
+        events.append(make_event("spot_check", lease_id=lease.id, verifier=verifier.hex()))
     k.set_lease(store, k.schedule_settlement(store, ctx, params, lease))
     return events
 
@@ -274,76 +262,7 @@ def process_withdraw_earnings(store: StoreView, ctx: BlockContext, sender: Addre
                                 params.take_burn_bps, Address(bank.treasury))
     if payment.gross == 0:
         raise NothingToWithdrawError(f"lease {lease.id} has earned nothing since the last withdrawal")
-    return [_event("lease_paid", lease_id=lease.id, net=payment.net, take=payment.take, burned=payment.burned)]
-
-
-# -- verification ------------------------------------------------------------------------------
-
-
-def process_challenge(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgChallenge) -> list[Event]:
-    params = get_params(store)
-    lease = k.get_lease(store, msg.lease_id)
-    job = k.get_job(store, lease.job_id)
-    # Verify the lease can be challenged, by this sender, now
-    if k.is_redundant(job):
-        raise ChallengeNotAllowedError("redundancy jobs are judged by their majority, not by challenges")
-    if sender != job.consumer and sender not in params.verifiers:
-        raise ChallengeNotAllowedError("only the consumer or a verifier may challenge")
-    if lease.status != SUBMITTED or ctx.height > lease.settle_height:
-        raise ChallengeWindowClosedError(f"lease {lease.id} is not within its challenge window")
-    if lease.challenge_id:
-        raise ChallengeExistsError(f"lease {lease.id} is already challenged (challenge {lease.challenge_id})")
-    if msg.claimed_hash == lease.receipt.output_hash:
-        raise ChallengeNotAllowedError("the claimed output equals the receipt's; nothing to challenge")
-    candidates = [v for v in params.verifiers if v not in (lease.provider, sender, job.consumer)]
-    sequences = k.get_sequences(store)
-    referee = verify.pick_verifier(ctx.random_seed, b"referee", sequences.next_challenge, candidates)
-    if not referee:
-        raise NoRefereeError("no verifier is available to referee this challenge")
-    store.set(SEQUENCES_KEY, replace(sequences, next_challenge=sequences.next_challenge + 1))
-    challenge = verify.Challenge(
-        id=sequences.next_challenge, lease_id=lease.id, challenger=sender, bond=params.challenge_bond,
-        claimed_hash=msg.claimed_hash, referee=referee, opened_height=ctx.height,
-        end_height=ctx.height + params.challenge_window_blocks, status=verify.OPEN, verdict_hash=b"",
-    )
-    verify.open_challenge(store, challenge)
-    k.schedule(store, challenge.end_height, Q_CHALLENGE_END, challenge.id)
-    k.set_lease(store, replace(lease, challenge_id=challenge.id))
-    return [_event("challenge_opened", challenge_id=challenge.id, lease_id=lease.id, referee=referee.hex(),
-                   end_height=challenge.end_height)]
-
-
-def process_verdict(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgVerdict) -> list[Event]:
-    challenge = verify.get_challenge(store, msg.challenge_id)
-    # Verify the referee judges an open challenge in time
-    if sender != challenge.referee:
-        raise NotRefereeError(f"only the assigned referee may judge challenge {challenge.id}")
-    if challenge.status != verify.OPEN or ctx.height > challenge.end_height:
-        raise ChallengeWindowClosedError(f"challenge {challenge.id} is no longer open")
-    return resolve_challenge(store, ctx, challenge, msg.output_hash)
-
-
-def resolve_challenge(store: StoreView, ctx: BlockContext, challenge: verify.Challenge, verdict: bytes) -> list[Event]:
-    """Referee output = receipt: false challenge, bond to the provider, lease settles verified.
-    Referee output = claim: proven mismatch, bond back, slash. Otherwise (or no verdict): bond back."""
-    params = get_params(store)
-    lease = k.get_lease(store, challenge.lease_id)
-    job = k.get_job(store, lease.job_id)
-    if challenge.end_height > ctx.height:
-        k.unschedule(store, challenge.end_height, Q_CHALLENGE_END, challenge.id)
-    if verdict and verdict == lease.receipt.output_hash:
-        verify.close_challenge(store, challenge, verify.REJECTED, verdict, lease.provider)
-        events = [_event("challenge_rejected", challenge_id=challenge.id, bond=challenge.bond)]
-        events.extend(k.settle_lease(store, ctx, params, replace(lease, verified=True)))
-    elif verdict and verdict == challenge.claimed_hash:
-        verify.close_challenge(store, challenge, verify.UPHELD, verdict, challenge.challenger)
-        events = [_event("challenge_upheld", challenge_id=challenge.id)]
-        events.extend(k.slash(store, ctx, params, lease, job, "slashed", challenge.challenger))
-    else:
-        verify.close_challenge(store, challenge, verify.INCONCLUSIVE, verdict, challenge.challenger)
-        events = [_event("challenge_inconclusive", challenge_id=challenge.id)]
-        events.extend(k.settle_lease(store, ctx, params, replace(lease, spot_checked=False)))
-    return events
+    return [make_event("lease_paid", lease_id=lease.id, net=payment.net, take=payment.take, burned=payment.burned)]
 
 
 HANDLERS = {
@@ -359,6 +278,4 @@ HANDLERS = {
     MsgWithdrawBid: process_withdraw_bid,
     MsgSubmitReceipt: process_submit_receipt,
     MsgWithdrawEarnings: process_withdraw_earnings,
-    MsgChallenge: process_challenge,
-    MsgVerdict: process_verdict,
 }

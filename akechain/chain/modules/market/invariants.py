@@ -1,13 +1,9 @@
-"""Named invariants of market, escrow and verify: module accounts hold exactly what their records
-say, escrow accounts are exact, and collateral covers what open leases lock."""
+"""The market's invariants: the collateral account holds exactly what providers staked, and each
+provider's collateral covers what its open leases lock."""
 from __future__ import annotations
 
-from typing import Callable
-
-from akechain.chain.modules.bank.invariants import InvariantBrokenError
+from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.bank.keeper import get_balance
-from akechain.chain.modules.escrow.keeper import CLOSED as STREAM_CLOSED
-from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT, ESCROW_PREFIX, Escrow
 from akechain.chain.modules.market.records import (
     CLOSED,
     COLLATERAL_ACCOUNT,
@@ -17,32 +13,6 @@ from akechain.chain.modules.market.records import (
     Provider,
 )
 from akechain.chain.store import StoreView
-from akechain.chain.modules.verify.keeper import BOND_ACCOUNT, CHALLENGE_PREFIX, OPEN, Challenge
-
-
-def check_escrow_account_equals_obligations(store: StoreView) -> None:
-    """The escrow module account = sum over escrows of (unearned + earned-but-unpaid)."""
-    owed = 0
-    for _, escrow in store.iterate(ESCROW_PREFIX, Escrow):
-        owed += escrow.unearned + sum(s.earned - s.paid for s in escrow.streams)
-    balance = get_balance(store, ESCROW_ACCOUNT)
-    if balance != owed:
-        raise InvariantBrokenError(f"escrow account holds {balance} uake but open obligations are {owed}")
-
-
-def check_escrow_accounts_exact(store: StoreView) -> None:
-    for _, e in store.iterate(ESCROW_PREFIX, Escrow):
-        earned = sum(s.earned for s in e.streams)
-        if e.deposited != e.unearned + earned + e.refunded:
-            raise InvariantBrokenError(f"escrow {e.job_id}: deposited {e.deposited} != unearned + earned + refunded")
-        if e.deposited != sum(d.amount for d in e.depositors):
-            raise InvariantBrokenError(f"escrow {e.job_id}: depositors do not sum to the deposits")
-        if e.unearned < 0 or any(not 0 <= s.paid <= s.earned for s in e.streams):
-            raise InvariantBrokenError(f"escrow {e.job_id}: negative funds or overpaid stream")
-        if any(s.accrued_blocks > s.duration or s.earned > s.rate * s.accrued_blocks for s in e.streams):
-            raise InvariantBrokenError(f"escrow {e.job_id}: a stream earned beyond its duration or rate")
-        if e.closed and (e.unearned or any(s.state != STREAM_CLOSED for s in e.streams)):
-            raise InvariantBrokenError(f"escrow {e.job_id}: closed with funds or open streams")
 
 
 def check_collateral_account(store: StoreView) -> None:
@@ -72,17 +42,7 @@ def check_collateral_covers_locks(store: StoreView) -> None:
         raise InvariantBrokenError(f"open leases of unregistered providers: {sorted(a.hex() for a in locked)}")
 
 
-def check_bond_account(store: StoreView) -> None:
-    total = sum(c.bond for _, c in store.iterate(CHALLENGE_PREFIX, Challenge) if c.status == OPEN)
-    balance = get_balance(store, BOND_ACCOUNT)
-    if balance != total:
-        raise InvariantBrokenError(f"bond account holds {balance} uake but open challenges bonded {total}")
-
-
-INVARIANTS: dict[str, Callable[[StoreView], None]] = {
-    "escrow-account-equals-obligations": check_escrow_account_equals_obligations,
-    "escrow-accounts-exact": check_escrow_accounts_exact,
+INVARIANTS = {
     "collateral-account": check_collateral_account,
     "collateral-covers-locks": check_collateral_covers_locks,
-    "bond-account": check_bond_account,
 }

@@ -1,10 +1,9 @@
-"""Market messages (providers, jobs, bids, receipts, earnings) and verify messages (challenges,
-verdicts). Every message acts for the tx sender; `validate_basic` holds the stateless checks."""
+"""Market messages (providers, jobs, bids, receipts, earnings). Every message acts for the tx sender; `validate_basic` holds the stateless checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from akechain.chain.codec import InvalidMsgError, Msg, check_positive_amount, check_uint63
+from akechain.chain.codec import InvalidMsgError, Msg, check_hash, check_positive_amount, check_uint63
 from akechain.chain.modules.bank.msgs import check_address
 from state.codec import tagged
 
@@ -13,7 +12,6 @@ MAX_ENDPOINT = 256
 MAX_ATTRIBUTES = 16
 MAX_PROVIDER_LIST = 32  # allow/deny lists
 MAX_WORKLOAD = 4096  # bytes of a job's workload (opaque to the chain; see akechain.client.market)
-HASH_LENGTH = 32
 BPS = 10_000
 
 POLICY_NONE, POLICY_SPOT_CHECK, POLICY_REDUNDANCY = 0, 1, 2
@@ -35,11 +33,6 @@ def check_attributes(value: object, what: str) -> None:
             raise InvalidMsgError(f"{what}[{i}] must look like key=value")
     if list(value) != sorted(set(value)):
         raise InvalidMsgError(f"{what} must be sorted and unique")
-
-
-def check_hash(value: object, what: str) -> None:
-    if type(value) is not bytes or len(value) != HASH_LENGTH:
-        raise InvalidMsgError(f"{what} must be a {HASH_LENGTH}-byte hash")
 
 
 def check_bps(value: object, what: str) -> None:
@@ -281,25 +274,3 @@ class MsgWithdrawEarnings(Msg):
 
     def validate_basic(self) -> None:
         check_uint63(self.lease_id, "withdraw_earnings.lease_id")
-
-
-@tagged(Msg, "verify/challenge")
-@dataclass(frozen=True, slots=True)
-class MsgChallenge(Msg):
-    lease_id: int
-    claimed_hash: bytes  # the output the challenger got by re-executing
-
-    def validate_basic(self) -> None:
-        check_uint63(self.lease_id, "challenge.lease_id")
-        check_hash(self.claimed_hash, "challenge.claimed_hash")
-
-
-@tagged(Msg, "verify/verdict")
-@dataclass(frozen=True, slots=True)
-class MsgVerdict(Msg):
-    challenge_id: int
-    output_hash: bytes  # the referee's own re-execution
-
-    def validate_basic(self) -> None:
-        check_uint63(self.challenge_id, "verdict.challenge_id")
-        check_hash(self.output_hash, "verdict.output_hash")

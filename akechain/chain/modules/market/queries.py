@@ -24,7 +24,6 @@ from akechain.chain.modules.market.records import (
 )
 from akechain.chain.modules.reputation.keeper import Reputation, get_reputation
 from akechain.chain.store import StoreView
-from akechain.chain.modules.verify.keeper import CHALLENGE_PREFIX, Challenge
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +87,3 @@ def query_escrow_at(store: StoreView, job_id: int, height: int) -> EscrowView | 
 def query_reputation(store: StoreView, address: bytes) -> Reputation:
     """Score and counters with the last `reputation_history_len` observations (newest last)."""
     return get_reputation(store, address, get_params(store).reputation_initial_bps)
-
-
-def query_challenge(store: StoreView, challenge_id: int) -> Challenge | None:
-    return store.get(CHALLENGE_PREFIX + u64(challenge_id), Challenge)
-
-
-def query_challenges(store: StoreView) -> list[Challenge]:
-    return [challenge for _, challenge in store.iterate(CHALLENGE_PREFIX, Challenge)]

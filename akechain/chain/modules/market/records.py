@@ -135,3 +135,15 @@ def get_lease_key(lease_id: int) -> bytes:
 
 def get_queue_key(height: int, kind: int, item_id: int) -> bytes:
     return QUEUE_PREFIX + u64(height) + bytes([kind]) + u64(item_id)
+
+
+TABLES: dict[bytes, type] = {  # record type per key prefix (genesis rows)
+    PROVIDER_PREFIX: Provider,
+    JOB_PREFIX: Job,
+    BID_PREFIX: Bid,
+    LEASE_PREFIX: Lease,
+    PROVIDER_LEASE_PREFIX: Marker,
+    OPEN_JOB_PREFIX: Marker,
+    SEQUENCES_KEY: Sequences,
+    QUEUE_PREFIX: Marker,
+}

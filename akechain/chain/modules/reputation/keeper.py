@@ -35,6 +35,9 @@ class Reputation:
     history: tuple[ReputationEntry, ...]  # newest last, at most `history_len`
 
 
+TABLES: dict[bytes, type] = {REPUTATION_PREFIX: Reputation}  # record type per key prefix (genesis rows)
+
+
 def get_reputation_key(provider: bytes) -> bytes:
     return REPUTATION_PREFIX + provider
 

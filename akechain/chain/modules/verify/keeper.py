@@ -1,5 +1,6 @@
-"""Challenges and the pure verification maths (draws, majority). The market drives these: it owns
-the leases and provider collateral that verdicts pay out of; this module owns challenges and bonds.
+"""Challenges and bonds, and the pure verification maths (draws, majority). The market owns the
+leases and the provider collateral that verdicts pay out of; verify reaches them only through
+`expected.LeaseKeeper`.
 
 Randomness is the block's `random_seed` (previous commit hash) hashed with a purpose tag and an id,
 so each draw is independent of the others and of the order txs arrive in.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from akechain.chain.crypto import Address
 from akechain.chain.modules.bank.keeper import process_transfer
-from akechain.chain.modules.market.errors import ChallengeNotFoundError
+from akechain.chain.modules.verify.errors import ChallengeNotFoundError
 from akechain.chain.store import StoreView
 
 CHALLENGE_PREFIX = b"\x51"
@@ -34,6 +35,9 @@ class Challenge:
     end_height: int  # no verdict by then: inconclusive, bond returned
     status: int
     verdict_hash: bytes  # empty until judged
+
+
+TABLES: dict[bytes, type] = {CHALLENGE_PREFIX: Challenge}  # record type per key prefix (genesis rows)
 
 
 def get_challenge_key(challenge_id: int) -> bytes:

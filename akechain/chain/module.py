@@ -1,0 +1,49 @@
+"""The module descriptor: everything the app needs to know about a module, in one declaration.
+
+Each package under `akechain.chain.modules` exports `MODULE = Module(...)` from its `module.py`
+(verify, which needs the lease owner's keeper, exports `make_module(leases)`); the registry lists
+the modules once, in execution order, and derives the app's tables from that list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from akechain.chain.codec import Msg
+from akechain.chain.crypto import Address
+from akechain.chain.params import ParamSet
+from akechain.chain.store import BlockContext, Event, StoreView
+
+Handler = Callable[[StoreView, BlockContext, Address, Any], list[Event]]  # (store, ctx, sender, msg) -> events
+BlockHook = Callable[[StoreView, BlockContext], list[Event]]
+Invariant = Callable[[StoreView], None]  # raises InvariantBrokenError
+Query = Callable[..., object]  # (committed store view, *args) -> record(s); never writes
+
+
+class InvariantBrokenError(Exception):
+    """A module's conservation law does not hold: a bug in the state machine, never a bad tx."""
+
+
+@dataclass(frozen=True, slots=True)
+class Genesis:
+    """A module's section of genesis `app_state`: `init` imports it (None when an optional section
+    is absent), `export` writes it so that re-importing gives the same state and app hash."""
+
+    init: Callable[[StoreView, Any], None]
+    export: Callable[[StoreView], dict]
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    name: str
+    prefixes: tuple[bytes, ...]  # every key the module writes starts with one of these
+    error_codes: range  # codes of its AppError subclasses (unique across modules)
+    handlers: Mapping[type[Msg], Handler] = field(default_factory=dict)
+    begin_block: BlockHook | None = None
+    end_block: BlockHook | None = None
+    invariants: Mapping[str, Invariant] = field(default_factory=dict)
+    params: ParamSet | None = None
+    genesis: Genesis | None = None
+    tables: Mapping[bytes, type] = field(default_factory=dict)  # record type under each key prefix
+    queries: Mapping[str, Query] = field(default_factory=dict)

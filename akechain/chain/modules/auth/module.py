@@ -1,0 +1,19 @@
+"""The auth module's descriptor: accounts and nonces. It has no messages; its checks run on every tx
+before any message (`ante.process_ante`, called by the app), and their errors (codes 10-19) are the
+tx envelope's, in `akechain.chain.tx`."""
+from __future__ import annotations
+
+from akechain.chain.module import Genesis, Module
+from akechain.chain.modules.auth import genesis
+from akechain.chain.modules.auth.keeper import ACCOUNT_PREFIX, Account, get_account
+from akechain.chain.modules.auth.params import PARAMS, PARAMS_KEY
+
+MODULE = Module(
+    name="auth",
+    prefixes=(ACCOUNT_PREFIX, PARAMS_KEY),
+    error_codes=range(30, 40),
+    params=PARAMS,
+    genesis=Genesis(genesis.init_genesis, genesis.export_genesis),
+    tables={ACCOUNT_PREFIX: Account},
+    queries={"account": get_account},
+)

@@ -1,0 +1,13 @@
+"""Read-only queries of challenges, for RPC, CLI and verifier agents."""
+from __future__ import annotations
+
+from akechain.chain.modules.verify.keeper import CHALLENGE_PREFIX, Challenge, get_challenge_key
+from akechain.chain.store import StoreView
+
+
+def query_challenge(store: StoreView, challenge_id: int) -> Challenge | None:
+    return store.get(get_challenge_key(challenge_id), Challenge)
+
+
+def query_challenges(store: StoreView) -> list[Challenge]:
+    return [challenge for _, challenge in store.iterate(CHALLENGE_PREFIX, Challenge)]

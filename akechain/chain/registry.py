@@ -1,0 +1,66 @@
+"""The app's modules, listed once in execution order, and every table derived from that list:
+msg -> handler, begin/end-block hooks, invariants ("module/name"), params, genesis sections,
+key prefixes and queries. Adding a module is its package plus one entry in `MODULES`.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from akechain.chain.codec import Msg
+from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query
+from akechain.chain.modules.auth.module import MODULE as AUTH
+from akechain.chain.modules.bank.module import MODULE as BANK
+from akechain.chain.modules.escrow.module import MODULE as ESCROW
+from akechain.chain.modules.market.module import LEASES
+from akechain.chain.modules.market.module import MODULE as MARKET
+from akechain.chain.modules.reputation.module import MODULE as REPUTATION
+from akechain.chain.modules.verify.module import make_module as make_verify_module
+from akechain.chain.params import ParamSet
+
+MODULES: tuple[Module, ...] = (AUTH, BANK, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION)
+
+
+class RegistryError(ValueError):
+    """Two modules claim the same name, key prefix, message type or error code range."""
+
+
+class Registry:
+    def __init__(self, modules: Iterable[Module] = MODULES) -> None:
+        self.modules = tuple(modules)
+        self._check_disjoint()
+        self.handlers: dict[type[Msg], Handler] = {}
+        for module in self.modules:
+            for msg_type, handler in module.handlers.items():
+                if msg_type in self.handlers:
+                    raise RegistryError(f"{msg_type.__name__} has a handler in two modules")
+                self.handlers[msg_type] = handler
+        self.begin_blockers: tuple[BlockHook, ...] = tuple(m.begin_block for m in self.modules if m.begin_block)
+        self.end_blockers: tuple[BlockHook, ...] = tuple(m.end_block for m in self.modules if m.end_block)
+        self.invariants: dict[str, Invariant] = {
+            f"{m.name}/{name}": check for m in self.modules for name, check in m.invariants.items()
+        }
+        self.params: dict[str, ParamSet] = {m.name: m.params for m in self.modules if m.params is not None}
+        self.genesis: dict[str, Genesis] = {m.name: m.genesis for m in self.modules if m.genesis is not None}
+        self.queries: dict[str, dict[str, Query]] = {m.name: dict(m.queries) for m in self.modules}
+
+    def get_module(self, name: str) -> Module:
+        for module in self.modules:
+            if module.name == name:
+                return module
+        raise KeyError(f"no module named {name!r}")
+
+    def _check_disjoint(self) -> None:
+        names = [m.name for m in self.modules]
+        if len(set(names)) != len(names):
+            raise RegistryError(f"module names repeat: {names}")
+        owned: list[tuple[bytes, str]] = sorted((p, m.name) for m in self.modules for p in m.prefixes)
+        for (a, owner_a), (b, owner_b) in zip(owned, owned[1:]):
+            if b.startswith(a):
+                raise RegistryError(f"key prefix {b.hex()} of {owner_b} overlaps {a.hex()} of {owner_a}")
+        ranges = sorted((m.error_codes.start, m.error_codes.stop, m.name) for m in self.modules)
+        for (_, stop, name_a), (start, _, name_b) in zip(ranges, ranges[1:]):
+            if start < stop:
+                raise RegistryError(f"error codes of {name_b} overlap those of {name_a}")
+
+
+DEFAULT_REGISTRY = Registry()

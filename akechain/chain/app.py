@@ -197,6 +197,7 @@ class App:
         try:
             for msg in tx.body.msgs:
                 events.extend(self._registry.handlers[type(msg)](journal, ctx, sender, msg))
+            journal.check_sizes(0)
         except Exception as exc:  # noqa: BLE001
             journal.revert(0)
             error = as_app_error(exc)

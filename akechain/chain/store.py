@@ -5,9 +5,10 @@ encodes dirty values once at commit, which keeps the per-tx path cheap.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Protocol, TypeVar
 
-from state.codec import decode, encode
+from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
 
 T = TypeVar("T")
 
@@ -48,6 +49,7 @@ class Journal:
         self._clean: dict[bytes, object] = {}  # committed values, decoded on first read (None: absent)
         self._dirty: dict[bytes, object] = {}  # written since the last commit (None: deleted)
         self._undo: list[tuple[bytes, object]] = []  # (key, its previous dirty value or _MISSING)
+        self._encoded: dict[bytes, tuple[object, bytes]] = {}  # key -> (record, its bytes) checked by `check_sizes`
 
     def get(self, key: bytes, cls: type[T]) -> T | None:
         value = self._dirty.get(key, _MISSING)
@@ -101,14 +103,27 @@ class Journal:
         """Make the writes so far permanent for this journal (end of a tx), keeping the log short."""
         self._undo.clear()
 
+    def check_sizes(self, snapshot: int, max_bytes: int = DEFAULT_MAX_SIZE) -> None:
+        """Encode each record written since `snapshot` and refuse one that could not be read back
+        (CodecError), so a record grown too large fails the tx that grew it, not a later block."""
+        for key in {key for key, _ in self._undo[snapshot:]}:
+            record = self._dirty[key]
+            if record is None:
+                continue
+            raw = encode(record)
+            if len(raw) > max_bytes:
+                raise CodecError(f"record under {key[:1].hex()}… would be {len(raw)} bytes, over the {max_bytes}-byte limit")
+            self._encoded[key] = (record, raw)
+
     def changes(self) -> dict[bytes, bytes | None]:
-        return {key: None if value is None else encode(value) for key, value in sorted(self._dirty.items())}
+        return {key: None if value is None else self._encode(key, value) for key, value in sorted(self._dirty.items())}
+
+    def _encode(self, key: bytes, record: object) -> bytes:
+        cached = self._encoded.get(key)
+        return cached[1] if cached is not None and cached[0] is record else encode(record)
 
 
-from dataclasses import dataclass as _dataclass
-
-
-@_dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class BlockContext:
     """What a block tells its handlers and end-of-block hooks: the only height, clock and randomness
     the state transition may read. `random_seed` is the previous block's commit hash; derive

@@ -59,3 +59,31 @@ def test_only_the_consensus_shells_touch_trio() -> None:
 def test_akechain_top_level_holds_only_the_layer_packages() -> None:
     top = {p.name for p in (ROOT / "akechain").iterdir() if p.name != "__pycache__"}
     assert top == {"__init__.py", "chain", "node", "client", "agents", "cli"}
+
+
+def module_dependencies() -> dict[str, set[str]]:
+    """State-machine module -> the other modules its files import."""
+    deps: dict[str, set[str]] = {}
+    for path, names in imported_names("akechain/chain/modules").items():
+        module = Path(path).parts[3]
+        if module.endswith(".py"):
+            continue
+        used = {name.split(".")[3] for name in names if name.startswith("akechain.chain.modules.") and name.count(".") >= 3}
+        deps.setdefault(module, set()).update(used - {module})
+    return deps
+
+
+def test_modules_import_each_other_without_cycles_and_verify_never_imports_the_market() -> None:
+    deps = module_dependencies()
+    assert "market" not in deps["verify"] | deps["escrow"] | deps["reputation"]
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle {' -> '.join(path + (module,))}"
+        if module not in done:
+            for used in deps.get(module, ()):
+                visit(used, path + (module,))
+            done.add(module)
+
+    for module in deps:
+        visit(module, ())

@@ -28,7 +28,7 @@ from consensus.abci import (
 from akechain.chain.codec import AppError, GenesisError, InternalError, InvalidMsgError
 from akechain.chain.crypto import format_address
 from akechain.chain.genesis import export_app_state, init_app_state
-from akechain.chain.modules.auth.ante import process_ante
+from akechain.chain.ante import process_ante
 from akechain.chain.modules.auth.keeper import get_account, get_account_key
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.keeper import Supply, get_balance, get_balance_key, get_supply

@@ -1,1 +1,1 @@
-"""Accounts and nonces, and the stateful tx checks (nonce, fee) that run before any message."""
+"""Accounts and nonces; the stateful tx checks that use them are in `akechain.chain.ante`."""

@@ -1,6 +1,6 @@
-"""The auth module's descriptor: accounts and nonces. It has no messages; its checks run on every tx
-before any message (`ante.process_ante`, called by the app), and their errors (codes 10-19) are the
-tx envelope's, in `akechain.chain.tx`."""
+"""The auth module's descriptor: accounts and nonces. It has no messages; the checks every tx passes
+before its messages (nonce, fee) are in `akechain.chain.ante`, which joins auth and bank, and their
+errors (codes 10-19) are the tx envelope's, in `akechain.chain.tx`."""
 from __future__ import annotations
 
 from akechain.chain.module import Genesis, Module

@@ -34,7 +34,8 @@ from akechain.chain.modules.market.msgs import (  # noqa: E402
     Policy,
 )
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict  # noqa: E402
-from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_app  # noqa: E402
+from akechain.testing import SimChain  # noqa: E402
+from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID  # noqa: E402
 from test_market_support import (  # noqa: E402
     ADDRESSES,
     CONSUMER_KEYS,
@@ -152,8 +153,9 @@ def compute_events_digest(result: FinalizeResult) -> str:
 def main() -> None:
     genesis = build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS,
                             AUTH_PARAMS, market_params=MARKET_PARAMS)
-    app, genesis_hash = make_app(genesis["app_state"])
-    d = Driver(app)
+    chain = SimChain(genesis["app_state"], CHAIN_ID)
+    genesis_hash = chain.app_hashes[0]
+    d = Driver(chain)
     results: list[dict] = []
     run_block = d.block
 

@@ -99,10 +99,10 @@ def run_market_scenario() -> "Driver":
         Policy,
     )
     from akechain.chain.modules.verify.msgs import MsgChallenge
-    from test_market_support import CONSUMER_KEYS, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_app
+    from test_market_support import CONSUMER_KEYS, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_chain
     from akechain.chain.modules.market import queries as q
 
-    d = Driver(make_market_app())
+    d = Driver(make_market_chain())
     for key in PROVIDER_KEYS[:4]:
         d.tx(key, MsgRegisterProvider(HARDWARE, "eu", (), "https://p", 10**6))
     d.block()

@@ -43,6 +43,8 @@ def offenders(package: str, forbidden: set[str]) -> dict[str, set[str]]:
         ("akechain/node", {"akechain.agents", "akechain.cli"}),
         ("akechain/client", {"akechain.node", "akechain.agents", "akechain.cli"}),
         ("akechain/agents", {"akechain.node", "akechain.cli"}),
+        # The testing kit runs the state machine alone: no node, network, clients or agents
+        ("akechain/testing", {"akechain.node", "akechain.client", "akechain.agents", "akechain.cli", "p2p", "trio"}),
     ],
 )
 def test_lower_layers_never_import_upper_ones(package: str, forbidden: set[str]) -> None:
@@ -58,7 +60,7 @@ def test_only_the_consensus_shells_touch_trio() -> None:
 
 def test_akechain_top_level_holds_only_the_layer_packages() -> None:
     top = {p.name for p in (ROOT / "akechain").iterdir() if p.name != "__pycache__"}
-    assert top == {"__init__.py", "chain", "node", "client", "agents", "cli"}
+    assert top == {"__init__.py", "chain", "node", "client", "agents", "cli", "testing"}
 
 
 def module_dependencies() -> dict[str, set[str]]:

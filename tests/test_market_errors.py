@@ -63,7 +63,7 @@ from test_market_support import (
     VERIFIER_KEYS,
     Driver,
     job_msg,
-    make_market_app,
+    make_market_chain,
 )
 
 GOOD, BAD = b"\x01" * 32, b"\x02" * 32
@@ -98,7 +98,7 @@ def fails(d: Driver, key, msg, error: type) -> str:
 @pytest.fixture()
 def market() -> Driver:
     """Providers 0-2 registered (2 with too little collateral); job 1 bidding with a bid from 0."""
-    d = Driver(make_market_app(replace(MARKET_PARAMS, challenge_window_blocks=10)))
+    d = Driver(make_market_chain(replace(MARKET_PARAMS, challenge_window_blocks=10)))
     d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", ("tier=a",), "https://p0", 10_000_000))
     d.tx(PROVIDER_KEYS[1], MsgRegisterProvider(HARDWARE, "us", (), "https://p1", 10_000_000))
     d.tx(PROVIDER_KEYS[2], MsgRegisterProvider(HARDWARE, "eu", (), "https://p2", 10))

@@ -37,7 +37,7 @@ from test_market_support import (
     VERIFIERS,
     Driver,
     job_msg,
-    make_market_app,
+    make_market_chain,
 )
 
 COLLATERAL = 10_000_000
@@ -45,7 +45,7 @@ GOOD, BAD = b"\x01" * 32, b"\x02" * 32
 
 
 def setup(providers: int = 3) -> Driver:
-    d = Driver(make_market_app())
+    d = Driver(make_market_chain())
     for key in PROVIDER_KEYS[:providers]:
         d.tx(key, MsgRegisterProvider(HARDWARE, "eu", ("tier=a",), "https://p.example", COLLATERAL))
     d.block()

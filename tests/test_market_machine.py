@@ -47,7 +47,7 @@ from test_market_support import (
     VERIFIERS,
     Driver,
     job_msg,
-    make_market_app,
+    make_market_chain,
 )
 
 HASHES = [b"\x01" * 32, b"\x02" * 32, b"\x03" * 32]
@@ -62,7 +62,7 @@ index = st.integers(0, 10**6)
 class MarketMachine(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
-        self.d = Driver(make_market_app())
+        self.d = Driver(make_market_chain())
         self.closed_streams: dict[tuple[int, int], tuple[int, int]] = {}
         self.closed_escrows: dict[int, tuple[int, int, int]] = {}
         self.sent: list[str] = []  # msg type of each tx sent since the last block, in order

@@ -16,7 +16,7 @@ from akechain.chain.modules.market.params import DEFAULT_PARAMS
 from akechain.chain.modules.market.records import Bid, Job
 from akechain.chain.tx import build_tx
 from test_app_support import CHAIN_ID
-from test_market_support import CONSUMER_KEYS, FEE, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_app
+from test_market_support import CONSUMER_KEYS, FEE, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_chain
 
 REDUNDANT = Policy(kind=POLICY_REDUNDANCY, spot_check_bps=0, k=2, n=3)
 bid_lists = st.lists(st.tuples(st.integers(1, 100), st.integers(0, 1_500)), min_size=6, max_size=6)
@@ -25,7 +25,7 @@ bid_lists = st.lists(st.tuples(st.integers(1, 100), st.integers(0, 1_500)), min_
 def run_market(bids: list[tuple[int, int]], order: list[int], blocks: list[int]) -> tuple[list, bytes]:
     """Six providers bid (price, latency) on a 2-of-3 job; bid i goes out in position order[i]
     within block blocks[i]; returns the opened leases (provider, price) and the final app hash."""
-    d = Driver(make_market_app())
+    d = Driver(make_market_chain())
     for key in PROVIDER_KEYS:
         d.tx(key, MsgRegisterProvider(HARDWARE, "eu", (), "https://p", 10**6))
     d.block()

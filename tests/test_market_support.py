@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from consensus.abci import BlockRequest, FinalizeResult
-from akechain.chain.app import App
 from akechain.chain.crypto import get_address
 from akechain.chain.genesis import build_genesis
 from akechain.chain.modules.market.msgs import POLICY_NONE, MsgCreateJob, Policy, Resources
 from akechain.chain.modules.market.params import DEFAULT_PARAMS
 from akechain.chain.tx import build_tx
-from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_app, make_keys
+from akechain.testing import SimChain
+from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_keys
 
 FEE = AUTH_PARAMS.min_fee
 HARDWARE = Resources(cpu_cores=32, gpu_model="h100", gpu_count=4, memory_mb=256_000, storage_gb=4_000, bandwidth_mbps=10_000)
@@ -27,11 +27,10 @@ MARKET_PARAMS = replace(DEFAULT_PARAMS, challenge_window_blocks=3, grace_blocks=
 GENESIS_AMOUNT = 10**9
 
 
-def make_market_app(market_params=MARKET_PARAMS, amount: int = GENESIS_AMOUNT) -> App:
+def make_market_chain(market_params=MARKET_PARAMS, amount: int = GENESIS_AMOUNT) -> SimChain:
     genesis = build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {a: amount for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
                             market_params=market_params)
-    app, _ = make_app(genesis["app_state"])
-    return app
+    return SimChain(genesis["app_state"], CHAIN_ID)
 
 
 def seed_for(height: int) -> bytes:
@@ -49,17 +48,22 @@ def job_msg(budget: int = 100_000, max_price: int = 100, duration: int = 10, win
 
 
 class Driver:
-    """Signs txs with tracked nonces and runs blocks through the real App."""
+    """Signs txs with tracked nonces and runs blocks on a SimChain (the real App)."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, chain: SimChain) -> None:
+        self.chain = chain
+        self.app = chain.app
         self.nonces = {a: 0 for a in ADDRESSES}
         self.pending: list[bytes] = []
-        self.history: list[BlockRequest] = []  # every block run, to replay on another app
 
     @property
     def height(self) -> int:
-        return self.app.info().last_height
+        return self.chain.height
+
+    @property
+    def history(self) -> list[BlockRequest]:
+        """Every block run, to replay on another app."""
+        return [block.request for block in self.chain.blocks]
 
     def tx(self, key, *msgs) -> None:
         address = get_address(key)
@@ -68,14 +72,10 @@ class Driver:
 
     def block(self, check: bool = True) -> FinalizeResult:
         height = self.height + 1
-        request = BlockRequest(height=height, time_ms=height * 1000, hash=bytes(32), proposer_address=bytes(20),
-                               txs=tuple(self.pending), last_commit_hash=seed_for(height))
+        result = self.chain.apply_block(self.pending, time_ms=height * 1000, seed=seed_for(height))
         self.pending = []
-        self.history.append(request)
-        result = self.app.finalize_block(request)
-        self.app.commit()
         if check:
-            self.app.check_invariants()
+            self.chain.check_invariants()
         return result
 
     def run(self, key, *msgs) -> tuple[int, str]:
@@ -85,14 +85,14 @@ class Driver:
         return result.tx_results[0].code, result.tx_results[0].log
 
     def job(self, job_id: int):
-        return self.app.query("market", "job", job_id)
+        return self.chain.query("market", "job", job_id)
 
     def provider(self, address: bytes):
-        return self.app.query("market", "provider", address)
+        return self.chain.query("market", "provider", address)
 
     def escrow(self, job_id: int):
         """The job's escrow as of the last committed height."""
-        return self.app.query("market", "escrow", job_id, self.height)
+        return self.chain.query("market", "escrow", job_id, self.height)
 
     def advance_to(self, height: int) -> list:
         events = []

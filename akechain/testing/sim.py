@@ -1,0 +1,107 @@
+"""`SimChain`: the real `App` and a block producer, in memory, for tests and simulations.
+
+Blocks are applied exactly as a node applies them (finalize_block, then commit), at the height and
+BFT time the caller chooses; the block's randomness seed (a node's previous commit hash) defaults
+to a hash of the previous app hash, so a run depends only on genesis and the txs. Every applied
+block is kept, so the same run can be replayed on a fresh chain (`replay`).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Sequence
+
+from akechain.chain.app import App
+from akechain.chain.genesis import encode_app_state
+from akechain.chain.registry import DEFAULT_REGISTRY, Registry
+from consensus.abci import BlockRequest, FinalizeResult, GenesisRequest
+from state.kv import MemoryKV
+from state.store import CommitStore
+
+BLOCK_TIME_MS = 1_000  # default spacing of BFT times
+
+
+class SimChainError(ValueError):
+    """A block asked for at a height or time the chain cannot take."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedBlock:
+    request: BlockRequest
+    result: FinalizeResult
+    app_hash: bytes
+
+
+class SimChain:
+    def __init__(self, app_state: dict, chain_id: str = "ake-sim-1", registry: Registry = DEFAULT_REGISTRY,
+                 store: CommitStore | None = None, genesis_time_ms: int = 0) -> None:
+        """A chain at height 0 from genesis `app_state`; `store` defaults to memory (pass a LevelKV-backed
+        one to test on disk)."""
+        self.app_state = app_state
+        self.chain_id = chain_id
+        self.registry = registry
+        self.genesis_time_ms = genesis_time_ms
+        self.app = App(store if store is not None else CommitStore(MemoryKV()), registry)
+        response = self.app.init_chain(GenesisRequest(chain_id, genesis_time_ms, 1, encode_app_state(app_state), ()))
+        self.app_hashes: dict[int, bytes] = {0: response.app_hash}  # height -> app hash after it (0: genesis)
+        self.blocks: list[AppliedBlock] = []
+
+    @property
+    def height(self) -> int:
+        return self.app.info().last_height
+
+    @property
+    def time_ms(self) -> int:
+        """BFT time of the last block (genesis time before the first)."""
+        return self.blocks[-1].request.time_ms if self.blocks else self.genesis_time_ms
+
+    def apply_block(self, txs: Sequence[bytes] = (), time_ms: int | None = None, seed: bytes | None = None) -> FinalizeResult:
+        """Finalize and commit the next block; `time_ms` must not go back in time."""
+        height = self.height + 1
+        if time_ms is None:
+            time_ms = self.time_ms + BLOCK_TIME_MS
+        if time_ms < self.time_ms:
+            raise SimChainError(f"block {height} at {time_ms} ms is before the previous block's {self.time_ms} ms")
+        if seed is None:
+            seed = hashlib.sha256(self.app_hashes[height - 1] + height.to_bytes(8, "big")).digest()
+        request = BlockRequest(height=height, time_ms=time_ms, hash=bytes(32), proposer_address=bytes(20),
+                               txs=tuple(txs), last_commit_hash=seed)
+        return self.apply(request)
+
+    def apply(self, request: BlockRequest) -> FinalizeResult:
+        """Apply a block exactly as given (its height must be the next one)."""
+        if request.height != self.height + 1:
+            raise SimChainError(f"block {request.height} given, the next height is {self.height + 1}")
+        result = self.app.finalize_block(request)
+        app_hash = self.app.commit()
+        self.app_hashes[request.height] = app_hash
+        self.blocks.append(AppliedBlock(request, result, app_hash))
+        return result
+
+    def advance_to(self, height: int) -> list[FinalizeResult]:
+        """Empty blocks up to `height` (end-of-block work due on the way runs)."""
+        return [self.apply_block() for _ in range(self.height, height)]
+
+    def query(self, module: str, name: str, *args: object) -> object:
+        """A module's declared query on committed state, e.g. `chain.query("bank", "balance", address)`."""
+        return self.app.query(module, name, *args)
+
+    def check_invariants(self) -> None:
+        """Every module's invariants on committed state (raises InvariantBrokenError)."""
+        self.app.check_invariants()
+
+    def export_genesis(self) -> dict:
+        """Committed state as genesis `app_state`; `SimChain(export)` starts from the same app hash."""
+        return self.app.export_app_state()
+
+    def replay(self, store: CommitStore | None = None) -> SimChain:
+        """The same genesis and blocks on a fresh chain; raises SimChainError at the first height
+        whose app hash differs (the state transition is not deterministic)."""
+        fresh = SimChain(self.app_state, self.chain_id, self.registry, store, self.genesis_time_ms)
+        if fresh.app_hashes[0] != self.app_hashes[0]:
+            raise SimChainError("genesis replays to another app hash")
+        for block in self.blocks:
+            fresh.apply(block.request)
+            if fresh.app_hashes[block.request.height] != block.app_hash:
+                raise SimChainError(f"height {block.request.height} replays to another app hash")
+        return fresh

@@ -114,11 +114,14 @@ def deadline_pubsub_writes(pubsub: Pubsub, flow: PeerFlow, on_hung: Callable[[ID
     async def deadlined(stream: INetStream, rpc_msg: rpc_pb2.RPC) -> bool:
         peer_id = stream.muxed_conn.peer_id
         flow.write_started(peer_id)
-        try:
-            with trio.move_on_after(flow.write_deadline):
+        with trio.move_on_after(flow.write_deadline) as deadline:
+            try:
                 return await original(stream, rpc_msg)
-        finally:
-            flow.write_finished(peer_id)
+            finally:
+                # A write past its deadline stays pending in `flow`: the peer's queue is never drained again, so
+                # publishes must keep not waiting for it until a new connection's first write replaces it.
+                if not deadline.cancel_called:
+                    flow.write_finished(peer_id)
         log.warning("pubsub write to %s missed its %.1f s deadline: dropping the peer", peer_id,
                     flow.write_deadline)
         on_hung(peer_id)

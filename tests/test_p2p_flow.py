@@ -84,6 +84,8 @@ def test_hung_peer_write_is_abandoned_and_reported_alone() -> None:
         assert healthy.written == messages  # every message, unaffected by the hung peer
         assert hung_peers == ["hung"] and hung.was_reset and not healthy.was_reset
         assert results.count(False) == 1
+        assert flow.is_stalled("hung")  # its queue is never drained again: publishes must not wait for it
+        flow.write_started("hung")  # until a new connection writes to it
         assert not flow.is_stalled("hung")
 
     trio.run(main)

@@ -9,14 +9,19 @@ import time
 from collections.abc import Callable
 
 import libp2p.pubsub.pubsub as pubsub_module
+import trio
 from libp2p.abc import IHost, INetConn, INetStream, INetwork
 from libp2p.peer.id import ID
+from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
+
+from p2p.flow import PeerFlow
 
 log = logging.getLogger(__name__)
 
 # py-libp2p 0.8.1: a subscription buffers 32 messages and drops the rest without an error.
 SUBSCRIPTION_BUFFER = 4096
+RESET_TIMEOUT = 1.0
 
 
 def raise_subscription_buffer() -> None:
@@ -92,3 +97,39 @@ async def close_swarm(host: IHost) -> None:
         await host.get_network().close()
     except Exception as exc:  # Best effort: a half-closed swarm must not mask why the host stopped.
         log.warning("closing the libp2p swarm failed: %s: %s", type(exc).__name__, exc)
+
+
+def deadline_pubsub_writes(pubsub: Pubsub, flow: PeerFlow, on_hung: Callable[[ID], None]) -> None:
+    """Give every pubsub write a deadline and report the peer whose write misses it.
+
+    py-libp2p 0.8.1 writes each peer's RPCs with no timeout (`Pubsub.write_msg`, used by the per-peer
+    sending task and by the new-peer replays): on a connection that hangs without a reset the write
+    never returns. We wrap the method on this instance: `flow` learns which writes are pending (so
+    publishes stop waiting for that peer), and a write over `flow.write_deadline` is abandoned, its
+    stream reset (a half-written frame leaves it out of step), and `on_hung(peer)` drops the peer.
+    Test: test_hung_peer_write_is_abandoned_and_reported_alone.
+    """
+    original = pubsub.write_msg
+
+    async def deadlined(stream: INetStream, rpc_msg: rpc_pb2.RPC) -> bool:
+        peer_id = stream.muxed_conn.peer_id
+        flow.write_started(peer_id)
+        with trio.move_on_after(flow.write_deadline) as deadline:
+            try:
+                return await original(stream, rpc_msg)
+            finally:
+                # A write past its deadline stays pending in `flow`: the peer's queue is never drained again, so
+                # publishes must keep not waiting for it until a new connection's first write replaces it.
+                if not deadline.cancel_called:
+                    flow.write_finished(peer_id)
+        log.warning("pubsub write to %s missed its %.1f s deadline: dropping the peer", peer_id,
+                    flow.write_deadline)
+        on_hung(peer_id)
+        with trio.CancelScope(shield=True), trio.move_on_after(RESET_TIMEOUT):
+            try:
+                await stream.reset()
+            except Exception:  # The stream may already be gone; the peer is being dropped anyway.
+                pass
+        return False
+
+    pubsub.write_msg = deadlined  # type: ignore[method-assign]

@@ -21,6 +21,7 @@ from libp2p.pubsub.subscription import TrioSubscriptionAPI
 
 from p2p.compat import raise_subscription_buffer
 from p2p.errors import NotRunning, P2PError, PayloadTooLarge, UnknownTopic
+from p2p.flow import PeerFlow
 from p2p.scores import Offence, PeerScores
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,11 @@ Validator = Callable[[bytes, str], bool]
 # py-libp2p 0.8.1 drops pubsub frames over 1 MiB without an error; the frame also carries the
 # signature, key, sender record and topic, so payloads keep this margin under it.
 MAX_GOSSIP_PAYLOAD = (1 << 20) - (4 << 10)
-# Each peer's outgoing queue holds 32 RPCs and drops the rest silently: publish waits above this mark.
+# Each peer's outgoing queue holds 32 RPCs and drops the rest silently: publish waits while a peer that is
+# still draining is above this mark. A stalled peer (p2p.flow) is never waited for: its queue drops for it alone.
 QUEUE_HIGH_WATER = 8
-# A peer that stays congested this long (stalled, SIGSTOPped) is left to drop; it catches up by sync.
-MAX_FLOW_CONTROL_WAIT = 2.0
+# A draining peer that stays congested this long is left to drop; it catches up by block sync.
+MAX_FLOW_CONTROL_WAIT = 0.5
 FLOW_CONTROL_POLL = 0.002
 DELIVERY_BUFFER = 1024
 
@@ -48,9 +50,10 @@ class Topic:
 class Gossip:
     """The topics of one host's `Pubsub`; `run` joins them and delivers to subscribers."""
 
-    def __init__(self, pubsub: Pubsub, scores: PeerScores) -> None:
+    def __init__(self, pubsub: Pubsub, scores: PeerScores, flow: PeerFlow) -> None:
         self._pubsub = pubsub
         self._scores = scores
+        self._flow = flow
         self._topics: dict[str, Topic] = {}
         self._subscribers: dict[str, list[trio.MemorySendChannel[tuple[bytes, str]]]] = {}
         self._running = False
@@ -135,7 +138,8 @@ class Gossip:
                     self._subscribers[name].remove(send)
 
     async def _wait_for_queue_room(self, name: str) -> None:
-        """py-libp2p's publish never blocks and drops what a full peer queue cannot take: wait instead."""
+        """py-libp2p's publish never blocks and drops what a full peer queue cannot take: give draining peers a
+        moment, never a stalled one (that wait used to stall consensus behind one hung peer)."""
         deadline = trio.current_time() + MAX_FLOW_CONTROL_WAIT
         while trio.current_time() < deadline and self._congested_peers(name):
             await trio.sleep(FLOW_CONTROL_POLL)
@@ -143,4 +147,4 @@ class Gossip:
     def _congested_peers(self, name: str) -> list[ID]:
         queues = self._pubsub.peer_queues
         return [peer for peer in self._pubsub.peer_topics.get(name, ())
-                if peer in queues and len(queues[peer]) > QUEUE_HIGH_WATER]
+                if peer in queues and len(queues[peer]) > QUEUE_HIGH_WATER and not self._flow.is_stalled(peer)]

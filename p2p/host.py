@@ -33,9 +33,11 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
-from p2p.compat import close_swarm, guard_malformed_frames, live_connections, unique_seqnos_across_restarts
+from p2p.compat import (close_swarm, deadline_pubsub_writes, guard_malformed_frames, live_connections,
+                        unique_seqnos_across_restarts)
 from p2p.dialer import ConnectionWatch, keep_connected
 from p2p.errors import BadPeerAddress, NotRunning, P2PError
+from p2p.flow import PeerFlow
 from p2p.gossip import Gossip
 from p2p.identity import key_pair_from_seed, peer_id_from_seed
 from p2p.reqresp import ReqResp
@@ -77,10 +79,14 @@ class Host:
         unique_seqnos_across_restarts(self._pubsub)
         guard_malformed_frames(self._pubsub, self._on_malformed_frame)
         self._drops_send, self._drops_receive = trio.open_memory_channel[str](math.inf)
+        # Hung peers (a pubsub write past its deadline) are disconnected, not banned: p2p.dialer re-dials them.
+        self._hung_send, self._hung_receive = trio.open_memory_channel[ID](math.inf)
+        self.flow = PeerFlow(trio.current_time)
+        deadline_pubsub_writes(self._pubsub, self.flow, self._hung_send.send_nowait)
         self.scores = PeerScores(score_params, on_ban=self._drops_send.send_nowait)
         self._watch = ConnectionWatch(on_connected=self._on_connected)
         self._libp2p.get_network().register_notifee(self._watch)
-        self.gossip = Gossip(self._pubsub, self.scores)
+        self.gossip = Gossip(self._pubsub, self.scores, self.flow)
         self.reqresp = ReqResp(self._libp2p, self.scores)
         self._listen_addr: str | None = None
         self._started = False
@@ -137,6 +143,7 @@ class Host:
                     async with trio.open_nursery() as nursery:
                         await nursery.start(self.gossip.run)
                         nursery.start_soon(self._drop_banned_peers, nursery)
+                        nursery.start_soon(self._drop_hung_peers, nursery)
                         for peer in self._persistent:
                             nursery.start_soon(keep_connected, self._libp2p, self._watch, peer, self.scores)
                         task_status.started()
@@ -162,11 +169,19 @@ class Host:
                         self.scores.ban_remaining(peer_id))
             self._pubsub.add_to_blacklist(peer)
             nursery.start_soon(self._lift_ban, peer)
-            with trio.move_on_after(DISCONNECT_TIMEOUT):
-                try:
-                    await self._libp2p.disconnect(peer)
-                except Exception as exc:  # Already gone: that is what we wanted.
-                    log.debug("disconnect %s: %s: %s", peer_id, type(exc).__name__, exc)
+            await self._disconnect(peer)
+
+    async def _drop_hung_peers(self, nursery: trio.Nursery) -> None:
+        async for peer in self._hung_receive:
+            nursery.start_soon(self._disconnect, peer)
+
+    async def _disconnect(self, peer: ID) -> None:
+        """Bounded: closing a hung connection may itself block on writes."""
+        with trio.move_on_after(DISCONNECT_TIMEOUT):
+            try:
+                await self._libp2p.disconnect(peer)
+            except Exception as exc:  # Already gone: that is what we wanted.
+                log.debug("disconnect %s: %s: %s", peer, type(exc).__name__, exc)
 
     async def _lift_ban(self, peer: ID) -> None:
         await trio.sleep(self.scores.ban_remaining(peer.to_base58()))

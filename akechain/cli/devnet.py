@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from akechain.chain.genesis import build_genesis
 from akechain.node.genesis_file import write_genesis
 from akechain.node.home import DEFAULT_BURN_BPS, DEFAULT_VALIDATOR_POWER, TREASURY_KEY, create_node_files
 from akechain.client.keystore import Keystore
+from akechain.cli.processes import stop_all
 from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
@@ -41,6 +41,8 @@ VERIFIER_KEYS = ("verifier", "verifier2")
 VERIFIER_BALANCE = 10**12
 DEVNET_FILE = "devnet.json"
 PASSPHRASE_FILE = "passphrase"
+# A node stops in about a second on SIGTERM; one still running after this is killed (its WAL makes that safe).
+STOP_GRACE = 4.0
 
 
 class DevnetError(Exception):
@@ -190,34 +192,16 @@ def devnet_doc(root: Path, chain_id: str, specs: list[NodeSpec], procs: list[sub
     return doc
 
 
-def stop_devnet(root: Path, timeout: float = 20) -> list[str]:
-    """SIGTERM every node in DIR/devnet.json and wait for each to exit; returns the names stopped."""
+def stop_devnet(root: Path, grace: float = STOP_GRACE) -> list[str]:
+    """SIGTERM every node in DIR/devnet.json at once and wait for all (SIGKILL after `grace` s);
+    returns the names of the nodes that were running."""
     path = root / DEVNET_FILE
     if not path.exists():
         raise DevnetError(f"no {DEVNET_FILE} in {root}: nothing to stop")
-    doc = json.loads(path.read_text())
-    stopped = []
-    for node in doc["nodes"]:
-        if stop_pid(node["pid"], timeout):
-            stopped.append(node["name"])
+    nodes = json.loads(path.read_text())["nodes"]
+    stopped = stop_all([node["pid"] for node in nodes], grace)
     path.unlink()
-    return stopped
-
-
-def stop_pid(pid: int, timeout: float) -> bool:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    return True
+    return [node["name"] for node in nodes if node["pid"] in stopped]
 
 
 def node_row(spec: NodeSpec) -> dict[str, Any]:
@@ -245,8 +229,7 @@ def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, de
     try:
         wait_until_serving(specs, procs)
     except BaseException:
-        for proc in procs:
-            stop_pid(proc.pid, timeout=10)
+        stop_all([proc.pid for proc in procs], STOP_GRACE)
         raise
     doc = devnet_doc(root, chain_id, specs, procs)
     (root / DEVNET_FILE).write_text(json.dumps(doc, indent=2) + "\n")

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from akechain.node.mempool import MempoolFullError, SenderFullError
+from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -322,11 +323,14 @@ async def serve_http(
     port: int,
     shutdown: trio.Event,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
 ) -> None:
-    """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens."""
+    """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
+    concurrent requests are answered 503; hypercorn's keep-alive timeout (5 s) closes stalled ones."""
     config = HypercornConfig()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1.0
-    await serve(app, config, shutdown_trigger=shutdown.wait, task_status=task_status)  # type: ignore[arg-type]
+    limited = InFlightLimit(app, max_in_flight)  # type: ignore[arg-type]
+    await serve(limited, config, shutdown_trigger=shutdown.wait, task_status=task_status)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from akechain.chain.crypto import get_address
-from akechain.node.mempool import DuplicateTxError, Mempool, MempoolFullError
+from akechain.node.mempool import DuplicateTxError, Mempool, MempoolFullError, SenderFullError
 from akechain.chain.tx import BadNonceError, CannotPayFeeError, InvalidSignatureError, build_send_tx
 from test_app_support import CHAIN_ID, make_app, make_genesis, make_keys, run_block
 
@@ -94,3 +94,13 @@ def test_admission_rate() -> None:
     rate = len(txs) / (time.perf_counter() - started)
     assert rate > 1500, f"{rate:.0f} tx/s"
     assert len(pool.reap(10**8)) == 1500
+
+
+def test_one_sender_is_capped_and_others_still_get_in() -> None:
+    _, pool = make_pool(max_per_sender=3)
+    for nonce in range(3):
+        assert pool.add(send(0, nonce))[1].ok
+    with pytest.raises(SenderFullError, match="3 txs"):
+        pool.add(send(0, 3))
+    assert pool.add(send(1, 0))[1].ok
+    assert len(pool) == 4

@@ -9,6 +9,8 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import click
 
+from akechain.cli.local_chain import MAX_FEE_MULTIPLE
+
 DEFAULT_HOME = Path.home() / ".akechain"
 DEFAULT_NODE = "http://127.0.0.1:26657"
 UINT63 = click.IntRange(0, 2**63 - 1)
@@ -30,14 +32,19 @@ SIGNING_OPTIONS = (
     click.option("--fee", type=UINT63, help="Fee in uake (default: the chain's minimum fee)."),
     click.option("--memo", default="", help="Free text stored with the tx."),
     click.option("--nonce", type=UINT63, help="Override the nonce (default: ask the node)."),
-    click.option("--chain-id", help="Chain id to sign for (default: ask the node)."),
+    click.option("--chain-id", help="Chain id to sign for (default: the chain id of HOME's genesis.json, or of "
+                                    "its devnet.json); a node reporting another chain id is refused."),
+    click.option("--max-fee", type=UINT63,
+                 help=f"Refuse to sign a fee above this, in uake (default: {MAX_FEE_MULTIPLE}x the minimum fee "
+                      "of HOME's genesis, or of the default params), whether it came from --fee or the node."),
     click.option("--sign-only", is_flag=True,
                  help="Print the signed tx as hex instead of broadcasting it (offline with --chain-id, --nonce and --fee)."),
     click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block."),
 )
 
 
-SIGNING_NAMES = ("home", "node_url", "passphrase_file", "fee", "memo", "nonce", "chain_id", "sign_only", "no_wait")
+SIGNING_NAMES = ("home", "node_url", "passphrase_file", "fee", "memo", "nonce", "chain_id", "max_fee", "sign_only",
+                 "no_wait")
 
 
 def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,34 +77,45 @@ def open_keystore(home: Path) -> Any:
     return Keystore(Home(home).keyring_dir)
 
 
-def open_wallet(home: Path, key_name: str, node_url: str, passphrase_file: Path | None, **overrides: Any) -> Any:
-    """Unlock KEY from HOME's keyring and bind it to the node (raises KeystoreError)."""
+def open_wallet(home: Path, key_name: str, node_url: str, passphrase_file: Path | None, *,
+                chain_id: str | None = None, max_fee: int | None = None, **overrides: Any) -> Any:
+    """Unlock KEY from HOME's keyring and bind it to the node, signing only for HOME's chain (or
+    `chain_id`) and at most `max_fee` (default: a multiple of the local minimum fee). Raises
+    KeystoreError; exits with an error if HOME does not say which chain it is on."""
+    from akechain.cli.local_chain import LocalChainError, load_local_chain
     from akechain.client.http import NodeClient
     from akechain.client.wallet import TxOptions, Wallet
 
+    try:
+        chain = load_local_chain(home, chain_id)
+    except LocalChainError as exc:
+        fail(str(exc))
     signing_key = open_keystore(home).load(key_name, read_passphrase(passphrase_file))
-    return Wallet(NodeClient(node_url), signing_key, TxOptions(**overrides))
+    options = TxOptions(chain_id=chain.chain_id, max_fee=chain.default_max_fee if max_fee is None else max_fee, **overrides)
+    return Wallet(NodeClient(node_url), signing_key, options)
 
 
 def sign_and_broadcast(key_name: str, msgs: Sequence[Any], *, home: Path, node_url: str,
                        passphrase_file: Path | None, fee: int | None, memo: str, nonce: int | None,
-                       chain_id: str | None, sign_only: bool, no_wait: bool) -> None:
+                       chain_id: str | None, max_fee: int | None, sign_only: bool, no_wait: bool) -> None:
     """Sign `msgs` with KEY; print the hex (--sign-only) or broadcast and report the result."""
     from akechain.client.http import NodeClientError
     from akechain.chain.codec import AppError
     from akechain.chain.crypto import CryptoError
     from akechain.client.keystore import KeystoreError
+    from akechain.client.wallet import WalletRefusedError
     from akechain.chain.tx import compute_tx_hash
 
     try:
-        wallet = open_wallet(home, key_name, node_url, passphrase_file, fee=fee, nonce=nonce, chain_id=chain_id, memo=memo)
+        wallet = open_wallet(home, key_name, node_url, passphrase_file, fee=fee, nonce=nonce, chain_id=chain_id,
+                             max_fee=max_fee, memo=memo)
         with wallet.client:
             raw = wallet.sign(msgs)
             if sign_only:
                 click.echo(raw.hex())
                 return
-            answer = wallet.client.submit(raw, wait_commit=not no_wait)
-    except (AppError, CryptoError, KeystoreError, NodeClientError, ValueError) as exc:
+            answer = wallet.submit(raw, wait_commit=not no_wait)
+    except (AppError, CryptoError, KeystoreError, NodeClientError, WalletRefusedError, ValueError) as exc:
         fail(str(exc))
     report_submission(answer, compute_tx_hash(raw).hex())
 

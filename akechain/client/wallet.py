@@ -1,6 +1,9 @@
 """A key bound to a node: builds every tx one way (chain id, next nonce, minimum fee, each
 overridable for offline signing) and submits it. Shared by `akechain tx …`, the provider agent and
-the consumer command."""
+the consumer command.
+
+The node is not trusted: given a chain id, the wallet refuses a node that reports another one, and
+given a max fee, it refuses to pay more whoever asked for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,14 +21,20 @@ class TxFailedError(Exception):
     """A tx was rejected at admission, failed in its block, or did not commit in time."""
 
 
+class WalletRefusedError(TxFailedError):
+    """The wallet will not sign or submit: its node is on another chain, or the fee is over the max."""
+
+
 @dataclass(frozen=True, slots=True)
 class TxOptions:
-    """Overrides; None means ask the node (so all three given = signing offline)."""
+    """Overrides; None means ask the node (so all three given = signing offline). `chain_id`, when
+    given, is also what the node must report; `max_fee` (None: no cap) bounds any fee signed."""
 
     fee: int | None = None
     nonce: int | None = None
     chain_id: str | None = None
     memo: str = ""
+    max_fee: int | None = None
 
 
 class Wallet:
@@ -36,21 +45,44 @@ class Wallet:
         self.address = format_address(compute_address(get_pub_key(key)))
         self._chain_id = options.chain_id
         self._fee = options.fee
+        self._node_checked = False
 
     def sign(self, msgs: Sequence[Msg]) -> bytes:
+        if self.options.nonce is None or self._fee is None:
+            self.check_node()
         if self._chain_id is None:
             self._chain_id = str(self.client.status()["chain_id"])
         if self._fee is None:
             self._fee = int(self.client.params()["auth"]["min_fee"])
+        # Verify the fee is one the wallet's owner agreed to, whoever chose it
+        if self.options.max_fee is not None and self._fee > self.options.max_fee:
+            raise WalletRefusedError(f"fee {self._fee} uake is above the max fee {self.options.max_fee} uake (--max-fee)")
         nonce = self.options.nonce
         if nonce is None:
             nonce = int(self.client.account(self.address)["nonce"])
         return build_tx(self.key, self._chain_id, nonce, self._fee, msgs, self.options.memo)
 
+    def check_node(self) -> None:
+        """Raise WalletRefusedError if the node reports another chain than the one this wallet signs for."""
+        if self.options.chain_id is None or self._node_checked:
+            return
+        reported = self.client.status().get("chain_id")
+        if reported != self.options.chain_id:
+            raise WalletRefusedError(
+                f"node {self.client.url} reports chain id {reported!r}, but this wallet signs for "
+                f"{self.options.chain_id!r}: refusing to sign for another chain"
+            )
+        self._node_checked = True
+
+    def submit(self, raw: bytes, wait_commit: bool) -> dict[str, Any]:
+        """Submit a signed tx to the node, once the node is known to be on the wallet's chain."""
+        self.check_node()
+        return self.client.submit(raw, wait_commit=wait_commit)
+
     def send(self, msgs: Sequence[Msg]) -> dict[str, Any]:
         """Sign, submit and wait for the commit; the block result (height, code, log, events) or
         TxFailedError. Nonces come from committed state, so one wallet sends one tx at a time."""
-        answer = self.client.submit(self.sign(msgs), wait_commit=True)
+        answer = self.submit(self.sign(msgs), wait_commit=True)
         check, result = answer.get("check", {}), answer.get("result")
         if check.get("code", 1) != 0:
             raise TxFailedError(f"tx rejected: {check.get('log', 'unknown reason')}")

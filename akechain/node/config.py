@@ -41,6 +41,7 @@ class P2PConfig:
 class MempoolConfig:
     max_txs: int = 50_000
     max_bytes: int = 64 * 1024 * 1024
+    max_per_sender: int = 1_000
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from akechain.chain.tx import compute_tx_hash
 
 DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
 
 
 class MempoolError(Exception):
@@ -22,7 +23,11 @@ class MempoolError(Exception):
 
 
 class MempoolFullError(MempoolError):
-    pass
+    """The pool is at its tx or byte bound: the client should retry later (HTTP 503)."""
+
+
+class SenderFullError(MempoolFullError):
+    """This sender already has its cap of pending txs (HTTP 429)."""
 
 
 class DuplicateTxError(MempoolError):
@@ -43,10 +48,12 @@ class _Entry:
 
 
 class Mempool:
-    def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_per_sender: int = DEFAULT_MAX_PER_SENDER) -> None:
         self._app = app
         self.max_txs = max_txs
         self.max_bytes = max_bytes
+        self.max_per_sender = max_per_sender
         self._entries: dict[bytes, _Entry] = {}  # by tx hash, in arrival order
         self._by_sender: dict[bytes, list[_Entry]] = {}  # each in nonce (= arrival) order
         self._bytes = 0
@@ -63,8 +70,9 @@ class Mempool:
         return self._bytes
 
     def add(self, tx: bytes) -> tuple[bytes, CheckResult]:
-        """Admit `tx` if the app accepts it. Raises DuplicateTxError or MempoolFullError; an app
-        rejection is returned as a CheckResult that is not ok (and the tx is not kept)."""
+        """Admit `tx` if the app accepts it. Raises DuplicateTxError, MempoolFullError or
+        SenderFullError; an app rejection is returned as a CheckResult that is not ok (and the tx is
+        not kept)."""
         tx_hash = compute_tx_hash(tx)
         # Verify the tx is new and fits before paying for a signature check
         if tx_hash in self._entries:
@@ -74,6 +82,9 @@ class Mempool:
                 f"mempool is full ({len(self._entries)}/{self.max_txs} txs, {self._bytes}/{self.max_bytes} bytes)"
             )
         result = self._app.check_tx(tx)
+        # Verify the sender is under its cap (the sender is known only once the app decoded the tx)
+        if result.ok and len(self._by_sender.get(result.sender, ())) >= self.max_per_sender:
+            raise SenderFullError(f"sender already has {self.max_per_sender} txs in the mempool")
         if result.ok:
             self._insert(tx, tx_hash, result)
         return tx_hash, result

@@ -19,7 +19,7 @@ from akechain.node.config import Config, Home, load_config
 from akechain.chain.crypto import format_address, parse_address, CryptoError
 from akechain.chain.genesis import encode_app_state
 from akechain.node.genesis_file import load_genesis
-from akechain.node.mempool import Mempool
+from akechain.node.mempool import DuplicateTxError, Mempool
 from akechain.node.network import (
     TX_BATCH_MAX_BYTES,
     ConsensusTransport,
@@ -85,7 +85,8 @@ class Node:
         except Exception as exc:  # plyvel raises IOError subclasses for a lock held by another process
             raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
         self.app = App(CommitStore(self._state_kv))
-        self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes)
+        self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
+                               max_per_sender=config.mempool.max_per_sender)
         self.blocks = BlockStore(self._blocks_kv)
         signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
@@ -200,7 +201,7 @@ class Node:
     def submit_tx(self, raw: bytes) -> dict[str, Any]:
         try:
             tx_hash, result = self.mempool.add(raw)
-        except AppError as exc:
+        except (AppError, DuplicateTxError) as exc:
             raise ValueError(str(exc)) from None
         if result.ok:
             self.tx_gossip.queue(raw)

@@ -21,10 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from akechain.node.mempool import MempoolFullError, SenderFullError
+from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
+
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_TXS = 10_000
 DEFAULT_WAIT_SECONDS = 30.0
+BUSY_CODE = 2  # check code of a batch entry the node had no room for (1: the tx itself was refused)
 
 
 class BadRequest(Exception):
@@ -43,7 +47,8 @@ class NodeAPI(Protocol):
     def params(self) -> dict[str, Any]: ...
 
     def submit_tx(self, raw: bytes) -> dict[str, Any]:
-        """Admit a tx to the mempool: {"hash", "check": {"code", "log"}}; raises ValueError subclasses."""
+        """Admit a tx to the mempool: {"hash", "check": {"code", "log"}}; raises ValueError subclasses
+        for bad txs and MempoolFullError (SenderFullError for one sender's cap) when busy."""
 
     async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None: ...
 
@@ -195,7 +200,16 @@ def build_app(node: NodeAPI) -> Starlette:
         wait = request.query_params.get("wait")
         if wait not in (None, "commit"):
             raise BadRequest("wait must be 'commit' when given")
-        answers = [submit_one(raw) for raw in txs]
+        answers: list[dict[str, Any]] = []
+        for raw in txs:
+            try:
+                answers.append(submit_one(raw))
+            except MempoolFullError as exc:
+                # Busy is the answer for this tx and the rest: the client retries later, nobody queues
+                if not batch:
+                    return busy_answer(exc)
+                answers.extend(busy_result(exc) for _ in range(len(txs) - len(answers)))
+                break
         if wait == "commit":
             timeout = wait_seconds(request)
             for answer in answers:
@@ -205,6 +219,13 @@ def build_app(node: NodeAPI) -> Starlette:
             return JSONResponse({"results": answers})
         answer = answers[0]
         return JSONResponse(answer, status_code=200 if answer["check"]["code"] == 0 else 422)
+
+    def busy_answer(exc: MempoolFullError) -> Response:
+        status = 429 if isinstance(exc, SenderFullError) else 503
+        return JSONResponse({"error": f"busy: {exc}", "busy": True}, status_code=status, headers={"Retry-After": "1"})
+
+    def busy_result(exc: MempoolFullError) -> dict[str, Any]:
+        return {"hash": None, "check": {"code": BUSY_CODE, "log": f"busy: {exc}"}, "busy": True}
 
     def submit_one(raw: bytes) -> dict[str, Any]:
         try:
@@ -302,11 +323,14 @@ async def serve_http(
     port: int,
     shutdown: trio.Event,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
 ) -> None:
-    """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens."""
+    """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
+    concurrent requests are answered 503; hypercorn's keep-alive timeout (5 s) closes stalled ones."""
     config = HypercornConfig()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1.0
-    await serve(app, config, shutdown_trigger=shutdown.wait, task_status=task_status)  # type: ignore[arg-type]
+    limited = InFlightLimit(app, max_in_flight)  # type: ignore[arg-type]
+    await serve(limited, config, shutdown_trigger=shutdown.wait, task_status=task_status)  # type: ignore[arg-type]

@@ -25,6 +25,10 @@ passphrase_option = click.option(
     "--passphrase-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Read the key passphrase from this file (first line) instead of prompting.",
 )
+MAX_FEE_OPTION = click.option(
+    "--max-fee", type=UINT63,
+    help=f"Refuse to sign a fee above this, in uake (default: {MAX_FEE_MULTIPLE}x the minimum fee "
+         "of HOME's genesis, or of the default params), whether it came from --fee or the node.")
 SIGNING_OPTIONS = (
     home_option,
     node_option,
@@ -34,9 +38,7 @@ SIGNING_OPTIONS = (
     click.option("--nonce", type=UINT63, help="Override the nonce (default: ask the node)."),
     click.option("--chain-id", help="Chain id to sign for (default: the chain id of HOME's genesis.json, or of "
                                     "its devnet.json); a node reporting another chain id is refused."),
-    click.option("--max-fee", type=UINT63,
-                 help=f"Refuse to sign a fee above this, in uake (default: {MAX_FEE_MULTIPLE}x the minimum fee "
-                      "of HOME's genesis, or of the default params), whether it came from --fee or the node."),
+    MAX_FEE_OPTION,
     click.option("--sign-only", is_flag=True,
                  help="Print the signed tx as hex instead of broadcasting it (offline with --chain-id, --nonce and --fee)."),
     click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block."),

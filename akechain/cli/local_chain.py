@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from akechain.chain.codec import GenesisError
-from akechain.chain.modules.auth.params import DEFAULT_PARAMS, params_from_json
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS, PARAMS
 from akechain.node.genesis_file import load_genesis
 
 MAX_FEE_MULTIPLE = 10  # the default --max-fee, in minimum fees: room for priority, not for a node's lie
@@ -53,7 +53,7 @@ def _load_genesis(path: Path) -> dict:
 
 def _genesis_min_fee(genesis: dict, path: Path) -> int:
     try:
-        return params_from_json(genesis["app_state"]["auth"]["params"]).min_fee
+        return PARAMS.from_json(genesis["app_state"]["auth"]["params"]).min_fee
     except (KeyError, TypeError, GenesisError) as exc:
         raise LocalChainError(f"{path}: no valid app_state.auth.params ({exc})") from None
 

@@ -11,6 +11,7 @@ import click
 
 from akechain.cli.common import (
     AMOUNT,
+    MAX_FEE_OPTION,
     SIGNING_NAMES,
     UINT63,
     echo_json,
@@ -344,11 +345,12 @@ def market() -> None:
 @click.option("--cmd", required=True, help="Command the providers run (no shell; split like a shell would).")
 @job_options
 @click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
+@MAX_FEE_OPTION
 @click.option("--timeout", type=click.FloatRange(1, 86_400), default=300, show_default=True,
               help="Seconds to wait for the job to settle.")
 @click.option("--verify-locally", is_flag=True, help="Also run the command here and compare output hashes.")
-def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, fee: int | None, timeout: float,
-            verify_locally: bool, **job: Any) -> None:
+def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, fee: int | None,
+            max_fee: int | None, timeout: float, verify_locally: bool, **job: Any) -> None:
     """Post a job, wait until it settles, and print the winners, the output hash and the settlement."""
     from akechain.client.http import NodeClientError
     from akechain.agents.consumer import JobWaitError, post_job, summarise, wait_for_job
@@ -359,7 +361,7 @@ def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, f
 
     try:
         spec = build_job_spec(**job)
-        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee)
+        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
         with wallet.client:
             job_id = post_job(wallet, spec)
             click.echo(f"posted job {job_id}; waiting for bids, leases and receipts", err=True)
@@ -429,11 +431,12 @@ def provider() -> None:
 @click.option("--max-jobs", type=UINT63, default=0, help="Stop after serving this many leases (0: until SIGINT/SIGTERM).")
 @click.option("--once", is_flag=True, help="Same as --max-jobs 1.")
 @click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
+@MAX_FEE_OPTION
 @click.option("--lie", is_flag=True, hidden=True, help="Test only: submit a wrong output hash.")
 def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, profile_file: Path | None,
                  hardware: Any, region: str, attributes: tuple[str, ...], endpoint: str, collateral: int,
                  price_policy: str, latency_ms: int, time_limit: float, memory_mb: int, poll: float, max_jobs: int,
-                 once: bool, fee: int | None, lie: bool) -> None:
+                 once: bool, fee: int | None, max_fee: int | None, lie: bool) -> None:
     """Register if needed, then bid on jobs, run the won ones in a sandbox, submit receipts and
     withdraw earnings until SIGINT/SIGTERM (or --max-jobs)."""
     from akechain.client.http import NodeClientError
@@ -450,7 +453,7 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
             hardware, region, sorted_tuple(attributes), endpoint, collateral)
         config = AgentConfig(profile, parse_price_policy(price_policy), latency_ms, time_limit, memory_mb, poll,
                              1 if once else max_jobs, lie)
-        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee)
+        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
         with wallet.client:
             served = Agent(wallet, config).run(stop)
     except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, ValueError) as exc:
@@ -475,8 +478,10 @@ def verifier() -> None:
               help="Stop after this many re-executions, checks and verdicts (0: until SIGINT/SIGTERM).")
 @click.option("--once", is_flag=True, help="Same as --max-checks 1.")
 @click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
+@MAX_FEE_OPTION
 def verifier_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, check_all: bool, time_limit: float,
-                 memory_mb: int, poll: float, max_checks: int, once: bool, fee: int | None) -> None:
+                 memory_mb: int, poll: float, max_checks: int, once: bool, fee: int | None,
+                 max_fee: int | None) -> None:
     """Re-execute spot-checked receipts, challenge mismatches (posting the bond) and send verdicts on
     the challenges drawn to this key, until SIGINT/SIGTERM (or --max-checks)."""
     from akechain.client.http import NodeClientError
@@ -487,7 +492,7 @@ def verifier_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
     stop = start_agent_process()
     config = VerifierConfig(time_limit, memory_mb, poll, 1 if once else max_checks, check_all)
     try:
-        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee)
+        wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
         with wallet.client:
             counts = Verifier(wallet, config).run(stop)
     except (KeystoreError, NodeClientError, TxFailedError) as exc:

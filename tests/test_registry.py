@@ -33,6 +33,7 @@ from toy_module.module import MODULE as TOY
 from toy_module.msgs import MsgBoom, MsgPing
 
 GOLDEN = json.loads((Path(__file__).resolve().parent / "golden" / "chain.json").read_text())
+BY_NAME = {module.name: module for module in MODULES}
 KEYS = make_keys(3)
 FEE = 10
 GENESIS_AMOUNT = 10**9  # make_genesis's default
@@ -66,7 +67,7 @@ def test_every_chain_message_has_exactly_one_handler_in_the_module_its_tag_names
     assert all(count == 1 for count in Counter(t for m in MODULES for t in m.handlers).values())
     for tag, cls in chain_msgs.items():
         module = tag.split("/")[0]
-        assert cls in DEFAULT_REGISTRY.get_module(module).handlers, tag
+        assert cls in BY_NAME[module].handlers, tag
         assert cls.__module__.startswith(f"akechain.chain.modules.{module}."), tag
 
 
@@ -105,7 +106,7 @@ def test_error_codes_are_unique_and_inside_their_module_range() -> None:
     for cls in errors:
         parts = cls.__module__.split(".")
         if parts[:3] == ["akechain", "chain", "modules"]:
-            assert cls.code in DEFAULT_REGISTRY.get_module(parts[3]).error_codes, cls
+            assert cls.code in BY_NAME[parts[3]].error_codes, cls
         else:  # the codec's and the tx envelope's (ante included)
             assert cls.__module__ in ("akechain.chain.codec", "akechain.chain.tx") and 1 <= cls.code < 20, cls
     assert all(cls.code in TOY.error_codes for cls in TOY_ERRORS)
@@ -188,7 +189,7 @@ def _checked_set(original):
             parts = frame.f_globals.get("__name__", "").split(".")
             if parts[:3] == ["akechain", "chain", "modules"]:
                 if parts[-1] != "genesis":  # genesis import is checked by the round trip above
-                    module = DEFAULT_REGISTRY.get_module(parts[3])
+                    module = BY_NAME[parts[3]]
                     if not any(key.startswith(prefix) for prefix in module.prefixes):
                         raise ForeignWriteError(f"{'.'.join(parts)} wrote {key.hex()} outside {module.name}'s prefixes")
                 break

@@ -37,7 +37,6 @@ class ParamSpec:
     lo: int
     hi: int
     max_items: int
-    has_default: bool
 
 
 class ParamSet(Generic[P]):
@@ -57,16 +56,12 @@ class ParamSet(Generic[P]):
             if hints[f.name] not in _KINDS:
                 raise TypeError(f"{module} param {f.name} has unsupported type {hints[f.name]}")
             specs.append(ParamSpec(f.name, _KINDS[hints[f.name]], f.metadata["lo"], f.metadata["hi"],
-                                   f.metadata["max_items"], f.default is not dataclasses.MISSING))
+                                   f.metadata["max_items"]))
         self.specs: tuple[ParamSpec, ...] = tuple(specs)
 
     @property
     def where(self) -> str:
         return f"{self.module}.params"
-
-    def defaults(self) -> P | None:
-        """The default params, or None when some param has no default (genesis must choose it)."""
-        return self.cls() if all(spec.has_default for spec in self.specs) else None
 
     def get(self, store: StoreView) -> P:
         """The module's params record; missing params mean the chain was never initialised."""

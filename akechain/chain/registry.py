@@ -43,12 +43,6 @@ class Registry:
         self.genesis: dict[str, Genesis] = {m.name: m.genesis for m in self.modules if m.genesis is not None}
         self.queries: dict[str, dict[str, Query]] = {m.name: dict(m.queries) for m in self.modules}
 
-    def get_module(self, name: str) -> Module:
-        for module in self.modules:
-            if module.name == name:
-                return module
-        raise KeyError(f"no module named {name!r}")
-
     def _check_disjoint(self) -> None:
         names = [m.name for m in self.modules]
         if len(set(names)) != len(names):

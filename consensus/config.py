@@ -8,6 +8,11 @@ from dataclasses import dataclass
 class Config:
     timeout_propose_ms: int = 3000
     timeout_propose_delta_ms: int = 500
+    # A proposer that missed its last turn (its round ended without its block, and no proposal of
+    # its arrived since) gets this instead: a validator that is down or cut off costs its peers
+    # this long per turn rather than the full timeout. A live one heals at once: any proposal it
+    # signs, even a late one, restores the full timeout for its next turn.
+    timeout_propose_absent_ms: int = 500
     timeout_prevote_ms: int = 1000
     timeout_prevote_delta_ms: int = 500
     timeout_precommit_ms: int = 1000
@@ -19,8 +24,9 @@ class Config:
     create_empty_blocks_interval_ms: int = 0
     max_block_bytes: int = 1024 * 1024
 
-    def propose_timeout(self, round: int) -> int:
-        return self.timeout_propose_ms + round * self.timeout_propose_delta_ms
+    def propose_timeout(self, round: int, proposer_absent: bool = False) -> int:
+        base = min(self.timeout_propose_absent_ms, self.timeout_propose_ms) if proposer_absent else self.timeout_propose_ms
+        return base + round * self.timeout_propose_delta_ms
 
     def prevote_timeout(self, round: int) -> int:
         return self.timeout_prevote_ms + round * self.timeout_prevote_delta_ms

@@ -61,6 +61,7 @@ PRECOMMIT_STEP = 3
 COMMIT = 4
 STEP_NAMES = {NEW_HEIGHT: "new_height", PROPOSE: "propose", PREVOTE_STEP: "prevote", PRECOMMIT_STEP: "precommit", COMMIT: "commit"}
 
+MAX_ABSENT_ROUNDS_NOTED = 8  # failed rounds of one height whose proposers are noted as absent
 MAX_FUTURE_ROUNDS = 100  # votes further ahead are dropped: bounds memory a byzantine signer can use
 MAX_BUFFERED = 10_000  # messages held for the next height
 MAX_CATCHUP_HEIGHTS = 16  # decided blocks sent per catch-up reply, and held while behind
@@ -194,6 +195,9 @@ class State:
         self.address = address
         self.pending_evidence: dict[bytes, DuplicateVoteEvidence] = {}
         self._future_commits: dict[int, list[MessageReceived]] = {}  # catch-up blocks for heights ahead
+        # Proposers whose last turn passed without their block and who have not proposed since:
+        # local liveness knowledge only (it shortens their propose timeout), never part of state.
+        self.absent_proposers: set[bytes] = set()
         self._effects: list[Effect] = []
         self._enter_height(chain)
 
@@ -241,8 +245,9 @@ class State:
         self._catchup_sent.clear()
         if round > 0:
             self._rebroadcast()
-        self._schedule(PROPOSE, self.config.propose_timeout(round))
-        if self._proposer(round).address != self.address:
+        proposer = self._proposer(round).address
+        self._schedule(PROPOSE, self.config.propose_timeout(round, proposer in self.absent_proposers))
+        if proposer != self.address:
             return
         if self.valid_block is not None:
             self._propose(self.valid_block, self.valid_round)
@@ -377,6 +382,7 @@ class State:
             if vote.type == PREVOTE and vote.round == p.pol_round and vote.block_id == p.block_id:
                 self._add_vote_quietly(vote)
         self.proposals[p.round] = message
+        self.absent_proposers.discard(proposer.address)
         if proposer.address == self.address:
             self._own.append(message)
         block_hash = p.block_id.hash
@@ -446,12 +452,22 @@ class State:
             return
         block, commit = self.decision
         future = self._future
+        self._note_absent_proposers(commit.round)
         self._enter_height(next_state(self.chain, block, commit, event.app_hash, event.validator_updates), self.votes)
         self._schedule(NEW_HEIGHT, self.config.timeout_commit_ms)
         self._future_commits = {h: e for h, e in self._future_commits.items() if h >= self.height}
         for buffered in self._future_commits.pop(self.height, []) + future:
             self._dispatch(buffered)
         self._apply_rules()
+
+    def _note_absent_proposers(self, decided_round: int) -> None:
+        """Proposers of the rounds before the deciding one missed their turn, unless their
+        proposal reached us; the deciding round's proposer is live."""
+        for round in range(min(decided_round, MAX_ABSENT_ROUNDS_NOTED)):
+            if round not in self.proposals:
+                self.absent_proposers.add(self._proposer(round).address)
+        if decided_round < MAX_ABSENT_ROUNDS_NOTED:
+            self.absent_proposers.discard(self._proposer(decided_round).address)
 
     # The upon-rules of Algorithm 1, re-checked until none fires ------------------------------
     def _apply_rules(self) -> None:
@@ -464,6 +480,7 @@ class State:
             self._rule_learn_valid_block,
             self._rule_polka_nil,
             self._rule_polka_any,
+            self._rule_precommit_nil,
             self._rule_precommit_any,
         )
         while self.decision is None and any(rule() for rule in rules):
@@ -552,6 +569,14 @@ class State:
         if self.step != PREVOTE_STEP or not self.votes.prevotes(self.round).has_two_thirds_any():
             return False
         return self._schedule_once(PREVOTE_STEP, self.config.prevote_timeout(self.round))
+
+    def _rule_precommit_nil(self) -> bool:
+        """+2/3 precommits for nil: this round cannot decide, so go to the next one at once
+        (as CometBFT; the paper waits out the precommit timeout)."""
+        if self.step == NEW_HEIGHT or not self.votes.precommits(self.round).has_two_thirds_for(None):
+            return False
+        self._start_round(self.round + 1)
+        return True
 
     def _rule_precommit_any(self) -> bool:
         """L47: +2/3 precommits for anything: start the precommit timeout once."""

@@ -125,3 +125,20 @@ def test_bft_properties_under_faults(scenario) -> None:
             if e.vote_a.validator_address == node.pv.address
         ]
         assert found, f"no evidence against equivocator {i}"
+
+
+def test_a_silent_proposer_costs_the_short_absent_timeout_after_its_first_missed_turn() -> None:
+    slow_propose = replace(FAST, timeout_propose_ms=2_000, timeout_propose_absent_ms=100)
+    without = replace(slow_propose, timeout_propose_absent_ms=2_000)
+    heights = {}
+    for name, config in (("absent timeout", slow_propose), ("full timeout", without)):
+        sim = Sim([1, 1, 1, 1], ["honest", "silent", "honest", "honest"], random.Random(3), config=config)
+        sim.run(20_000)
+        assert_agreement(sim)
+        heights[name] = sim.min_height()
+        if name == "absent timeout":
+            silent = sim.nodes[1].pv.address
+            assert all(silent in n.state.absent_proposers for n in sim.honest)
+            assert not any(n.pv.address in m.state.absent_proposers for n in sim.honest for m in sim.honest)
+    # Each of the silent node's turns costs 2 s at the full timeout and 0.1 s once it is known absent.
+    assert heights["absent timeout"] >= 3 * heights["full timeout"], heights

@@ -26,13 +26,13 @@ from test_consensus_support import CHAIN_ID, FAST, genesis_chain
 class Harness:
     """Node 0 under test; the other validators' messages are forged here with their keys."""
 
-    def __init__(self) -> None:
+    def __init__(self, config=FAST) -> None:
         self.chain, pvs = genesis_chain([1, 1, 1, 1])
         self.pvs = {pv.address: pv for pv in pvs}
         me = next(v for v in self.chain.validators.validators if v.address != proposer_for_round(self.chain.validators, 0).address
                   and v.address != proposer_for_round(self.chain.validators, 1).address)
         self.me = self.pvs[me.address]
-        self.state = State(self.chain, FAST, me.address)
+        self.state = State(self.chain, config, me.address)
         self.effects = self.state.start()
 
     def handle(self, event):
@@ -134,3 +134,26 @@ def test_proposer_asks_for_txs_and_lagging_peer_gets_catch_up() -> None:
     effects = state.handle(TimeoutFired(1, 0, NEW_HEIGHT))
     assert RequestTxs(1, 0) in effects
 
+
+
+def test_a_proposal_from_an_absent_proposer_restores_its_full_timeout() -> None:
+    h = Harness(replace(FAST, timeout_propose_ms=1_000, timeout_propose_absent_ms=30))
+    proposer = proposer_for_round(h.chain.validators, 0).address
+    h.state.absent_proposers.add(proposer)
+    h.start()
+    [timeout] = [e for e in h.effects if isinstance(e, ScheduleTimeout) and e.step == PROPOSE]
+    assert timeout.duration_ms == 30
+    h.handle(MessageReceived(h.propose(0, (b"a=1",)), "p"))
+    assert proposer not in h.state.absent_proposers
+
+
+def test_two_thirds_nil_precommits_start_the_next_round_without_waiting() -> None:
+    h = Harness()
+    h.start()
+    h.handle(TimeoutFired(1, 0, PROPOSE))
+    for pv in h.others():
+        h.handle(MessageReceived(VoteMessage(h.vote(pv, PREVOTE, 0, None)), "p"))
+    assert h.state.step == PRECOMMIT_STEP and h.state.round == 0
+    for pv in h.others():
+        h.handle(MessageReceived(VoteMessage(h.vote(pv, PRECOMMIT, 0, None)), "p"))
+    assert h.state.round == 1 and h.state.step == PROPOSE

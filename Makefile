@@ -3,7 +3,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test devnet bench clean
+.PHONY: test devnet bench clean system-tools
+# System tools the tests need, as command=Debian package: installed with apt-get when run as root,
+# otherwise named (and, in CI, an error: a test that needs one must run there, never skip).
+APT_TOOLS := bwrap=bubblewrap
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -11,7 +14,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+system-tools:
+	@missing=""; for pair in $(APT_TOOLS); do command -v $${pair%%=*} >/dev/null || missing="$$missing $${pair#*=}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing with apt-get"; \
+	    { apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; } >/dev/null || exit 1; \
+	  else \
+	    echo "missing system packages:$$missing; install them with: sudo apt-get install$$missing" >&2; \
+	    [ "$$CI" != true ] || exit 1; \
+	  fi; \
+	fi
+
+test: $(STAMP) system-tools
 	$(PY) -m pytest -q -p no:cacheprovider
 
 devnet: $(STAMP)

@@ -3,7 +3,6 @@ the sandbox's limits."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
@@ -17,7 +16,6 @@ from akechain.client.market import (
 )
 from akechain.chain.modules.market.msgs import MAX_WORKLOAD, POLICY_REDUNDANCY, Resources
 from akechain.agents.provider.pricing import FixedPrice, FractionOfMax, parse_price_policy
-from akechain.agents.sandbox import compute_output_hash, docker_argv, run_sandboxed
 from test_market_support import job_msg
 
 
@@ -56,14 +54,3 @@ def test_price_policies() -> None:
     for bad in ("fixed:0", "fraction:10001", "cheap:3", "fixed"):
         with pytest.raises(ValueError):
             parse_price_policy(bad)
-
-
-def test_sandbox_hashes_stdout_and_enforces_time_and_memory_limits() -> None:
-    result = run_sandboxed((sys.executable, "-c", "import os; print(6*7, os.getcwd())"), 10, 512)
-    assert result.ok and result.stdout.startswith(b"42 ") and b"ake-job-" in result.stdout
-    assert result.output_hash == compute_output_hash(result.stdout)
-    slow = run_sandboxed((sys.executable, "-c", "import time; time.sleep(30)"), 0.5, 512)
-    assert slow.timed_out and not slow.ok and slow.seconds < 10
-    hog = run_sandboxed((sys.executable, "-c", "x = bytearray(400 * 1024 * 1024)"), 10, 256)
-    assert hog.returncode != 0
-    assert docker_argv("alpine", ("echo", "hi"), 64)[-3:] == ["alpine", "echo", "hi"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.agents.provider.agent import get_workload, poll_until
-from akechain.agents.sandbox import SandboxError, run_sandboxed
+from akechain.agents.sandbox import SandboxError, SandboxPolicy, run_sandboxed
 from akechain.client.wallet import TxFailedError, Wallet, find_event
 
 log = logging.getLogger("akechain.verifier")
@@ -32,6 +32,7 @@ class VerifierConfig:
     poll_seconds: float = 1.0
     max_checks: int = 0  # stop after this many re-executions (0: run until stopped)
     check_all: bool = False  # also check receipts of spot-check jobs not drawn for this key
+    sandbox: SandboxPolicy = SandboxPolicy()  # as the providers' agents run jobs
 
 
 class Verifier:
@@ -136,7 +137,8 @@ class Verifier:
             return None
         memory_mb = job["resources"]["memory_mb"] or self.config.default_memory_mb
         try:
-            result = run_sandboxed(workload.argv, self.config.time_limit_s, memory_mb, workload.image)
+            result = run_sandboxed(workload.argv, self.config.time_limit_s, memory_mb, workload.image,
+                                   network=workload.network, policy=self.config.sandbox)
         except SandboxError as exc:
             log.warning("job %d: cannot re-execute: %s", job["id"], exc)
             return None

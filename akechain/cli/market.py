@@ -115,7 +115,9 @@ def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Blocks until receipts are due (default: bid window + duration + 30)."),
         click.option("--region", default="", help="Required provider region (default: any)."),
         click.option("--attribute", "attributes", multiple=True, help="key=value providers must have (repeatable)."),
-        click.option("--image", default="", help="Docker image to run the command in (providers need docker)."),
+        click.option("--image", default="", help="Docker image to run the command in (providers need docker or podman)."),
+        click.option("--network", is_flag=True,
+                     help="The command needs network access: only providers started with --allow-network run it."),
         click.option("--redundancy", help="K/N: N providers run it, K matching outputs win, dissenters are slashed."),
         click.option("--spot-check", "spot_check_bps", type=BPS_RANGE, help="Spot-check rate in bps."),
     )):
@@ -123,14 +125,14 @@ def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def build_job_spec(cmd: str | None, image: str, resources: Any, duration_blocks: int, budget: int, max_price: int,
+def build_job_spec(cmd: str | None, image: str, network: bool, resources: Any, duration_blocks: int, budget: int, max_price: int,
                    bid_window_blocks: int, deadline_blocks: int | None, region: str, attributes: tuple[str, ...],
                    redundancy: str | None, spot_check_bps: int | None) -> Any:
     from akechain.agents.consumer import JobSpec
     from akechain.client.market import build_policy, encode_workload
 
     return JobSpec(
-        workload=encode_workload(shlex.split(cmd), image) if cmd else b"",
+        workload=encode_workload(shlex.split(cmd), image, network) if cmd else b"",
         resources=resources,
         duration_blocks=duration_blocks,
         budget=budget,
@@ -356,7 +358,7 @@ def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, f
     from akechain.agents.consumer import JobWaitError, post_job, summarise, wait_for_job
     from akechain.client.keystore import KeystoreError
     from akechain.client.market import MarketInputError, decode_workload
-    from akechain.agents.sandbox import SandboxError, run_sandboxed
+    from akechain.agents.sandbox import SandboxError, SandboxPolicy, run_sandboxed
     from akechain.client.wallet import TxFailedError
 
     try:
@@ -369,7 +371,10 @@ def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, f
         if verify_locally:
             workload = decode_workload(spec.workload)
             memory_mb = spec.resources.memory_mb or 512
-            local = run_sandboxed(workload.argv, timeout, memory_mb, workload.image).output_hash.hex()
+            # The consumer's own command: the strongest sandbox there is here, else the host.
+            own = SandboxPolicy(allow_network=True, unsafe_no_sandbox=True)
+            local = run_sandboxed(workload.argv, timeout, memory_mb, workload.image, network=workload.network,
+                                  policy=own).output_hash.hex()
             report.update(local_output_hash=local, verified_locally=local == report["output_hash"])
     except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, JobWaitError, SandboxError) as exc:
         fail(str(exc))
@@ -405,9 +410,22 @@ def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Address-space limit of a job that asks for no memory."),
         click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
                      help="Seconds between polls."),
+        click.option("--allow-network", is_flag=True,
+                     help="Run jobs that ask for network access (others always run with no network)."),
+        click.option("--unsafe-no-sandbox", is_flag=True,
+                     help="Without bubblewrap (apt-get install bubblewrap), run jobs directly on this host as this "
+                          "user: they can read its files and keys. Never on a machine holding real keys."),
     )):
         command = option(command)
     return command
+
+
+def sandbox_policy(allow_network: bool, unsafe_no_sandbox: bool) -> Any:
+    from akechain.agents.sandbox import SandboxPolicy, bwrap_path
+
+    if unsafe_no_sandbox and bwrap_path() is None:
+        click.echo("warning: --unsafe-no-sandbox: jobs run on this host with this user's rights", err=True)
+    return SandboxPolicy(allow_network, unsafe_no_sandbox)
 
 
 @click.group("provider")
@@ -435,8 +453,9 @@ def provider() -> None:
 @click.option("--lie", is_flag=True, hidden=True, help="Test only: submit a wrong output hash.")
 def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, profile_file: Path | None,
                  hardware: Any, region: str, attributes: tuple[str, ...], endpoint: str, collateral: int,
-                 price_policy: str, latency_ms: int, time_limit: float, memory_mb: int, poll: float, max_jobs: int,
-                 once: bool, fee: int | None, max_fee: int | None, lie: bool) -> None:
+                 price_policy: str, latency_ms: int, time_limit: float, memory_mb: int, poll: float,
+                 allow_network: bool, unsafe_no_sandbox: bool, max_jobs: int, once: bool, fee: int | None,
+                 max_fee: int | None, lie: bool) -> None:
     """Register if needed, then bid on jobs, run the won ones in a sandbox, submit receipts and
     withdraw earnings until SIGINT/SIGTERM (or --max-jobs)."""
     from akechain.client.http import NodeClientError
@@ -452,7 +471,7 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
         profile = load_profile(profile_file) if profile_file else Profile(
             hardware, region, sorted_tuple(attributes), endpoint, collateral)
         config = AgentConfig(profile, parse_price_policy(price_policy), latency_ms, time_limit, memory_mb, poll,
-                             1 if once else max_jobs, lie)
+                             1 if once else max_jobs, lie, sandbox_policy(allow_network, unsafe_no_sandbox))
         wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
         with wallet.client:
             served = Agent(wallet, config).run(stop)
@@ -480,8 +499,8 @@ def verifier() -> None:
 @click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
 @MAX_FEE_OPTION
 def verifier_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, check_all: bool, time_limit: float,
-                 memory_mb: int, poll: float, max_checks: int, once: bool, fee: int | None,
-                 max_fee: int | None) -> None:
+                 memory_mb: int, poll: float, allow_network: bool, unsafe_no_sandbox: bool, max_checks: int,
+                 once: bool, fee: int | None, max_fee: int | None) -> None:
     """Re-execute spot-checked receipts, challenge mismatches (posting the bond) and send verdicts on
     the challenges drawn to this key, until SIGINT/SIGTERM (or --max-checks)."""
     from akechain.client.http import NodeClientError
@@ -490,7 +509,8 @@ def verifier_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
     from akechain.client.wallet import TxFailedError
 
     stop = start_agent_process()
-    config = VerifierConfig(time_limit, memory_mb, poll, 1 if once else max_checks, check_all)
+    config = VerifierConfig(time_limit, memory_mb, poll, 1 if once else max_checks, check_all,
+                            sandbox_policy(allow_network, unsafe_no_sandbox))
     try:
         wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
         with wallet.client:

@@ -33,6 +33,7 @@ class MarketInputError(ValueError):
 class Workload:
     argv: tuple[str, ...]
     image: str  # "" = run argv as a local process
+    network: bool = False  # the command needs network access (only agents that allow it run it)
 
 
 def parse_resources(text: str) -> Resources:
@@ -92,11 +93,15 @@ def sorted_attributes(attributes: tuple[str, ...] | list[str]) -> tuple[str, ...
     return tuple(sorted(set(attributes)))
 
 
-def encode_workload(argv: list[str] | tuple[str, ...], image: str = "") -> bytes:
-    """The workload bytes naming `argv` (run without a shell) and optionally a docker image."""
+def encode_workload(argv: list[str] | tuple[str, ...], image: str = "", network: bool = False) -> bytes:
+    """The workload bytes naming `argv` (run without a shell), optionally a docker image, and
+    whether it needs network access (written only when it does, so older workloads stay valid)."""
     if not argv:
         raise MarketInputError("a workload needs a command")
-    payload = json.dumps({"argv": list(argv), "image": image}, separators=(",", ":"), sort_keys=True).encode()
+    doc: dict[str, object] = {"argv": list(argv), "image": image}
+    if network:
+        doc["network"] = True
+    payload = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
     if len(payload) > MAX_WORKLOAD:
         raise MarketInputError(f"command too long: the workload takes {len(payload)} bytes, at most {MAX_WORKLOAD}")
     return payload
@@ -108,11 +113,11 @@ def decode_workload(payload: bytes) -> Workload | None:
         doc = json.loads(payload)
     except ValueError:  # UnicodeDecodeError included
         return None
-    if not isinstance(doc, dict) or set(doc) != {"argv", "image"}:
+    if not isinstance(doc, dict) or not {"argv", "image"} <= set(doc) <= {"argv", "image", "network"}:
         return None
-    argv, image = doc["argv"], doc["image"]
+    argv, image, network = doc["argv"], doc["image"], doc.get("network", False)
     if not isinstance(argv, list) or not argv or not all(isinstance(arg, str) for arg in argv):
         return None
-    if not isinstance(image, str):
+    if not isinstance(image, str) or not isinstance(network, bool):
         return None
-    return Workload(tuple(argv), image)
+    return Workload(tuple(argv), image, network)

@@ -15,7 +15,7 @@ from akechain.client.market import Workload, decode_workload
 from akechain.chain.modules.market.msgs import BPS, MsgBid, MsgSubmitReceipt, MsgWithdrawEarnings, Resources
 from akechain.agents.provider.pricing import PricePolicy
 from akechain.agents.provider.profile import Profile
-from akechain.agents.sandbox import SandboxError, compute_output_hash, has_docker, run_sandboxed
+from akechain.agents.sandbox import SandboxError, SandboxPolicy, compute_output_hash, run_sandboxed, sandbox_problem
 from akechain.client.wallet import TxFailedError, Wallet
 
 log = logging.getLogger("akechain.provider")
@@ -31,6 +31,7 @@ class AgentConfig:
     poll_seconds: float = 1.0
     max_jobs: int = 0  # stop after serving this many leases (0: run until stopped)
     lie: bool = False  # test only: commit to a wrong output hash
+    sandbox: SandboxPolicy = SandboxPolicy()
 
 
 class Agent:
@@ -92,8 +93,8 @@ class Agent:
         missing = sorted(set(job["attributes"]) - set(profile.attributes))
         if workload is None:
             return "names no workload"
-        if workload.image and not has_docker():
-            return f"needs docker image {workload.image!r} and docker is not installed"
+        if (problem := sandbox_problem(workload.image, workload.network, self.config.sandbox)) is not None:
+            return problem
         if missing:
             return f"requires attributes {missing}"
         if job["region"] and job["region"] != profile.region:
@@ -128,7 +129,8 @@ class Agent:
         if workload is None:
             return b"", 0
         try:
-            result = run_sandboxed(workload.argv, self.config.time_limit_s, memory_mb, workload.image)
+            result = run_sandboxed(workload.argv, self.config.time_limit_s, memory_mb, workload.image,
+                                   network=workload.network, policy=self.config.sandbox)
         except SandboxError as exc:
             log.warning("cannot run the workload: %s", exc)
             return b"", 0

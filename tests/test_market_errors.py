@@ -61,6 +61,7 @@ from test_market_support import (
     PROVIDERS,
     SPEC,
     VERIFIER_KEYS,
+    VERIFIERS,
     Driver,
     job_msg,
     make_market_chain,
@@ -206,3 +207,15 @@ def test_deregister_with_open_leases(market: Driver) -> None:
 def test_stateless_checks(msg) -> None:
     with pytest.raises(InvalidMsgError):
         msg.validate_basic()
+
+
+def test_a_consumer_cannot_bid_on_its_own_job(market: Driver) -> None:
+    market.run(CONSUMER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", (), "https://self", 10_000_000))
+    assert "own job" in fails(market, CONSUMER_KEYS[0], MsgBid(1, 50, 10, SPEC), ProviderNotEligibleError)
+
+
+def test_a_spot_check_job_needs_two_verifiers_to_serve_it() -> None:
+    d = Driver(make_market_chain(replace(MARKET_PARAMS, verifiers=(VERIFIERS[0],))))
+    d.block()
+    spot = job_msg(policy=Policy(kind=POLICY_SPOT_CHECK, spot_check_bps=1_000, k=1, n=1))
+    assert "at least 2 verifiers" in fails(d, CONSUMER_KEYS[0], spot, InvalidJobError)

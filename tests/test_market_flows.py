@@ -3,6 +3,8 @@ settlement with take and burn, redundancy majority with dissenter slashing, spot
 (upheld, false, unanswered), deadline and SLA penalties, pro-rata refunds, reputation history."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
@@ -281,3 +283,18 @@ def test_escrow_module_account_matches_views() -> None:
     total = sum(q.query_escrow_at(view, j.id, height).balance for j in q.query_jobs(view, open_only=False))
     assert get_balance(view, ESCROW_ACCOUNT) == total
     assert [l.status for l in q.query_leases(view, provider=PROVIDERS[0])] == [RUNNING]
+
+
+def test_a_spot_check_with_no_one_to_check_it_does_not_count_as_verified() -> None:
+    """The only verifiers are the lease's own provider and consumer: the draw has no candidate."""
+    d = Driver(make_market_chain(replace(MARKET_PARAMS, verifiers=tuple(sorted((PROVIDERS[0], CONSUMERS[0]))))))
+    d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", ("tier=a",), "https://p.example", COLLATERAL))
+    d.block()
+    policy = Policy(kind=POLICY_SPOT_CHECK, spot_check_bps=MARKET_PARAMS.spot_check_rate_cap_bps, k=1, n=1)
+    [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=40, policy=policy)
+    d.advance_to(lease.opened_height + 5)
+    assert d.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    submitted = q.query_lease(d.app.get_state_view()[0], lease.id)
+    assert not submitted.spot_checked and submitted.verifier == b""
+    d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks + 1)
+    assert not q.query_lease(d.app.get_state_view()[0], lease.id).verified

@@ -269,6 +269,8 @@ def test_a_failing_handler_fails_only_its_tx_and_keeps_fee_and_nonce(kind: str, 
     after = app.get_account(sender)
     assert after.nonce == 2 and after.balance == GENESIS_AMOUNT - 2 * FEE
     assert app.query("toy", "count", sender) == 2  # the failing tx's ping and write are gone
+    assert [event[0] for event in result.tx_results[0].events] == ["tx"]  # no "pinged" that never happened
+    assert [event[0] for event in result.tx_results[1].events] == ["tx", "pinged"]
     app.check_invariants()
 
 

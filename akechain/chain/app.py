@@ -201,7 +201,7 @@ class App:
         except Exception as exc:  # noqa: BLE001
             journal.revert(0)
             error = as_app_error(exc)
-            return TxResult(code=error.code, log=str(error), events=tuple(events))
+            return TxResult(code=error.code, log=str(error), events=tuple(events[:1]))  # only the fee stands
         journal.forget_undo()
         return TxResult(code=0, events=tuple(events))
 

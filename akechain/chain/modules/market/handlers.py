@@ -63,6 +63,8 @@ from akechain.chain.modules.bank.keeper import process_transfer
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from akechain.chain.modules.verify import keeper as verify
 
+MIN_VERIFIERS = 2  # a spot check needs a checker, and a challenge a referee who is not the challenger
+
 
 # -- providers ---------------------------------------------------------------------------------
 
@@ -120,6 +122,10 @@ def process_create_job(store: StoreView, ctx: BlockContext, sender: Address, msg
         raise InvalidJobError(f"bid window {msg.bid_window_blocks} exceeds {params.max_bid_window_blocks} blocks")
     if msg.duration_blocks > params.max_duration_blocks:
         raise InvalidJobError(f"duration {msg.duration_blocks} exceeds {params.max_duration_blocks} blocks")
+    # Verify the chain can serve the policy: a spot check needs a checker and a referee besides them
+    if msg.policy.kind == POLICY_SPOT_CHECK and msg.policy.spot_check_bps and len(params.verifiers) < MIN_VERIFIERS:
+        raise InvalidJobError(f"spot checks need at least {MIN_VERIFIERS} verifiers in the market params; "
+                              f"this chain has {len(params.verifiers)}")
     sequences = k.get_sequences(store)
     store.set(SEQUENCES_KEY, replace(sequences, next_job=sequences.next_job + 1))
     job = Job(
@@ -175,8 +181,10 @@ def process_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgBi
     # Verify the bid window is open
     if job.status != BIDDING or ctx.height > job.bid_close_height:
         raise JobNotOpenError(f"job {job.id} is not taking bids (window closed at {job.bid_close_height})")
-    # Verify the bidder is a registered, eligible provider
+    # Verify the bidder is a registered, eligible provider and not the consumer dealing with itself
     provider = k.get_provider(store, sender)
+    if sender == job.consumer:
+        raise ProviderNotEligibleError(f"job {job.id}'s consumer cannot bid on its own job")
     if sender in job.deny or (job.allow and sender not in job.allow):
         raise ProviderNotEligibleError(f"job {job.id}'s allow/deny list excludes this provider")
     if not msg.resources.covers(job.resources):
@@ -243,8 +251,9 @@ def process_submit_receipt(store: StoreView, ctx: BlockContext, sender: Address,
     if job.policy.kind == POLICY_SPOT_CHECK and verify.is_spot_checked(ctx.random_seed, lease.id, job.policy.spot_check_bps):
         candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
         verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
-        lease = replace(lease, spot_checked=True, verifier=verifier)
-        events.append(make_event("spot_check", lease_id=lease.id, verifier=verifier.hex()))
+        if verifier:  # with no one to check it, the receipt is not verified (it settles unverified)
+            lease = replace(lease, spot_checked=True, verifier=verifier)
+            events.append(make_event("spot_check", lease_id=lease.id, verifier=verifier.hex()))
     k.set_lease(store, k.schedule_settlement(store, ctx, params, lease))
     return events
 

@@ -58,7 +58,7 @@ class Chain:
         """Run `work(store, ctx)` then the end-of-block hook at the next height; (work s, end-block s)."""
         self.height += 1
         kv = self.kv
-        store = Journal(kv.get, lambda prefix: (key for key, _ in kv.iterate(prefix)))
+        store = Journal(kv.get, lambda prefix, start: (key for key, _ in kv.iterate(prefix, start=start)))
         ctx = BlockContext(self.height, self.height * 1000, hashlib.sha256(self.height.to_bytes(8, "big")).digest())
         started = time.perf_counter()
         work(store, ctx)

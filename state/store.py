@@ -80,10 +80,11 @@ class CommitStore:
         """The value of `key` as of `version`, read through that version's tree."""
         return self._tree.get(self.root(version), smt.hash_key(key))
 
-    def iterate(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
-        """Latest (key, value) pairs under `prefix`, sorted by key."""
+    def iterate(self, prefix: bytes = b"", start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Latest (key, value) pairs under `prefix`, sorted by key, from `start` (inclusive) on."""
         skip = len(FLAT)
-        return ((key[skip:], value) for key, value in self._kv.iterate(FLAT + prefix))
+        first = None if start is None else FLAT + start
+        return ((key[skip:], value) for key, value in self._kv.iterate(FLAT + prefix, start=first))
 
     def get_meta(self, key: bytes) -> bytes | None:
         """Metadata saved by the last commit that set `key`."""

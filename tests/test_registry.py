@@ -143,7 +143,7 @@ def test_every_param_of_every_module_rejects_out_of_bounds_values_at_genesis() -
 
 
 def _toy_view() -> Journal:
-    journal = Journal(lambda key: None, lambda prefix: [])
+    journal = Journal(lambda key: None, lambda prefix, start: [])
     TOY.genesis.init(journal, None)
     return journal
 
@@ -154,14 +154,14 @@ def test_every_module_genesis_exports_and_reimports_to_the_same_state_and_hash()
     fresh = App(CommitStore(MemoryKV()))
     response = fresh.init_chain(GenesisRequest(CHAIN_ID, 0, 1, encode_app_state(exported), ()))
     assert response.app_hash == app.info().last_app_hash
-    imported = Journal(lambda key: None, lambda prefix: [])
+    imported = Journal(lambda key: None, lambda prefix, start: [])
     init_app_state(imported, exported)
     assert export_app_state(imported) == exported
     original, _ = app.get_state_view()
     for module in MODULES:
         for prefix in module.prefixes:
-            keys = imported.get_keys(prefix)
-            assert keys == original.get_keys(prefix), (module.name, prefix)
+            keys = list(imported.get_keys(prefix))
+            assert keys == list(original.get_keys(prefix)), (module.name, prefix)
             assert [imported.get_bytes(k) for k in keys] == [original.get_bytes(k) for k in keys], module.name
 
 
@@ -206,7 +206,7 @@ def test_state_machines_write_only_under_the_writing_module_prefixes(machine, mo
 
 def test_the_write_check_catches_a_foreign_write(monkeypatch) -> None:
     monkeypatch.setattr(Journal, "set", _checked_set(Journal.set))
-    journal = Journal(lambda key: None, lambda prefix: [])
+    journal = Journal(lambda key: None, lambda prefix, start: [])
     with pytest.raises(ForeignWriteError, match="market"):
         # code running as the market keeper writing a bank balance
         exec("store.set(b'\\x10' + bytes(20), None)", {"__name__": "akechain.chain.modules.market.keeper", "store": journal})

@@ -2,7 +2,9 @@
 params; bech32 addresses and hex hashes out, 4xx JSON errors for bad input."""
 from __future__ import annotations
 
+from akechain.client import http
 from akechain.client.http import NodeClient
+from akechain.node.rpc import market as rpc_market
 from akechain.client.keystore import Keystore
 from akechain.chain.crypto import parse_address
 from akechain.client.market import build_policy, encode_workload, parse_resources
@@ -61,6 +63,8 @@ def test_bad_ids_and_addresses_are_4xx_json_errors(single_node: NodeProcess) -> 
     cases = {
         "/jobs/abc": 400, "/jobs/-1": 400, "/jobs/999": 404, "/escrow/999": 404, "/escrow/1x": 400,
         "/providers/ake1bad": 400, "/reputation/nope": 400, "/leases?provider=zzz": 400, "/leases?job=x": 400,
+        "/jobs?limit=0": 400, "/jobs?limit=1001": 400, "/jobs?limit=x": 400, "/jobs?cursor=-3": 400,
+        "/leases?cursor=abc": 400, "/providers?cursor=ake1bad": 400, "/challenges?limit=99999999999": 400,
     }
     for path, status in cases.items():
         response = single_node.get(path)
@@ -71,3 +75,27 @@ def test_bad_ids_and_addresses_are_4xx_json_errors(single_node: NodeProcess) -> 
     assert single_node.get(f"/providers/{valid.json()['address']}").status_code == 404
     assert single_node.get(f"/providers/{unknown}").status_code == 400  # bad checksum
 
+
+
+def test_list_endpoints_come_in_pages_that_a_cursor_walks(single_node: NodeProcess) -> None:
+    keys = Keystore(single_node.home / "keyring")
+    with NodeClient(single_node.url) as client:
+        consumer = Wallet(client, keys.load("validator", PASSPHRASE))
+        job = MsgCreateJob(parse_resources("cpu_cores=1"), 5, "", (), 10_000, 100, 30, 60, build_policy(None, None),
+                           (), (), WORKLOAD)
+        created = consumer.send([job] * 5)
+        ids = [int(e["attributes"]["job_id"]) for e in created["events"] if e["type"] == "job_created"]
+        assert len(ids) == 5
+        seen, cursor, pages = [], None, 0
+        while True:
+            response = single_node.get("/jobs?limit=2" + ("" if cursor is None else f"&cursor={cursor}"))
+            assert response.status_code == 200 and len(response.json()) <= 2
+            seen += [j["id"] for j in response.json()]
+            pages += 1
+            cursor = response.headers.get("x-next-cursor")
+            if cursor is None:
+                break
+        assert seen == ids and pages == 3
+        assert [j["id"] for j in client.jobs()] == ids  # the client follows the cursors itself
+        assert http.NEXT_CURSOR_HEADER == rpc_market.NEXT_CURSOR_HEADER
+        assert len(single_node.get("/jobs").json()) == 5 and "x-next-cursor" not in single_node.get("/jobs").headers

@@ -226,7 +226,7 @@ class App:
 
     def _new_committed_journal(self) -> Journal:
         store = self._store
-        return Journal(store.get, lambda prefix: (key for key, _ in store.iterate(prefix)))
+        return Journal(store.get, lambda prefix, start: (key for key, _ in store.iterate(prefix, start)))
 
     def _current_view(self) -> Journal:
         """Committed state plus genesis when block 1 is not committed yet."""

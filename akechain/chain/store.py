@@ -5,7 +5,9 @@ encodes dirty values once at commit, which keeps the per-tx path cheap.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from itertools import islice
 from typing import Callable, Iterable, Iterator, Protocol, TypeVar
 
 from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
@@ -27,9 +29,18 @@ class StoreView(Protocol):
 
     def delete(self, key: bytes) -> None: ...
 
-    def iterate(self, prefix: bytes, cls: type[T]) -> Iterator[tuple[bytes, T]]:
-        """Records under `prefix` in key order."""
+    def iterate(self, prefix: bytes, cls: type[T], start: bytes | None = None) -> Iterator[tuple[bytes, T]]:
+        """Records under `prefix` in key order, from key `start` (inclusive) on; lazy, so a
+        caller that stops early (a page of a query) reads only what it takes."""
         ...
+
+
+ScanKeys = Callable[[bytes, "bytes | None"], Iterable[bytes]]  # (prefix, start) -> sorted keys
+
+
+def take(items: Iterable[T], limit: int | None) -> list[T]:
+    """The first `limit` items (all of them when None): a page reads no further than it shows."""
+    return list(items if limit is None else islice(items, limit))
 
 
 _MISSING = object()
@@ -42,8 +53,9 @@ class Journal:
     `changes()` encodes the dirty records once, in key order, for `CommitStore.commit`.
     """
 
-    def __init__(self, read: Callable[[bytes], bytes | None], scan_keys: Callable[[bytes], Iterable[bytes]]) -> None:
-        """`read` and `scan_keys` (keys under a prefix) see the state below: a CommitStore or another Journal."""
+    def __init__(self, read: Callable[[bytes], bytes | None], scan_keys: ScanKeys) -> None:
+        """`read` and `scan_keys` (sorted keys under a prefix, from a start key) see the state below:
+        a CommitStore or another Journal."""
         self._read = read
         self._scan_keys = scan_keys
         self._clean: dict[bytes, object] = {}  # committed values, decoded on first read (None: absent)
@@ -68,17 +80,21 @@ class Journal:
     def delete(self, key: bytes) -> None:
         self.set(key, None)
 
-    def iterate(self, prefix: bytes, cls: type[T]) -> Iterator[tuple[bytes, T]]:
-        for key in self.get_keys(prefix):
+    def iterate(self, prefix: bytes, cls: type[T], start: bytes | None = None) -> Iterator[tuple[bytes, T]]:
+        for key in self.get_keys(prefix, start):
             value = self.get(key, cls)
             if value is not None:
                 yield key, value
 
-    def get_keys(self, prefix: bytes) -> list[bytes]:
-        """Keys under `prefix` with a value or a pending deletion, sorted."""
-        keys = set(self._scan_keys(prefix))
-        keys.update(key for key in self._dirty if key.startswith(prefix))
-        return sorted(keys)
+    def get_keys(self, prefix: bytes, start: bytes | None = None) -> Iterator[bytes]:
+        """Keys under `prefix` (from `start` on) with a value or a pending deletion, sorted: the
+        state below merged lazily with this journal's writes."""
+        written = sorted(key for key in self._dirty if key.startswith(prefix) and (start is None or key >= start))
+        previous = None
+        for key in heapq.merge(self._scan_keys(prefix, start), written):
+            if key != previous:
+                previous = key
+                yield key
 
     def get_bytes(self, key: bytes) -> bytes | None:
         """The encoded current value, so another Journal can stack on this one."""

@@ -6,6 +6,9 @@ from typing import Any
 import httpx
 
 
+NEXT_CURSOR_HEADER = "X-Next-Cursor"  # a list endpoint's next page (the node's rpc.market.NEXT_CURSOR_HEADER)
+
+
 class NodeClientError(Exception):
     """The node could not be reached or answered with an error."""
 
@@ -29,6 +32,9 @@ class NodeClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs)[0]
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> tuple[Any, httpx.Response]:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -41,7 +47,19 @@ class NodeClient:
             raise NotFoundError(f"{method} {path}: {doc.get('error', doc)}")
         if response.status_code >= 400 and response.status_code != 422:
             raise NodeClientError(f"{method} {path}: HTTP {response.status_code}: {doc.get('error', doc)}")
-        return doc
+        return doc, response
+
+    def _list(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every item of a paginated list endpoint, following its cursors page by page."""
+        items: list[dict[str, Any]] = []
+        params = dict(params or {})
+        while True:
+            page, response = self._request("GET", path, params=params)
+            items.extend(page)
+            cursor = response.headers.get(NEXT_CURSOR_HEADER)
+            if cursor is None:
+                return items
+            params["cursor"] = cursor
 
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/status")
@@ -65,26 +83,26 @@ class NodeClient:
     # -- market
 
     def providers(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/providers")
+        return self._list("/providers")
 
     def provider(self, address: str) -> dict[str, Any]:
         return self._call("GET", f"/providers/{address}")
 
     def jobs(self, include_closed: bool = False) -> list[dict[str, Any]]:
-        return self._call("GET", "/jobs", params={"all": "true"} if include_closed else None)
+        return self._list("/jobs", {"all": "true"} if include_closed else None)
 
     def job(self, job_id: int) -> dict[str, Any]:
         return self._call("GET", f"/jobs/{job_id}")
 
     def leases(self, job_id: int | None = None, provider: str | None = None) -> list[dict[str, Any]]:
         params = {name: str(value) for name, value in (("job", job_id), ("provider", provider)) if value is not None}
-        return self._call("GET", "/leases", params=params)
+        return self._list("/leases", params)
 
     def challenges(self, referee: str | None = None, open_only: bool = False) -> list[dict[str, Any]]:
         params = {"open": "true"} if open_only else {}
         if referee is not None:
             params["referee"] = referee
-        return self._call("GET", "/challenges", params=params)
+        return self._list("/challenges", params)
 
     def escrow(self, job_id: int) -> dict[str, Any]:
         return self._call("GET", f"/escrow/{job_id}")

@@ -267,25 +267,25 @@ class Node:
             doc["proof_bytes"] = encode(proof).hex()
         return doc
 
-    def providers(self) -> list[dict[str, Any]]:
-        return market_json.get_providers(self.app.get_state_view()[0])
+    def providers(self, cursor: str | None, limit: int) -> market_json.Page:
+        return market_json.get_providers(self.app.get_state_view()[0], cursor, limit)
 
     def provider(self, address: str) -> dict[str, Any] | None:
         return market_json.get_provider(self.app.get_state_view()[0], parse_address_arg(address))
 
-    def jobs(self, include_closed: bool) -> list[dict[str, Any]]:
-        return market_json.get_jobs(self.app.get_state_view()[0], include_closed)
+    def jobs(self, include_closed: bool, cursor: str | None, limit: int) -> market_json.Page:
+        return market_json.get_jobs(self.app.get_state_view()[0], include_closed, cursor, limit)
 
     def job(self, job_id: int) -> dict[str, Any] | None:
         return market_json.get_job(self.app.get_state_view()[0], job_id)
 
-    def leases(self, job_id: int | None, provider: str | None) -> list[dict[str, Any]]:
+    def leases(self, job_id: int | None, provider: str | None, cursor: str | None, limit: int) -> market_json.Page:
         raw_provider = None if provider is None else parse_address_arg(provider)
-        return market_json.get_leases(self.app.get_state_view()[0], job_id, raw_provider)
+        return market_json.get_leases(self.app.get_state_view()[0], job_id, raw_provider, cursor, limit)
 
-    def challenges(self, referee: str | None, open_only: bool) -> list[dict[str, Any]]:
+    def challenges(self, referee: str | None, open_only: bool, cursor: str | None, limit: int) -> market_json.Page:
         raw_referee = None if referee is None else parse_address_arg(referee)
-        return market_json.get_challenges(self.app.get_state_view()[0], raw_referee, open_only)
+        return market_json.get_challenges(self.app.get_state_view()[0], raw_referee, open_only, cursor, limit)
 
     def escrow(self, job_id: int) -> dict[str, Any] | None:
         return market_json.get_escrow(*self.app.get_state_view(), job_id)

@@ -6,7 +6,8 @@ them and the CLI, provider agent and consumer read them back through `NodeClient
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, TypeVar
 
 from akechain.chain.modules.market import queries
 from akechain.chain.modules.market.msgs import POLICY_NAMES
@@ -15,8 +16,43 @@ from akechain.chain.modules.market.records import JOB_STATES, LEASE_STATES, Job,
 from akechain.chain.store import StoreView
 from akechain.chain.modules.verify import queries as verify_queries
 from akechain.chain.modules.verify.keeper import CHALLENGE_STATES, OPEN
-from akechain.chain.crypto import format_address
+from akechain.chain.crypto import format_address, parse_address
 from akechain.node.rpc.render import record_to_json
+
+T = TypeVar("T")
+DEFAULT_PAGE = 100  # items per page of a list endpoint when the client names no limit
+MAX_PAGE = 1000
+NEXT_CURSOR_HEADER = "X-Next-Cursor"  # response header naming the next page's cursor (client: the same name)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list endpoint: its items and the cursor of the next page (None: the last)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def make_page(records: Sequence[T], limit: int, cursor_of: Callable[[T], str], render: Callable[[T], dict[str, Any]],
+              keep: Callable[[T], bool] = lambda record: True) -> Page:
+    """`records` holds up to limit + 1 scanned records; the extra one only says another page follows.
+    Filtered records still move the cursor, so a page may show fewer than `limit` items."""
+    shown = records[:limit]
+    more = len(records) > limit and bool(shown)
+    return Page([render(r) for r in shown if keep(r)], cursor_of(shown[-1]) if more else None)
+
+
+def parse_id_cursor(cursor: str | None) -> int | None:
+    """The id a page resumes after; a malformed one is the client's mistake (ValueError)."""
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise ValueError(f"cursor must be the id the previous page ended at, got {cursor[:40]!r}")
+    return int(cursor)
+
+
+def parse_address_cursor(cursor: str | None) -> bytes | None:
+    return None if cursor is None else parse_address(cursor)
 
 
 def provider_json(view: queries.ProviderView) -> dict[str, Any]:
@@ -37,8 +73,9 @@ def lease_json(lease: Lease) -> dict[str, Any]:
     return doc
 
 
-def get_providers(store: StoreView) -> list[dict[str, Any]]:
-    return [provider_json(view) for view in queries.query_providers(store)]
+def get_providers(store: StoreView, cursor: str | None, limit: int) -> Page:
+    views = queries.query_providers(store, parse_address_cursor(cursor), limit + 1)
+    return make_page(views, limit, lambda view: format_address(view.address), provider_json)
 
 
 def get_provider(store: StoreView, address: bytes) -> dict[str, Any] | None:
@@ -46,8 +83,9 @@ def get_provider(store: StoreView, address: bytes) -> dict[str, Any] | None:
     return None if view is None else provider_json(view)
 
 
-def get_jobs(store: StoreView, include_closed: bool) -> list[dict[str, Any]]:
-    return [job_json(job) for job in queries.query_jobs(store, open_only=not include_closed)]
+def get_jobs(store: StoreView, include_closed: bool, cursor: str | None, limit: int) -> Page:
+    jobs = queries.query_jobs(store, not include_closed, parse_id_cursor(cursor), limit + 1)
+    return make_page(jobs, limit, lambda job: str(job.id), job_json)
 
 
 def get_job(store: StoreView, job_id: int) -> dict[str, Any] | None:
@@ -55,19 +93,18 @@ def get_job(store: StoreView, job_id: int) -> dict[str, Any] | None:
     return None if job is None else job_json(job)
 
 
-def get_leases(store: StoreView, job_id: int | None, provider: bytes | None) -> list[dict[str, Any]]:
-    leases = queries.query_leases(store, job_id=job_id, provider=provider)
-    if job_id is not None and provider is not None:
-        leases = [lease for lease in leases if lease.provider == provider]
-    return [lease_json(lease) for lease in leases]
+def get_leases(store: StoreView, job_id: int | None, provider: bytes | None, cursor: str | None, limit: int) -> Page:
+    leases = queries.query_leases(store, job_id, provider, parse_id_cursor(cursor), limit + 1)
+    return make_page(leases, limit, lambda lease: str(lease.id), lease_json,
+                     lambda lease: provider is None or lease.provider == provider)
 
 
-def get_challenges(store: StoreView, referee: bytes | None, open_only: bool) -> list[dict[str, Any]]:
-    return [
-        {**record_to_json(challenge), "state": CHALLENGE_STATES[challenge.status]}
-        for challenge in verify_queries.query_challenges(store)
-        if (referee is None or challenge.referee == referee) and (not open_only or challenge.status == OPEN)
-    ]
+def get_challenges(store: StoreView, referee: bytes | None, open_only: bool, cursor: str | None, limit: int) -> Page:
+    challenges = verify_queries.query_challenges(store, parse_id_cursor(cursor), limit + 1)
+    return make_page(challenges, limit, lambda challenge: str(challenge.id),
+                     lambda challenge: {**record_to_json(challenge), "state": CHALLENGE_STATES[challenge.status]},
+                     lambda challenge: (referee is None or challenge.referee == referee)
+                     and (not open_only or challenge.status == OPEN))
 
 
 def get_escrow(store: StoreView, height: int, job_id: int) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from akechain.node.mempool import MempoolFullError, SenderFullError
+from akechain.node.rpc.market import DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER, Page
 from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
 
 log = logging.getLogger(__name__)
@@ -59,22 +60,23 @@ class NodeAPI(Protocol):
     def account(self, address: str, prove: bool) -> dict[str, Any]: ...
 
     # The market; addresses are bech32 text (a bad one raises ValueError), None means not found.
+    # Lists come a page at a time: up to `limit` items after `cursor` (a bad cursor: ValueError).
 
-    def providers(self) -> list[dict[str, Any]]: ...
+    def providers(self, cursor: str | None, limit: int) -> Page: ...
 
     def provider(self, address: str) -> dict[str, Any] | None: ...
 
-    def jobs(self, include_closed: bool) -> list[dict[str, Any]]: ...
+    def jobs(self, include_closed: bool, cursor: str | None, limit: int) -> Page: ...
 
     def job(self, job_id: int) -> dict[str, Any] | None: ...
 
-    def leases(self, job_id: int | None, provider: str | None) -> list[dict[str, Any]]: ...
+    def leases(self, job_id: int | None, provider: str | None, cursor: str | None, limit: int) -> Page: ...
 
     def escrow(self, job_id: int) -> dict[str, Any] | None: ...
 
     def reputation(self, address: str) -> dict[str, Any]: ...
 
-    def challenges(self, referee: str | None, open_only: bool) -> list[dict[str, Any]]: ...
+    def challenges(self, referee: str | None, open_only: bool, cursor: str | None, limit: int) -> Page: ...
 
     def market_params(self) -> dict[str, Any]: ...
 
@@ -120,6 +122,20 @@ def parse_id(text: str, what: str) -> int:
     if not text.isdigit() or len(text) > 18:
         raise BadRequest(f"{what} must be a non-negative integer, got {text[:40]!r}")
     return int(text)
+
+
+def get_page_args(request: Request) -> tuple[str | None, int]:
+    """`?cursor=` (where the previous page ended) and `?limit=` (1 to MAX_PAGE, default DEFAULT_PAGE)."""
+    raw = request.query_params.get("limit", str(DEFAULT_PAGE))
+    if not raw.isdigit() or not 1 <= int(raw[:5]) <= MAX_PAGE:
+        raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}, got {raw[:40]!r}")
+    return request.query_params.get("cursor"), int(raw)
+
+
+def page_response(page: Page) -> Response:
+    """The page's items as the JSON list; `X-Next-Cursor` names the next page when there is one."""
+    headers = {} if page.next_cursor is None else {NEXT_CURSOR_HEADER: page.next_cursor}
+    return JSONResponse(page.items, headers=headers)
 
 
 def is_true(request: Request, name: str) -> bool:
@@ -249,14 +265,14 @@ def build_app(node: NodeAPI) -> Starlette:
         return JSONResponse(ask(node.account, request.path_params["address"], is_true(request, "prove")))
 
     async def get_providers(request: Request) -> Response:
-        return JSONResponse(node.providers())
+        return page_response(ask(node.providers, *get_page_args(request)))
 
     async def get_provider(request: Request) -> Response:
         address = request.path_params["address"]
         return found_or_404(ask(node.provider, address), f"provider {address}")
 
     async def get_jobs(request: Request) -> Response:
-        return JSONResponse(node.jobs(include_closed=is_true(request, "all")))
+        return page_response(ask(node.jobs, is_true(request, "all"), *get_page_args(request)))
 
     async def get_job(request: Request) -> Response:
         job_id = parse_id(request.path_params["job_id"], "job id")
@@ -265,7 +281,7 @@ def build_app(node: NodeAPI) -> Starlette:
     async def get_leases(request: Request) -> Response:
         job = request.query_params.get("job")
         job_id = None if job is None else parse_id(job, "job")
-        return JSONResponse(ask(node.leases, job_id, request.query_params.get("provider")))
+        return page_response(ask(node.leases, job_id, request.query_params.get("provider"), *get_page_args(request)))
 
     async def get_escrow(request: Request) -> Response:
         job_id = parse_id(request.path_params["job_id"], "job id")
@@ -275,7 +291,8 @@ def build_app(node: NodeAPI) -> Starlette:
         return JSONResponse(ask(node.reputation, request.path_params["address"]))
 
     async def get_challenges(request: Request) -> Response:
-        return JSONResponse(ask(node.challenges, request.query_params.get("referee"), is_true(request, "open")))
+        return page_response(ask(node.challenges, request.query_params.get("referee"), is_true(request, "open"),
+                                 *get_page_args(request)))
 
     async def market_params(request: Request) -> Response:
         return JSONResponse(node.market_params())

@@ -49,7 +49,8 @@ class StrategyContext(Protocol):
 class MsgStrategies:
     """One message type's strategies, each `ctx -> SearchStrategy[Draft]`, built anew at every draw
     (state moves): `valid` drafts should succeed in the current state, `invalid` ones must fail
-    (a stateless check, or a stateful one such as the wrong sender or an unknown id)."""
+    (a stateless check, or a stateful one such as the wrong sender or an unknown id). Either may be
+    empty (`st.nothing()`) when the state offers nothing to act on; the kit then drafts another type."""
 
     valid: Callable[[StrategyContext], Any]
     invalid: Callable[[StrategyContext], Any]

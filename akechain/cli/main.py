@@ -314,3 +314,12 @@ def register_market_commands() -> None:
 
 register_market_commands()
 
+
+def register_simulate_command() -> None:
+    from akechain.cli.simulate import simulate
+
+    main.add_command(simulate)
+
+
+register_simulate_command()
+

@@ -20,7 +20,8 @@ import importlib
 import json
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
 
 import nacl.signing
 
@@ -107,7 +108,7 @@ def render_replay(replay: dict) -> str:
         for tx in block["txs"]:
             fault = f" [fault: {tx['fault']}]" if tx["fault"] else ""
             lines.append(f"    {tx['sender']} {'; '.join(tx['msgs'])}{fault} -> code {tx['code']}")
-    lines.append("reproduce: save `replay` (JSON) to FILE and run `akechain simulate --replay FILE`")
+    lines.append("reproduce: `akechain simulate --replay FILE`, FILE holding this failure's replay document (JSON)")
     return "\n".join(lines)
 
 
@@ -136,8 +137,11 @@ class SimDriver:
     """A `StrategyContext` over a SimChain: strategies draft txs for its accounts, it signs them with
     the next nonce, and `end_block` runs them and checks the chain."""
 
-    def __init__(self, setup: Setup, keys: Iterable[nacl.signing.SigningKey], registry: Registry | None = None) -> None:
+    def __init__(self, setup: Setup, keys: Iterable[nacl.signing.SigningKey], registry: Registry | None = None,
+                 replay_file: Path | None = None) -> None:
+        """`replay_file`: where a failure's replay document is written (None: only on the exception)."""
         self.setup = setup
+        self.replay_file = replay_file
         self.registry = registry if registry is not None else load_registry(setup.registry_spec, setup.governed)
         self.chain = SimChain(setup.app_state, setup.chain_id, self.registry)
         self.keys = {get_address(key): key for key in keys}
@@ -145,7 +149,7 @@ class SimDriver:
         self.nonces = {a: 0 for a in self.accounts}
         self.pending: list[TxDraft] = []
         self.drafts: list[list[TxDraft]] = []  # of every block run, to run again while shrinking
-        self.records: list[dict] = []  # the replay document's blocks
+        self.records: list[dict | Callable[[], dict]] = []  # the replay document's blocks (rendered when asked)
         self.outcomes: Counter[tuple[str, bool]] = Counter()  # (kind, succeeded) -> txs
         self.failure: ChainFailure | None = None
         self.min_fee = 0
@@ -187,7 +191,8 @@ class SimDriver:
         txs = [self.sign(draft) for draft in drafts]
         result = self.chain.apply_block(txs, time_ms)
         self.drafts.append(drafts)
-        self.records.append({"height": self.height, "time_ms": self.chain.time_ms, "txs": [
+        height, time_ms = self.height, self.chain.time_ms
+        self.records.append(lambda: {"height": height, "time_ms": time_ms, "txs": [
             {"tx": tx.hex(), "sender": format_address(d.sender), "msgs": [describe_msg(m) for m in d.msgs],
              "fault": d.fault, "code": r.code}
             for d, tx, r in zip(drafts, txs, result.tx_results)]})
@@ -219,7 +224,12 @@ class SimDriver:
             self.fail(DETERMINISM, str(exc))
 
     def fail(self, invariant: str, message: str) -> None:
-        self.failure = ChainFailure(self.height, invariant, message, self.replay(invariant, message))
+        replay = self.replay(invariant, message)
+        if self.replay_file is not None:
+            self.replay_file.parent.mkdir(parents=True, exist_ok=True)
+            self.replay_file.write_text(json.dumps(replay, indent=1, sort_keys=True) + "\n")
+            message += f" (replay document: {self.replay_file})"
+        self.failure = ChainFailure(self.height, invariant, message, replay)
         raise self.failure
 
     def replay(self, invariant: str | None = None, message: str = "") -> dict:
@@ -231,7 +241,7 @@ class SimDriver:
             "governed": self.setup.governed,
             "app_state": self.setup.app_state,
             "failure": None if invariant is None else {"height": self.height, "invariant": invariant, "message": message},
-            "blocks": self.records,
+            "blocks": [record if isinstance(record, dict) else record() for record in self.records],
         }
 
 

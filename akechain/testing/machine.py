@@ -4,11 +4,13 @@ Out of the box it submits random valid and invalid txs drawn from every register
 strategies, runs them in blocks, checks every declared invariant after every block (and that no tx
 hit an internal error), and at teardown replays all blocks on a fresh chain for the same app hash
 at every height. A failure raises `ChainFailure`, whose message lists the shrunk counterexample's
-blocks as txs and whose `replay` document `akechain simulate --replay FILE` runs again.
+blocks as txs; its `replay` document, also written to `.hypothesis/akechain/<machine>.json`, is
+what `akechain simulate --replay FILE` runs again.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 from hypothesis import strategies as st
@@ -20,6 +22,10 @@ from akechain.testing.driver import Setup, SimDriver, load_registry, make_sim_ap
 from akechain.testing.governor import MsgSetParams
 from akechain.testing.sim import SimChain
 from akechain.testing.strategies import TxDraft, st_tx
+
+
+# Each failing run overwrites its machine's file; hypothesis runs the shrunk example last, so it stays
+REPLAY_DIR = Path(".hypothesis") / "akechain"
 
 
 class ChainMachine(RuleBasedStateMachine):
@@ -42,7 +48,7 @@ class ChainMachine(RuleBasedStateMachine):
         addresses = [get_address(key) for key in keys]
         authority = addresses[0] if self.governed else None
         setup = Setup(self.make_app_state(addresses, registry, authority), self.registry_spec, self.governed)
-        self.driver = SimDriver(setup, keys, registry)
+        self.driver = SimDriver(setup, keys, registry, REPLAY_DIR / f"{type(self).__name__}.json")
         self.authority = authority
 
     def make_app_state(self, addresses: Sequence[Address], registry: Registry, authority: Address | None) -> dict:

@@ -77,9 +77,13 @@ def st_msg(ctx: StrategyContext, module: str | None = None, valid: bool | None =
 
     @st.composite
     def draw_msg(draw: Any) -> Draft:
-        _, strategies = draw(st.sampled_from(choices))
+        first = draw(st.integers(0, len(choices) - 1))
         is_valid = draw(st.booleans()) if valid is None else valid
-        return draw((strategies.valid if is_valid else strategies.invalid)(ctx))
+        for _, strategies in choices[first:] + choices[:first]:  # the first type with something to act on
+            strategy = (strategies.valid if is_valid else strategies.invalid)(ctx)
+            if not strategy.is_empty:
+                return draw(strategy)
+        raise StrategiesError(f"no message type has anything to act on (valid={is_valid})")
 
     return draw_msg()
 
@@ -158,7 +162,7 @@ def make_app_state(accounts: Mapping[Address, int], params: Mapping[str, Any],
 
 
 def st_app_state(accounts: Sequence[Address], registry: Registry = DEFAULT_REGISTRY,
-                 balance: st.SearchStrategy[int] = st.integers(0, 10**12),
+                 balance: st.SearchStrategy[int] = st.integers(1, 10**12),
                  params: Mapping[str, st.SearchStrategy] = {}) -> st.SearchStrategy[dict]:  # noqa: B006
     """Genesis states funding `accounts`, with every module's params drawn within bounds (`st_params`)
     unless `params` gives a strategy for that module."""

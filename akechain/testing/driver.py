@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import nacl.signing
 
-from akechain.chain.codec import InternalError, Msg
+from akechain.chain.codec import AppError, InternalError, Msg
 from akechain.chain.crypto import Address, format_address, get_address, get_pub_key, sign, signing_key_from_seed
 from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
@@ -79,6 +79,22 @@ class ChainFailure(AssertionError):
         self.invariant = invariant
         self.replay = replay
         super().__init__(f"{invariant} broken at height {height}: {message}\n{render_replay(replay)}")
+
+
+def is_valid_basic(msgs: Sequence[Msg]) -> bool:
+    try:
+        for msg in msgs:
+            msg.validate_basic()
+    except AppError:
+        return False
+    return True
+
+
+def describe_draft(draft: TxDraft | bytes) -> dict:
+    """The replay document's reader fields of a tx: its sender, messages and fault."""
+    if isinstance(draft, bytes):
+        return {"sender": "", "msgs": ["(raw bytes)"], "fault": ""}
+    return {"sender": format_address(draft.sender), "msgs": [describe_msg(m) for m in draft.msgs], "fault": draft.fault}
 
 
 def describe_msg(msg: Msg) -> str:
@@ -147,7 +163,7 @@ class SimDriver:
         self.keys = {get_address(key): key for key in keys}
         self.accounts: tuple[Address, ...] = tuple(self.keys)
         self.nonces = {a: 0 for a in self.accounts}
-        self.pending: list[TxDraft] = []
+        self.pending: list[TxDraft | bytes] = []  # drafts, or wire bytes to include as they are
         self.drafts: list[list[TxDraft]] = []  # of every block run, to run again while shrinking
         self.records: list[dict | Callable[[], dict]] = []  # the replay document's blocks (rendered when asked)
         self.outcomes: Counter[tuple[str, bool]] = Counter()  # (kind, succeeded) -> txs
@@ -177,27 +193,29 @@ class SimDriver:
         signature = sign(key, compute_sign_bytes(body))
         if draft.fault == "signature":
             signature = bytes([signature[0] ^ 1]) + signature[1:]
-        if advance and not draft.fault:
-            self.nonces[draft.sender] += 1
+        if advance and not draft.fault and is_valid_basic(draft.msgs):
+            self.nonces[draft.sender] += 1  # the tx will pass decoding: the nonce is spent if it pays its fee
         return encode(Tx(body=body, signature=signature))
 
     def submit(self, draft: TxDraft) -> None:
         """Queue a tx for the next block."""
         self.pending.append(draft)
 
+    def submit_raw(self, tx: bytes) -> None:
+        """Queue wire bytes as they are (e.g. a tx already committed: a replay)."""
+        self.pending.append(tx)
+
     def end_block(self, time_ms: int | None = None) -> FinalizeResult:
         """Run the queued txs in the next block, then check it: raises ChainFailure."""
         drafts, self.pending = self.pending, []
-        txs = [self.sign(draft) for draft in drafts]
+        txs = [draft if isinstance(draft, bytes) else self.sign(draft) for draft in drafts]
         result = self.chain.apply_block(txs, time_ms)
         self.drafts.append(drafts)
         height, time_ms = self.height, self.chain.time_ms
         self.records.append(lambda: {"height": height, "time_ms": time_ms, "txs": [
-            {"tx": tx.hex(), "sender": format_address(d.sender), "msgs": [describe_msg(m) for m in d.msgs],
-             "fault": d.fault, "code": r.code}
-            for d, tx, r in zip(drafts, txs, result.tx_results)]})
+            {"tx": tx.hex(), "code": r.code, **describe_draft(d)} for d, tx, r in zip(drafts, txs, result.tx_results)]})
         for draft, r in zip(drafts, result.tx_results):
-            kind = f"fault/{draft.fault}" if draft.fault else draft.msgs[0].TAG
+            kind = "raw" if isinstance(draft, bytes) else f"fault/{draft.fault}" if draft.fault else draft.msgs[0].TAG
             self.outcomes[kind, r.code == 0] += 1
         self.nonces = {a: self.chain.app.get_account(a).nonce for a in self.accounts}
         self.min_fee = AUTH_PARAMS.get(self.chain.app.get_state_view()[0]).min_fee

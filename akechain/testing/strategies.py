@@ -58,17 +58,18 @@ def load_strategies(module: Module) -> Mapping[type[Msg], MsgStrategies]:
     return strategies
 
 
-def get_msg_strategies(registry: Registry, module: str | None = None) -> list[tuple[type[Msg], MsgStrategies]]:
-    """Every (message type, strategies) of the registry, or of one module, in registry order."""
-    found = [(t, s) for m in registry.modules if module in (None, m.name) for t, s in load_strategies(m).items()]
+def get_msg_strategies(registry: Registry, module: str | tuple[str, ...] | None = None) -> list[tuple[type[Msg], MsgStrategies]]:
+    """Every (message type, strategies) of the registry, or of some modules, in registry order."""
+    names = (module,) if isinstance(module, str) else module
+    found = [(t, s) for m in registry.modules if names is None or m.name in names for t, s in load_strategies(m).items()]
     if not found:
         raise StrategiesError(f"no message strategies for module {module!r}")
     return found
 
 
-def st_msg(ctx: StrategyContext, module: str | None = None, valid: bool | None = True,
+def st_msg(ctx: StrategyContext, module: str | tuple[str, ...] | None = None, valid: bool | None = True,
            msg_type: type[Msg] | None = None, registry: Registry | None = None) -> st.SearchStrategy[Draft]:
-    """A (sender, message) draft of any registered message, or of one `module` or `msg_type`;
+    """A (sender, message) draft of any registered message, or of some modules or one `msg_type`;
     `valid`: True should succeed now, False must fail, None either."""
     registry = registry if registry is not None else getattr(ctx, "registry", DEFAULT_REGISTRY)
     choices = [(t, s) for t, s in get_msg_strategies(registry, module) if msg_type in (None, t)]
@@ -88,7 +89,7 @@ def st_msg(ctx: StrategyContext, module: str | None = None, valid: bool | None =
     return draw_msg()
 
 
-def st_tx(ctx: StrategyContext, valid: bool | None = True, module: str | None = None,
+def st_tx(ctx: StrategyContext, valid: bool | None = True, module: str | tuple[str, ...] | None = None,
           registry: Registry | None = None) -> st.SearchStrategy[TxDraft]:
     """A one-message tx draft. Invalid ones fail either in their message or in their envelope
     (a fault: wrong nonce, bad signature, other chain, fee below the minimum)."""
@@ -100,7 +101,7 @@ def st_tx(ctx: StrategyContext, valid: bool | None = True, module: str | None = 
             draft = draw(st_msg(ctx, module, True, registry=registry))
             return TxDraft(draft.sender, (draft.msg,))
         fault = draw(st.sampled_from(("",) + FAULTS))
-        draft = draw(st_msg(ctx, module, not fault, registry=registry))
+        draft = draw(st_msg(ctx, module, bool(fault), registry=registry))  # the fault alone must fail it
         return TxDraft(draft.sender, (draft.msg,), fault)
 
     return draw_tx()

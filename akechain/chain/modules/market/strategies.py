@@ -28,7 +28,7 @@ from akechain.chain.modules.market.msgs import (
     Policy,
     Resources,
 )
-from akechain.chain.modules.market.records import BIDDING, RUNNING
+from akechain.chain.modules.market.records import BIDDING, RUNNING, SUBMITTED
 
 HARDWARE = Resources(cpu_cores=32, gpu_model="h100", gpu_count=4, memory_mb=256_000, storage_gb=4_000, bandwidth_mbps=10_000)
 SPEC = Resources(cpu_cores=4, gpu_model="", gpu_count=0, memory_mb=8_000, storage_gb=100, bandwidth_mbps=100)
@@ -220,7 +220,8 @@ def invalid_receipt(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
 
 
 def valid_withdraw_earnings(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
-    return st_lease(ctx).map(lambda lease: Draft(lease.provider, MsgWithdrawEarnings(lease.id)))
+    """From a lease still open: its stream earns every block it runs."""
+    return st_lease(ctx, RUNNING, SUBMITTED).map(lambda lease: Draft(lease.provider, MsgWithdrawEarnings(lease.id)))
 
 
 def invalid_withdraw_earnings(ctx: StrategyContext) -> st.SearchStrategy[Draft]:

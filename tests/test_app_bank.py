@@ -95,5 +95,5 @@ class BankMachine(ChainMachine):
             del self.balances[address]  # stored balances are positive: an emptied account reads 0
 
 
-BankMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=40, deadline=None)
+BankMachine.TestCase.settings = settings(max_examples=75, stateful_step_count=40, deadline=None)
 TestBank = BankMachine.TestCase

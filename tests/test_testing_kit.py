@@ -179,3 +179,19 @@ def test_replay_of_a_clean_run_passes_and_a_bad_document_is_refused(tmp_path: Pa
     path.write_text("{}")
     result = CliRunner().invoke(main, ["simulate", "--replay", str(path)])
     assert result.exit_code == 1 and "not an akechain replay" in result.output
+
+
+def test_the_worked_example_in_the_docs_is_the_test_that_runs() -> None:
+    example = (ROOT / "tests" / "test_example_take_rate.py").read_text()
+    assert f"```python\n{example}```" in (ROOT / "docs" / "testing.md").read_text()
+    assert len(example.splitlines()) < 30
+
+
+def test_set_params_changes_the_take_rate_through_a_tx() -> None:
+    from test_example_take_rate import TakeRate30
+
+    machine = TakeRate30()
+    machine.raise_take_rate_to_30_percent()
+    machine.end_blocks(1)
+    assert machine.chain.query("market", "params").take_rate_bps == 3_000
+    machine.teardown()

@@ -75,36 +75,38 @@ def st_msg(ctx: StrategyContext, module: str | tuple[str, ...] | None = None, va
     choices = [(t, s) for t, s in get_msg_strategies(registry, module) if msg_type in (None, t)]
     if not choices:
         raise StrategiesError(f"no strategies for {msg_type}")
+    return draw_msg(ctx, choices, valid)
 
-    @st.composite
-    def draw_msg(draw: Any) -> Draft:
-        first = draw(st.integers(0, len(choices) - 1))
-        is_valid = draw(st.booleans()) if valid is None else valid
-        for _, strategies in choices[first:] + choices[:first]:  # the first type with something to act on
-            strategy = (strategies.valid if is_valid else strategies.invalid)(ctx)
-            if not strategy.is_empty:
-                return draw(strategy)
-        raise StrategiesError(f"no message type has anything to act on (valid={is_valid})")
 
-    return draw_msg()
+# Composites are defined once: hypothesis inspects a composite's source each time one is defined
+@st.composite
+def draw_msg(draw: Any, ctx: StrategyContext, choices: list[tuple[type[Msg], MsgStrategies]], valid: bool | None) -> Draft:
+    first = draw(st.integers(0, len(choices) - 1))
+    is_valid = draw(st.booleans()) if valid is None else valid
+    for _, strategies in choices[first:] + choices[:first]:  # the first type with something to act on
+        strategy = (strategies.valid if is_valid else strategies.invalid)(ctx)
+        if not strategy.is_empty:
+            return draw(strategy)
+    raise StrategiesError(f"no message type has anything to act on (valid={is_valid})")
 
 
 def st_tx(ctx: StrategyContext, valid: bool | None = True, module: str | tuple[str, ...] | None = None,
           registry: Registry | None = None) -> st.SearchStrategy[TxDraft]:
     """A one-message tx draft. Invalid ones fail either in their message or in their envelope
     (a fault: wrong nonce, bad signature, other chain, fee below the minimum)."""
+    return draw_tx(ctx, valid, module, registry)
 
-    @st.composite
-    def draw_tx(draw: Any) -> TxDraft:
-        is_valid = draw(st.integers(0, 3)) > 0 if valid is None else valid  # mostly valid: state must move
-        if is_valid:
-            draft = draw(st_msg(ctx, module, True, registry=registry))
-            return TxDraft(draft.sender, (draft.msg,))
-        fault = draw(st.sampled_from(("",) + FAULTS))
-        draft = draw(st_msg(ctx, module, bool(fault), registry=registry))  # the fault alone must fail it
-        return TxDraft(draft.sender, (draft.msg,), fault)
 
-    return draw_tx()
+@st.composite
+def draw_tx(draw: Any, ctx: StrategyContext, valid: bool | None, module: str | tuple[str, ...] | None,
+            registry: Registry | None) -> TxDraft:
+    is_valid = draw(st.integers(0, 3)) > 0 if valid is None else valid  # mostly valid: state must move
+    if is_valid:
+        draft = draw(st_msg(ctx, module, True, registry=registry))
+        return TxDraft(draft.sender, (draft.msg,))
+    fault = draw(st.sampled_from(("",) + FAULTS))
+    draft = draw(st_msg(ctx, module, bool(fault), registry=registry))  # the fault alone must fail it
+    return TxDraft(draft.sender, (draft.msg,), fault)
 
 
 def st_signed_tx(ctx: Any, valid: bool | None = True, module: str | None = None) -> st.SearchStrategy[bytes]:

@@ -169,6 +169,7 @@ class SimDriver:
         self.outcomes: Counter[tuple[str, bool]] = Counter()  # (kind, succeeded) -> txs
         self.failure: ChainFailure | None = None
         self.min_fee = 0
+        self.queries: dict[tuple, Any] = {}
         self.end_block()  # genesis state is committed with block 1: queries read it from then on
 
     # -- StrategyContext ---------------------------------------------------------------------------
@@ -178,7 +179,12 @@ class SimDriver:
         return self.chain.height
 
     def query(self, module: str, name: str, *args: object) -> Any:
-        return self.chain.query(module, name, *args)
+        """A module query on committed state, cached until the next block (strategies ask the same
+        ones for every tx they draft)."""
+        key = (module, name, args)
+        if key not in self.queries:
+            self.queries[key] = self.chain.query(module, name, *args)
+        return self.queries[key]
 
     # -- txs and blocks ----------------------------------------------------------------------------
 
@@ -210,6 +216,7 @@ class SimDriver:
         drafts, self.pending = self.pending, []
         txs = [draft if isinstance(draft, bytes) else self.sign(draft) for draft in drafts]
         result = self.chain.apply_block(txs, time_ms)
+        self.queries.clear()
         self.drafts.append(drafts)
         height, time_ms = self.height, self.chain.time_ms
         self.records.append(lambda: {"height": height, "time_ms": time_ms, "txs": [

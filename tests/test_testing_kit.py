@@ -195,3 +195,17 @@ def test_set_params_changes_the_take_rate_through_a_tx() -> None:
     machine.end_blocks(1)
     assert machine.chain.query("market", "params").take_rate_bps == 3_000
     machine.teardown()
+
+
+def test_simulate_starts_from_a_given_genesis_with_param_changes(tmp_path: Path) -> None:
+    from test_app_support import make_genesis, make_keys
+
+    genesis, params = tmp_path / "genesis.json", tmp_path / "params.json"
+    genesis.write_text(json.dumps(make_genesis(make_keys(2))))
+    params.write_text(json.dumps({"market": {"take_rate_bps": 3_000}}))
+    result = CliRunner().invoke(main, ["simulate", "--blocks", "30", "--seed", "2", "--genesis", str(genesis),
+                                       "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    params.write_text(json.dumps({"market": {"take_rate_bps": 6_000}}))  # above the param's bound
+    result = CliRunner().invoke(main, ["simulate", "--blocks", "3", "--genesis", str(genesis), "--params", str(params)])
+    assert result.exit_code == 1 and "take_rate_bps" in result.output

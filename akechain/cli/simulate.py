@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +17,8 @@ FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 @click.option("--blocks", type=click.IntRange(1), default=100, show_default=True, help="Blocks to run after the genesis block.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Fixes every tx drawn: the same seed gives the same run and app hash on any machine.")
-@click.option("--txs-per-block", type=click.IntRange(0, 1000), default=5, show_default=True)
+@click.option("--txs-per-block", type=click.IntRange(0, 1000), default=5, show_default=True,
+              help="Txs drawn for each block (about three in four valid).")
 @click.option("--accounts", type=click.IntRange(4, 64), default=8, show_default=True,
               help="Funded simulation accounts the txs are signed by (the last three are market verifiers).")
 @click.option("--genesis", type=FILE, help="A genesis.json (or bare app_state) to start from; the simulation "
@@ -97,7 +99,8 @@ def simulate(blocks: int, seed: int, txs_per_block: int, accounts: int, genesis:
     click.echo(report.render())
 
 
-def show_progress(driver, blocks: int) -> None:
+def show_progress(driver: Any, blocks: int) -> None:
+    """A line on stderr every 10 blocks (the driver is a `SimDriver`)."""
     done = driver.height - 1
     if done % 10 == 0 or done == blocks:
         ok = sum(n for (_, succeeded), n in driver.outcomes.items() if succeeded)

@@ -59,7 +59,8 @@ class Report:
         lines += [f"{kind:<{width}}  {ok:>6}  {failed:>6}" for kind, ok, failed in self.outcomes]
         ok, failed = sum(o for _, o, _ in self.outcomes), sum(f for _, _, f in self.outcomes)
         lines += [f"{'total':<{width}}  {ok:>6}  {failed:>6}",
-                  f"seed {self.seed}: {self.height} blocks, every invariant held, replay deterministic",
+                  f"seed {self.seed}: {self.height - 1} blocks after the genesis block, every invariant held after each,"
+                  " the replay deterministic",
                   f"app hash {self.app_hash.hex()}"]
         return "\n".join(lines)
 

@@ -29,7 +29,7 @@ class Draft:
     matters as much as the fields: a receipt is valid only from the lease's provider)."""
 
     sender: Address
-    msg: Any  # a Msg
+    msg: Msg
 
 
 class StrategyContext(Protocol):

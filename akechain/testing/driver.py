@@ -164,7 +164,7 @@ class SimDriver:
         self.accounts: tuple[Address, ...] = tuple(self.keys)
         self.nonces = {a: 0 for a in self.accounts}
         self.pending: list[TxDraft | bytes] = []  # drafts, or wire bytes to include as they are
-        self.drafts: list[list[TxDraft]] = []  # of every block run, to run again while shrinking
+        self.drafts: list[list[TxDraft | bytes]] = []  # of every block run, to run again while shrinking
         self.records: list[dict | Callable[[], dict]] = []  # the replay document's blocks (rendered when asked)
         self.outcomes: Counter[tuple[str, bool]] = Counter()  # (kind, succeeded) -> txs
         self.failure: ChainFailure | None = None

@@ -116,7 +116,7 @@ def run_drafts(setup: Setup, keys: Sequence[nacl.signing.SigningKey], blocks: Se
     return None
 
 
-def shrink(setup: Setup, keys: Sequence[nacl.signing.SigningKey], drafts: Sequence[Sequence[TxDraft]],
+def shrink(setup: Setup, keys: Sequence[nacl.signing.SigningKey], drafts: Sequence[Sequence[TxDraft | bytes]],
            failure: ChainFailure) -> ChainFailure:
     """The smallest run found that breaks the same invariant: drop txs, then blocks (ddmin-style
     chunks, halving), re-signing what is left, within SHRINK_RUNS chain runs."""

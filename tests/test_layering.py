@@ -51,6 +51,17 @@ def test_lower_layers_never_import_upper_ones(package: str, forbidden: set[str])
     assert offenders(package, forbidden) == {}
 
 
+def test_only_module_strategies_import_hypothesis_in_the_state_machine() -> None:
+    """A node never loads hypothesis: descriptors name their strategies by module path, and only the
+    testing kit imports them; the state machine never imports the kit."""
+    users = {f for f, names in imported_names("akechain/chain").items() if "hypothesis" in names}
+    assert users and all(f.endswith("/strategies.py") for f in users), users
+    assert offenders("akechain/chain", {"akechain.testing"}) == {}
+    importers = {f for f, names in imported_names("akechain").items()
+                 if any(n.startswith("akechain.chain.modules.") and n.endswith(".strategies") for n in names)}
+    assert all(f.startswith("akechain/chain/modules/") for f in importers), importers
+
+
 def test_only_the_consensus_shells_touch_trio() -> None:
     """The consensus core is pure: I/O and timers live in the async shells alone (the round
     driver and block sync's fetch loop)."""

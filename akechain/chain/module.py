@@ -3,11 +3,14 @@
 Each package under `akechain.chain.modules` exports `MODULE = Module(...)` from its `module.py`
 (verify, which needs the lease owner's keeper, exports `make_module(leases)`); the registry lists
 the modules once, in execution order, and derives the app's tables from that list.
+
+A module with messages also names its hypothesis strategies (`strategies`, the dotted path of its
+`strategies.py`); only `akechain.testing` imports them, so a node never loads hypothesis.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 from akechain.chain.codec import Msg
 from akechain.chain.crypto import Address
@@ -18,6 +21,39 @@ Handler = Callable[[StoreView, BlockContext, Address, Any], list[Event]]  # (sto
 BlockHook = Callable[[StoreView, BlockContext], list[Event]]
 Invariant = Callable[[StoreView], None]  # raises InvariantBrokenError
 Query = Callable[..., object]  # (committed store view, *args) -> record(s); never writes
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message and the account that would sign it: what a module's strategies draw (the sender
+    matters as much as the fields: a receipt is valid only from the lease's provider)."""
+
+    sender: Address
+    msg: Msg
+
+
+class StrategyContext(Protocol):
+    """What a module's strategies may read of the chain they draw for: its accounts (the keys the
+    simulation holds) and its committed state through the modules' queries."""
+
+    @property
+    def accounts(self) -> tuple[Address, ...]: ...
+
+    @property
+    def height(self) -> int: ...
+
+    def query(self, module: str, name: str, *args: object) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MsgStrategies:
+    """One message type's strategies, each `ctx -> SearchStrategy[Draft]`, built anew at every draw
+    (state moves): `valid` drafts should succeed in the current state, `invalid` ones must fail
+    (a stateless check, or a stateful one such as the wrong sender or an unknown id). Either may be
+    empty (`st.nothing()`) when the state offers nothing to act on; the kit then drafts another type."""
+
+    valid: Callable[[StrategyContext], Any]
+    invalid: Callable[[StrategyContext], Any]
 
 
 class InvariantBrokenError(Exception):
@@ -47,3 +83,4 @@ class Module:
     genesis: Genesis | None = None
     tables: Mapping[bytes, type] = field(default_factory=dict)  # record type under each key prefix
     queries: Mapping[str, Query] = field(default_factory=dict)
+    strategies: str | None = None  # module path of its strategies.py: `STRATEGIES: {msg type: MsgStrategies}`

@@ -36,6 +36,7 @@ def main() -> None:
       akechain start --home ./n0
       akechain status
       akechain tx bank send validator ake1... 1000000 --home ./n0
+      akechain simulate --blocks 200 --seed 1     # property-test the state machine
     """
 
 
@@ -313,4 +314,13 @@ def register_market_commands() -> None:
 
 
 register_market_commands()
+
+
+def register_simulate_command() -> None:
+    from akechain.cli.simulate import simulate
+
+    main.add_command(simulate)
+
+
+register_simulate_command()
 

@@ -110,4 +110,5 @@ MODULE = Module(
     genesis=Genesis(init_genesis, export_genesis, optional=True),
     tables={COUNT_PREFIX: Count},
     queries={"count": get_count},
+    strategies="toy_module.strategies",
 )

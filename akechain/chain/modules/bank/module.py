@@ -18,4 +18,5 @@ MODULE = Module(
     genesis=Genesis(genesis.init_genesis, genesis.export_genesis),
     tables={BALANCE_PREFIX: Balance, SUPPLY_KEY: Supply},
     queries={"balance": get_balance, "supply": get_supply},
+    strategies="akechain.chain.modules.bank.strategies",
 )

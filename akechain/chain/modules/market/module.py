@@ -34,4 +34,5 @@ MODULE = Module(
         "escrow": queries.query_escrow_at,
         "reputation": queries.query_reputation,
     },
+    strategies="akechain.chain.modules.market.strategies",
 )

@@ -26,4 +26,5 @@ def make_module(leases: LeaseKeeper) -> Module:
         invariants=INVARIANTS,
         tables=TABLES,
         queries={"challenge": queries.query_challenge, "challenges": queries.query_challenges},
+        strategies="akechain.chain.modules.verify.strategies",
     )

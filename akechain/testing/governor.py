@@ -20,11 +20,11 @@ MAX_CHANGES = 4096  # bytes of JSON
 
 
 class NotAuthorityError(AppError):
-    code = 100
+    code = 990
 
 
 class BadParamChangeError(AppError):
-    code = 101
+    code = 991
 
 
 @tagged(Msg, "governor/set_params")
@@ -83,7 +83,7 @@ def make_governor(param_sets: Mapping[str, ParamSet]) -> Module:
     return Module(
         name="governor",
         prefixes=(AUTHORITY_KEY,),
-        error_codes=range(100, 110),
+        error_codes=range(990, 1000),
         handlers={MsgSetParams: process_set_params},
         genesis=Genesis(init_genesis, export_genesis, optional=True),
         queries={"authority": get_authority},

@@ -9,7 +9,12 @@ import pytest
 
 from akechain.chain.codec import InvalidMsgError
 from akechain.chain.crypto import format_address, get_address
-from akechain.chain.modules.bank.keeper import InsufficientFundsError
+from akechain.chain.modules.bank.keeper import InsufficientFundsError, ModuleAccountRecipientError
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
+from akechain.chain.modules.market.records import COLLATERAL_ACCOUNT
+from akechain.chain.modules.verify.keeper import BOND_ACCOUNT
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.market.errors import (
@@ -219,3 +224,14 @@ def test_a_spot_check_job_needs_two_verifiers_to_serve_it() -> None:
     d.block()
     spot = job_msg(policy=Policy(kind=POLICY_SPOT_CHECK, spot_check_bps=1_000, k=1, n=1))
     assert "at least 2 verifiers" in fails(d, CONSUMER_KEYS[0], spot, InvalidJobError)
+
+
+def test_plain_sends_to_module_accounts_are_refused(market: Driver) -> None:
+    """A gift to escrow, collateral or bonds would break their exact invariants."""
+    accounts = DEFAULT_REGISTRY.module_accounts
+    assert {ESCROW_ACCOUNT, COLLATERAL_ACCOUNT, BOND_ACCOUNT} <= accounts
+    for account in sorted(accounts):
+        assert "module account" in fails(market, CONSUMER_KEYS[1], MsgSend(account, 1), ModuleAccountRecipientError)
+    mixed = MsgMultiSend((Output(PROVIDERS[5], 1), Output(ESCROW_ACCOUNT, 1)))
+    fails(market, CONSUMER_KEYS[1], mixed, ModuleAccountRecipientError)
+    market.block()  # checks every invariant

@@ -156,7 +156,8 @@ class App:
         if block.height != expected or self._finalized_height == expected:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
-        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash)
+        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash,
+                           module_accounts=self._registry.module_accounts)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         events: list[Event] = []
         for begin_block in self._registry.begin_blockers:

@@ -42,6 +42,12 @@ def compute_address(pub_key: bytes) -> Address:
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def module_account(name: str) -> Address:
+    """The address of a module's account (escrow, collateral, bonds, pools): derived from its name,
+    so no private key exists for it and only the module's own logic moves its funds."""
+    return Address(hashlib.sha256(b"module/" + name.encode()).digest()[:20])
+
+
 def format_address(address: bytes) -> str:
     """Bech32 text of an address; cached because pure-Python bech32 costs more than a signature
     check and every tx event names its sender and recipients."""

@@ -84,3 +84,4 @@ class Module:
     tables: Mapping[bytes, type] = field(default_factory=dict)  # record type under each key prefix
     queries: Mapping[str, Query] = field(default_factory=dict)
     strategies: str | None = None  # module path of its strategies.py: `STRATEGIES: {msg type: MsgStrategies}`
+    accounts: tuple[bytes, ...] = ()  # its module accounts (`crypto.module_account`): no one may send to them

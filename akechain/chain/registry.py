@@ -42,6 +42,7 @@ class Registry:
         self.params: dict[str, ParamSet] = {m.name: m.params for m in self.modules if m.params is not None}
         self.genesis: dict[str, Genesis] = {m.name: m.genesis for m in self.modules if m.genesis is not None}
         self.queries: dict[str, dict[str, Query]] = {m.name: dict(m.queries) for m in self.modules}
+        self.module_accounts: frozenset[bytes] = frozenset(a for m in self.modules for a in m.accounts)
 
     def _check_disjoint(self) -> None:
         names = [m.name for m in self.modules]

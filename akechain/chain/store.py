@@ -148,3 +148,4 @@ class BlockContext:
     height: int
     time_ms: int
     random_seed: bytes
+    module_accounts: frozenset[bytes] = frozenset()  # the registry's: plain sends to them are refused

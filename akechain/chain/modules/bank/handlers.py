@@ -2,17 +2,31 @@
 from __future__ import annotations
 
 from akechain.chain.crypto import Address, format_address
-from akechain.chain.modules.bank.keeper import decrease_balance, increase_balance, process_transfer
+from akechain.chain.modules.bank.keeper import (
+    ModuleAccountRecipientError,
+    decrease_balance,
+    increase_balance,
+    process_transfer,
+)
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, compute_multi_send_total
 from akechain.chain.store import BlockContext, Event, StoreView
 
 
+def check_recipient(ctx: BlockContext, recipient: bytes) -> None:
+    if recipient in ctx.module_accounts:
+        raise ModuleAccountRecipientError(f"{format_address(recipient)} is a module account: it takes funds only "
+                                          "through its module's messages")
+
+
 def process_send(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgSend) -> list[Event]:
+    check_recipient(ctx, msg.to)
     process_transfer(store, sender, Address(msg.to), msg.amount)
     return [("transfer", (("recipient", format_address(msg.to)), ("amount", str(msg.amount))))]
 
 
 def process_multi_send(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgMultiSend) -> list[Event]:
+    for output in msg.outputs:
+        check_recipient(ctx, output.to)
     # Debit the total first, so an underfunded multi-send fails before crediting anyone
     decrease_balance(store, sender, compute_multi_send_total(msg))
     events: list[Event] = []

@@ -21,6 +21,13 @@ class BalanceOverflowError(AppError):
     code = 21
 
 
+class ModuleAccountRecipientError(AppError):
+    """Funds reach module accounts only through their module's logic, so a gift cannot break the
+    exact escrow, collateral and bond invariants."""
+
+    code = 22
+
+
 @dataclass(frozen=True, slots=True)
 class Balance:
     amount: int  # uake; zero balances are deleted, never stored

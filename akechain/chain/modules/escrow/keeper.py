@@ -15,17 +15,16 @@ closes their leases. Money moves only through the bank keeper.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 
-from akechain.chain.crypto import Address
+from akechain.chain.crypto import Address, module_account
 from akechain.chain.modules.bank.keeper import decrease_balance, increase_balance, process_burn, process_transfer
 from akechain.chain.modules.escrow.errors import EscrowClosedError, EscrowNotFoundError, StreamNotFoundError
 from akechain.chain.store import StoreView
 
 ESCROW_PREFIX = b"\x41"
 ESCROW_QUEUE_PREFIX = b"\x42"
-ESCROW_ACCOUNT = Address(hashlib.sha256(b"module/escrow").digest()[:20])
+ESCROW_ACCOUNT = module_account("escrow")
 BPS = 10_000
 
 ACCRUING, PAUSED, STOPPED, CLOSED = 0, 1, 2, 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from akechain.chain.module import Module
 from akechain.chain.modules.escrow.invariants import INVARIANTS
-from akechain.chain.modules.escrow.keeper import ESCROW_PREFIX, ESCROW_QUEUE_PREFIX, TABLES, query_escrow
+from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT, ESCROW_PREFIX, ESCROW_QUEUE_PREFIX, TABLES, query_escrow
 
 MODULE = Module(
     name="escrow",
@@ -13,4 +13,5 @@ MODULE = Module(
     invariants=INVARIANTS,
     tables=TABLES,
     queries={"escrow": query_escrow},
+    accounts=(ESCROW_ACCOUNT,),
 )

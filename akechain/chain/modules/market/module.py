@@ -9,7 +9,7 @@ from akechain.chain.modules.market.handlers import HANDLERS
 from akechain.chain.modules.market.invariants import INVARIANTS
 from akechain.chain.modules.market.leases import LEASES
 from akechain.chain.modules.market.params import PARAMS, PARAMS_KEY
-from akechain.chain.modules.market.records import TABLES
+from akechain.chain.modules.market.records import COLLATERAL_ACCOUNT, TABLES
 
 __all__ = ["LEASES", "MODULE"]
 
@@ -35,4 +35,5 @@ MODULE = Module(
         "reputation": queries.query_reputation,
     },
     strategies="akechain.chain.modules.market.strategies",
+    accounts=(COLLATERAL_ACCOUNT,),
 )

@@ -1,10 +1,9 @@
 """Market state records and their keys (prefixes 0x30-0x3f)."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
-from akechain.chain.crypto import Address
+from akechain.chain.crypto import module_account
 from akechain.chain.modules.market.msgs import Policy, Resources
 
 PROVIDER_PREFIX = b"\x31"
@@ -15,7 +14,7 @@ PROVIDER_LEASE_PREFIX = b"\x35"  # + provider + lease id: leases(provider)
 OPEN_JOB_PREFIX = b"\x36"  # + job id: jobs still bidding or running
 SEQUENCES_KEY = b"\x37"
 QUEUE_PREFIX = b"\x38"  # + height + kind + id: end-of-block work due at that height
-COLLATERAL_ACCOUNT = Address(hashlib.sha256(b"module/market-collateral").digest()[:20])
+COLLATERAL_ACCOUNT = module_account("market-collateral")
 
 # Job status
 BIDDING, ACTIVE, COMPLETED, CANCELLED, UNMATCHED = 0, 1, 2, 3, 4

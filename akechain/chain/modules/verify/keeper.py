@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
-from akechain.chain.crypto import Address
+from akechain.chain.crypto import Address, module_account
 from akechain.chain.modules.bank.keeper import process_transfer
 from akechain.chain.modules.verify.errors import ChallengeNotFoundError
 from akechain.chain.store import StoreView
 
 CHALLENGE_PREFIX = b"\x51"
-BOND_ACCOUNT = Address(hashlib.sha256(b"module/verify-bonds").digest()[:20])
+BOND_ACCOUNT = module_account("verify-bonds")
 BPS = 10_000
 
 OPEN, UPHELD, REJECTED, INCONCLUSIVE = 0, 1, 2, 3

@@ -8,7 +8,7 @@ from akechain.chain.module import Module
 from akechain.chain.modules.verify import handlers, queries
 from akechain.chain.modules.verify.expected import LeaseKeeper
 from akechain.chain.modules.verify.invariants import INVARIANTS
-from akechain.chain.modules.verify.keeper import CHALLENGE_PREFIX, TABLES
+from akechain.chain.modules.verify.keeper import BOND_ACCOUNT, CHALLENGE_PREFIX, TABLES
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 
 
@@ -27,4 +27,5 @@ def make_module(leases: LeaseKeeper) -> Module:
         tables=TABLES,
         queries={"challenge": queries.query_challenge, "challenges": queries.query_challenges},
         strategies="akechain.chain.modules.verify.strategies",
+        accounts=(BOND_ACCOUNT,),
     )

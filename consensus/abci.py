@@ -101,8 +101,11 @@ class FinalizeResult:
 
 
 class Application(Protocol):
-    """What the engine calls, always from one task, in this order per height:
-    (check_tx at any time) prepare_proposal | process_proposal -> finalize_block -> commit."""
+    """What the engine calls, from one task, in this order per height:
+    (check_tx at any time) prepare_proposal | process_proposal -> finalize_block -> commit.
+    process_proposal, finalize_block and commit run in a worker thread (finalize and commit while
+    the driver holds its `app_lock`), so check_tx callers take that lock and an app's read-only
+    queries must tolerate a commit landing between two reads."""
 
     def info(self) -> AppInfo: ...
 

@@ -14,7 +14,7 @@ from loopback import LoopbackHub
 from consensus.types import encode_message
 from state.codec import decode, encode
 from test_consensus_driver import Node, make_genesis
-from test_consensus_support import FAST
+from test_consensus_support import FAST, THREADS_SETTLE
 
 CHAIN_HEIGHT = 12
 
@@ -32,7 +32,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Node:
             await driver.wait_for_height(CHAIN_HEIGHT)
             nursery.cancel_scope.cancel()
 
-    trio.run(build, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(build, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     node.genesis = genesis  # type: ignore[attr-defined]
     return node
 
@@ -97,7 +97,7 @@ def test_follower_catches_up_from_an_honest_peer_and_reports_a_liar(source: Node
                 await driver.wait_for_height(source.block_store.height)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     for height in range(1, source.block_store.height + 1):
         assert follower.block_store.block_hash(height) == source.block_store.block_hash(height)
     assert reports and {peer for peer, _ in reports} == {"liar"}

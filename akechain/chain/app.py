@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consensus.abci import (
@@ -87,12 +89,13 @@ class App:
         self._finalized_height = 0
         self._check = self._new_committed_journal()
         self._verified: dict[bytes, Tx] = {}  # tx hash -> decoded tx with a valid signature and chain id
+        self._verified_lock = threading.Lock()  # verify_txs fills the cache from worker threads
 
     # -- consensus interface ------------------------------------------------------------------
 
     def info(self) -> AppInfo:
-        version = self._store.version
-        return AppInfo(last_height=version, last_app_hash=self._store.root() if version else b"")
+        version, root = self._store.head()
+        return AppInfo(last_height=version, last_app_hash=root if version else b"")
 
     def init_chain(self, request: GenesisRequest) -> GenesisResponse:
         # Verify the chain is new and starts where the store can
@@ -127,6 +130,18 @@ class App:
             return CheckResult(code=error.code, log=str(error))
         journal.forget_undo()
         return CheckResult(code=0, priority=decoded.body.fee, sender=sender, nonce=decoded.body.nonce)
+
+    def verify_txs(self, txs: Sequence[bytes]) -> None:
+        """Decode and signature-check `txs` ahead of check_tx or finalize_block, which then find the
+        verdicts cached. Safe in worker threads beside any other call: pynacl releases the GIL, so
+        a batch checked here uses a core the event loop does not. A refused tx is refused again,
+        with its reason, when it is checked in order."""
+        max_tx_bytes = AUTH_PARAMS.get(self._current_view()).max_tx_bytes
+        for tx in txs:
+            try:
+                self._get_verified_tx(tx, max_tx_bytes)
+            except Exception:  # noqa: BLE001  refused with its reason in check_tx or finalize_block
+                continue
 
     def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]:
         """The mempool's order, cut at `max_bytes` (stopping, not skipping, keeps nonces contiguous)."""
@@ -209,7 +224,8 @@ class App:
         """Decode and check signature and chain id once per distinct tx bytes (keyed by their hash).
         `consume` takes the verdict out of the cache: a tx is included once, then its nonce is spent."""
         tx_hash = compute_tx_hash(tx_bytes)
-        tx = self._verified.pop(tx_hash, None) if consume else self._verified.get(tx_hash)
+        with self._verified_lock:
+            tx = self._verified.pop(tx_hash, None) if consume else self._verified.get(tx_hash)
         if tx is not None and len(tx_bytes) <= max_tx_bytes:
             return tx
         tx = decode_tx(tx_bytes, max_tx_bytes)
@@ -219,9 +235,10 @@ class App:
         verify_chain_id(tx, self.chain_id)
         verify_signature(tx)
         if not consume:
-            if len(self._verified) >= MAX_VERIFIED_TXS:
-                del self._verified[next(iter(self._verified))]
-            self._verified[tx_hash] = tx
+            with self._verified_lock:
+                if len(self._verified) >= MAX_VERIFIED_TXS:
+                    del self._verified[next(iter(self._verified))]
+                self._verified[tx_hash] = tx
         return tx
 
     def _new_committed_journal(self) -> Journal:
@@ -230,7 +247,8 @@ class App:
 
     def _current_view(self) -> Journal:
         """Committed state plus genesis when block 1 is not committed yet."""
-        return self._block if self._block is not None else self._new_committed_journal()
+        block = self._block  # read once: a commit in another thread may clear it meanwhile
+        return block if block is not None else self._new_committed_journal()
 
     # -- queries (committed state) ------------------------------------------------------------
 

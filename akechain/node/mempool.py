@@ -1,14 +1,19 @@
 """Pending txs: admission through the app's check_tx, bounded size, priority order, recheck after commit.
 
-Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
+`admit` is the way in from the event loop: a batch's signatures are checked in a worker thread,
+then each tx is checked in order under `lock`, which the driver also holds while a block commits
+(and `update` runs) in its thread, so admission never races a commit. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
 it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
 arrival, without ever putting a sender's nonce n+1 before n.
 """
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
+
+import trio
 
 from consensus.abci import CheckResult
 from akechain.chain.tx import compute_tx_hash
@@ -16,6 +21,7 @@ from akechain.chain.tx import compute_tx_hash
 DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
+ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
 
 class MempoolError(Exception):
@@ -37,6 +43,12 @@ class DuplicateTxError(MempoolError):
 class CheckTxApp(Protocol):
     def check_tx(self, tx: bytes) -> CheckResult: ...
 
+    def verify_txs(self, txs: Sequence[bytes]) -> None:
+        """Signature-check txs ahead of check_tx (thread-safe; the verdicts are cached)."""
+
+
+Admission = tuple[bytes, CheckResult] | MempoolError  # (tx hash, app verdict) or why the pool refused it
+
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
@@ -49,8 +61,9 @@ class _Entry:
 
 class Mempool:
     def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES,
-                 max_per_sender: int = DEFAULT_MAX_PER_SENDER) -> None:
+                 max_per_sender: int = DEFAULT_MAX_PER_SENDER, lock: trio.Lock | None = None) -> None:
         self._app = app
+        self.lock = trio.Lock() if lock is None else lock
         self.max_txs = max_txs
         self.max_bytes = max_bytes
         self.max_per_sender = max_per_sender
@@ -69,10 +82,28 @@ class Mempool:
     def size_bytes(self) -> int:
         return self._bytes
 
+    async def admit(self, txs: Sequence[bytes]) -> list[Admission]:
+        """Admit `txs` in order without holding the event loop: one outcome per tx, stopping after
+        the first refusal for a full pool (nothing after it would fit; one sender over its cap does
+        not stop the others)."""
+        if len(txs) > 1:  # one tx holds the loop no longer than a thread hand-off would
+            await trio.to_thread.run_sync(self._app.verify_txs, txs)
+        outcomes: list[Admission] = []
+        for start in range(0, len(txs), ADMIT_CHUNK):
+            async with self.lock:
+                for tx in txs[start:start + ADMIT_CHUNK]:
+                    try:
+                        outcomes.append(self.add(tx))
+                    except MempoolError as exc:
+                        outcomes.append(exc)
+                        if type(exc) is MempoolFullError:
+                            return outcomes
+        return outcomes
+
     def add(self, tx: bytes) -> tuple[bytes, CheckResult]:
-        """Admit `tx` if the app accepts it. Raises DuplicateTxError, MempoolFullError or
-        SenderFullError; an app rejection is returned as a CheckResult that is not ok (and the tx is
-        not kept)."""
+        """Admit `tx` if the app accepts it (hold `lock` while a driver runs). Raises DuplicateTxError,
+        MempoolFullError or SenderFullError; an app rejection is returned as a CheckResult that is
+        not ok (and the tx is not kept)."""
         tx_hash = compute_tx_hash(tx)
         # Verify the tx is new and fits before paying for a signature check
         if tx_hash in self._entries:

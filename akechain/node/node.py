@@ -8,18 +8,18 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import trio
 
 from akechain.chain.app import App
-from akechain.chain.codec import AppError
 from akechain.node.config import Config, Home, load_config
 from akechain.chain.crypto import format_address, parse_address, CryptoError
 from akechain.chain.genesis import encode_app_state
 from akechain.node.genesis_file import load_genesis
-from akechain.node.mempool import DuplicateTxError, Mempool
+from akechain.node.mempool import Mempool, MempoolError, MempoolFullError
 from akechain.node.network import (
     TX_BATCH_MAX_BYTES,
     ConsensusTransport,
@@ -110,6 +110,7 @@ class Node:
             wal_path=home.wal_file,
             transport=self.transport,
             config=config.consensus,
+            app_lock=self.mempool.lock,
         )
         self.block_sync = sync.BlockSync(
             peers=self.host.connected_peers,
@@ -198,15 +199,20 @@ class Node:
     def params(self) -> dict[str, Any]:
         return self.app.get_params()
 
-    def submit_tx(self, raw: bytes) -> dict[str, Any]:
-        try:
-            tx_hash, result = self.mempool.add(raw)
-        except (AppError, DuplicateTxError) as exc:
-            raise ValueError(str(exc)) from None
-        if result.ok:
-            self.tx_gossip.queue(raw)
-            self.driver.notify_txs_available()
-        return {"hash": tx_hash.hex(), "check": {"code": result.code, "log": result.log}}
+    async def submit_txs(self, raws: Sequence[bytes]) -> list[dict[str, Any] | MempoolFullError]:
+        answers: list[dict[str, Any] | MempoolFullError] = []
+        for raw, outcome in zip(raws, await self.mempool.admit(raws)):
+            match outcome:
+                case MempoolFullError():
+                    answers.append(outcome)
+                case MempoolError():
+                    answers.append({"hash": None, "check": {"code": 1, "log": str(outcome)}})
+                case (tx_hash, result):
+                    if result.ok:
+                        self.tx_gossip.queue(raw)
+                        self.driver.notify_txs_available()
+                    answers.append({"hash": tx_hash.hex(), "check": {"code": result.code, "log": result.log}})
+        return answers
 
     async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None:
         with trio.move_on_after(timeout):

@@ -10,7 +10,7 @@ import base64
 import logging
 import binascii
 import json
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -46,9 +46,11 @@ class NodeAPI(Protocol):
 
     def params(self) -> dict[str, Any]: ...
 
-    def submit_tx(self, raw: bytes) -> dict[str, Any]:
-        """Admit a tx to the mempool: {"hash", "check": {"code", "log"}}; raises ValueError subclasses
-        for bad txs and MempoolFullError (SenderFullError for one sender's cap) when busy."""
+    async def submit_txs(self, raws: Sequence[bytes]) -> list[dict[str, Any] | MempoolFullError]:
+        """Admit txs to the mempool in order, their signatures checked off the event loop: per tx
+        {"hash", "check": {"code", "log"}} (hash None for a tx refused before the app saw it) or the
+        MempoolFullError (SenderFullError for one sender's cap) it got; the list stops after a
+        full pool's error."""
 
     async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None: ...
 
@@ -200,16 +202,12 @@ def build_app(node: NodeAPI) -> Starlette:
         wait = request.query_params.get("wait")
         if wait not in (None, "commit"):
             raise BadRequest("wait must be 'commit' when given")
-        answers: list[dict[str, Any]] = []
-        for raw in txs:
-            try:
-                answers.append(submit_one(raw))
-            except MempoolFullError as exc:
-                # Busy is the answer for this tx and the rest: the client retries later, nobody queues
-                if not batch:
-                    return busy_answer(exc)
-                answers.extend(busy_result(exc) for _ in range(len(txs) - len(answers)))
-                break
+        outcomes = await node.submit_txs(txs)
+        if not batch and isinstance(outcomes[0], MempoolFullError):
+            return busy_answer(outcomes[0])
+        answers = [busy_result(o) if isinstance(o, MempoolFullError) else o for o in outcomes]
+        # A short list ends at a full pool's answer: the unchecked rest are busy too.
+        answers.extend(dict(answers[-1]) for _ in range(len(txs) - len(answers)))
         if wait == "commit":
             timeout = wait_seconds(request)
             for answer in answers:
@@ -226,12 +224,6 @@ def build_app(node: NodeAPI) -> Starlette:
 
     def busy_result(exc: MempoolFullError) -> dict[str, Any]:
         return {"hash": None, "check": {"code": BUSY_CODE, "log": f"busy: {exc}"}, "busy": True}
-
-    def submit_one(raw: bytes) -> dict[str, Any]:
-        try:
-            return node.submit_tx(raw)
-        except ValueError as exc:
-            return {"hash": None, "check": {"code": 1, "log": str(exc)}}
 
     async def get_tx(request: Request) -> Response:
         found = node.tx(parse_hash(request.path_params["tx_hash"]))

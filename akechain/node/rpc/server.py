@@ -12,6 +12,7 @@ import binascii
 import json
 from typing import Any, Callable, Protocol, Sequence
 
+import anyio
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
@@ -26,6 +27,9 @@ from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
+BODY_READ_SECONDS = 10.0  # the whole body, however it trickles in (a slow sender holds a slot)
+READ_TIMEOUT_SECONDS = 10  # hypercorn closes a connection that sends nothing this long mid-request
+LISTEN_BACKLOG = 128
 MAX_BATCH_TXS = 10_000
 DEFAULT_WAIT_SECONDS = 30.0
 BUSY_CODE = 2  # check code of a batch entry the node had no room for (1: the tx itself was refused)
@@ -155,11 +159,13 @@ def wait_seconds(request: Request) -> float:
 
 async def read_body(request: Request) -> bytes:
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
-    return body
+    with anyio.move_on_after(BODY_READ_SECONDS):  # anyio: Starlette's test client runs on asyncio
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        return body
+    raise BadRequest(f"request body not received within {BODY_READ_SECONDS:.0f} s", status=408)
 
 
 async def read_txs(request: Request) -> tuple[list[bytes], bool]:
@@ -318,9 +324,14 @@ async def serve_http(
     max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
 ) -> None:
     """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
-    concurrent requests are answered 503; hypercorn's keep-alive timeout (5 s) closes stalled ones."""
+    concurrent requests are answered 503. A connection is closed after 5 s idle between requests
+    (hypercorn's keep-alive timeout) or READ_TIMEOUT_SECONDS silent within one; headers are capped
+    at h11's 16 KiB and bodies by read_body. Hypercorn has no connection cap: these timeouts and
+    the in-flight cap bound what open connections can hold."""
     config = HypercornConfig()
     config.bind = [f"{host}:{port}"]
+    config.read_timeout = READ_TIMEOUT_SECONDS
+    config.backlog = LISTEN_BACKLOG
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1.0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,8 +88,9 @@ class App:
         self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
         self._finalized_height = 0
         self._check = self._new_committed_journal()
-        self._verified: dict[bytes, Tx] = {}  # tx hash -> decoded tx with a valid signature and chain id
-        self._verified_lock = threading.Lock()  # verify_txs fills the cache from worker threads
+        # tx hash -> decoded tx with a valid signature and chain id. verify_txs fills it from worker
+        # threads: only single OrderedDict calls touch it, each atomic under the GIL.
+        self._verified: OrderedDict[bytes, Tx] = OrderedDict()
 
     # -- consensus interface ------------------------------------------------------------------
 
@@ -224,8 +225,7 @@ class App:
         """Decode and check signature and chain id once per distinct tx bytes (keyed by their hash).
         `consume` takes the verdict out of the cache: a tx is included once, then its nonce is spent."""
         tx_hash = compute_tx_hash(tx_bytes)
-        with self._verified_lock:
-            tx = self._verified.pop(tx_hash, None) if consume else self._verified.get(tx_hash)
+        tx = self._verified.pop(tx_hash, None) if consume else self._verified.get(tx_hash)
         if tx is not None and len(tx_bytes) <= max_tx_bytes:
             return tx
         tx = decode_tx(tx_bytes, max_tx_bytes)
@@ -235,10 +235,12 @@ class App:
         verify_chain_id(tx, self.chain_id)
         verify_signature(tx)
         if not consume:
-            with self._verified_lock:
-                if len(self._verified) >= MAX_VERIFIED_TXS:
-                    del self._verified[next(iter(self._verified))]
-                self._verified[tx_hash] = tx
+            if len(self._verified) >= MAX_VERIFIED_TXS:
+                try:
+                    self._verified.popitem(last=False)
+                except KeyError:
+                    pass  # another thread emptied it meanwhile
+            self._verified[tx_hash] = tx
         return tx
 
     def _new_committed_journal(self) -> Journal:

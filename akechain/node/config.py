@@ -42,6 +42,8 @@ class MempoolConfig:
     max_txs: int = 50_000
     max_bytes: int = 64 * 1024 * 1024
     max_per_sender: int = 1_000
+    # Busy once the pool holds more than this long of txs at the measured commit rate.
+    max_wait_ms: int = 1_500
 
 
 @dataclass(slots=True)

@@ -2,14 +2,19 @@
 
 `admit` is the way in from the event loop: a batch's signatures are checked in a worker thread,
 then each tx is checked in order under `lock`, which the driver also holds while a block commits
-(and `update` runs) in its thread, so admission never races a commit. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
+(and `update` runs) in its thread, so admission never races a commit.
+
+Besides its byte and count bounds the pool refuses txs (busy) once it holds more than `max_wait_ms`
+of them at the rate blocks have been taking txs out while a backlog remained: under overload a
+client is told at once instead of its tx waiting behind tens of seconds of others. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
 it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
 arrival, without ever putting a sender's nonce n+1 before n.
 """
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,6 +26,9 @@ from akechain.chain.tx import compute_tx_hash
 DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
+DEFAULT_MAX_WAIT_MS = 1_500
+MIN_QUEUE_TXS = 1_000  # the wait bound never cuts the pool below this (a slow block must not starve it)
+DRAIN_RATE_WEIGHT = 0.3  # of the newest block in the moving average of the drain rate
 ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
 
@@ -61,8 +69,13 @@ class _Entry:
 
 class Mempool:
     def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES,
-                 max_per_sender: int = DEFAULT_MAX_PER_SENDER, lock: trio.Lock | None = None) -> None:
+                 max_per_sender: int = DEFAULT_MAX_PER_SENDER, max_wait_ms: int = DEFAULT_MAX_WAIT_MS,
+                 lock: trio.Lock | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._app = app
+        self.max_wait_ms = max_wait_ms
+        self._clock = clock
+        self._last_update: float | None = None
+        self._drain_rate: float | None = None  # txs/s that blocks took out while a backlog remained
         self.lock = trio.Lock() if lock is None else lock
         self.max_txs = max_txs
         self.max_bytes = max_bytes
@@ -112,6 +125,10 @@ class Mempool:
             raise MempoolFullError(
                 f"mempool is full ({len(self._entries)}/{self.max_txs} txs, {self._bytes}/{self.max_bytes} bytes)"
             )
+        if len(self._entries) >= self.wait_bound():
+            raise MempoolFullError(
+                f"mempool holds {len(self._entries)} txs, over {self.max_wait_ms} ms at the commit rate"
+            )
         result = self._app.check_tx(tx)
         # Verify the sender is under its cap (the sender is known only once the app decoded the tx)
         if result.ok and len(self._by_sender.get(result.sender, ())) >= self.max_per_sender:
@@ -119,6 +136,12 @@ class Mempool:
         if result.ok:
             self._insert(tx, tx_hash, result)
         return tx_hash, result
+
+    def wait_bound(self) -> float:
+        """The most txs the pool admits to keep a new tx's wait under `max_wait_ms`."""
+        if self._drain_rate is None:
+            return float(self.max_txs)
+        return max(MIN_QUEUE_TXS, self._drain_rate * self.max_wait_ms / 1000)
 
     def reap(self, max_bytes: int) -> list[bytes]:
         """Txs for a proposal, highest fee first (ties: earliest), each sender's in nonce order,
@@ -142,8 +165,10 @@ class Mempool:
     def update(self, height: int, committed_txs: Iterable[bytes]) -> None:
         """After block `height` is committed: drop its txs, then recheck the rest against the new
         state (in arrival order, so each sender's nonces replay in order) and drop what fails."""
+        committed = 0
         for tx in committed_txs:
-            self._entries.pop(compute_tx_hash(tx), None)
+            committed += self._entries.pop(compute_tx_hash(tx), None) is not None
+        self._measure_drain(committed)
         remaining = list(self._entries.values())
         self._entries.clear()
         self._by_sender.clear()
@@ -152,6 +177,16 @@ class Mempool:
             result = self._app.check_tx(entry.tx)
             if result.ok:
                 self._insert(entry.tx, entry.tx_hash, result, entry.seq)
+
+    def _measure_drain(self, committed: int) -> None:
+        """Only blocks after which txs were left waiting show what blocks can take."""
+        now, last = self._clock(), self._last_update
+        self._last_update = now
+        if last is None or not self._entries or now <= last:
+            return
+        rate = committed / (now - last)
+        self._drain_rate = rate if self._drain_rate is None else (
+            (1 - DRAIN_RATE_WEIGHT) * self._drain_rate + DRAIN_RATE_WEIGHT * rate)
 
     def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None) -> None:
         if seq is None:

@@ -86,7 +86,7 @@ class Node:
             raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
         self.app = App(CommitStore(self._state_kv))
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
-                               max_per_sender=config.mempool.max_per_sender)
+                               max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms)
         self.blocks = BlockStore(self._blocks_kv)
         signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,

@@ -163,18 +163,21 @@ def test_a_full_pool_stops_a_batch_and_a_sender_cap_does_not() -> None:
     assert [type(o).__name__ for o in outcomes] == ["tuple", "SenderFullError", "tuple", "tuple", "MempoolFullError"]
 
 
-def test_the_pool_is_busy_once_it_holds_more_than_its_wait_bound() -> None:
+def test_the_pool_is_busy_while_its_oldest_tx_has_waited_too_long() -> None:
     app, _ = make_pool()
     now = [0.0]
     pool = Mempool(app, max_wait_ms=1_000, clock=lambda: now[0])
-    txs = [send(i % 3, i // 3) for i in range(1_500)]
-    for tx in txs[:1_200]:
-        pool.add(tx)
-    run_block(app, [])
-    pool.update(1, [])
-    now[0] = 1.0
-    run_block(app, txs[:200])
-    pool.update(2, txs[:200])  # a block took 200 txs in a second while a backlog stayed: 200 tx/s
-    assert pool.wait_bound() == 1_000  # 200 txs of wait would be a second, but the floor holds
-    with pytest.raises(MempoolFullError, match="ms at the commit rate"):
-        pool.add(txs[1_200])
+    pool.add(send(0, 0))
+    pool.add(send(1, 0))
+    now[0] = 1.5  # no block took them for 1.5 s: the chain is behind
+    assert pool.room() == 0
+    with pytest.raises(MempoolFullError, match="waited 1500 ms"):
+        pool.add(send(2, 0))
+    run_block(app, [send(0, 0)])
+    pool.update(1, [send(0, 0)])  # the oldest left; the next oldest keeps its arrival time
+    with pytest.raises(MempoolFullError):
+        pool.add(send(2, 0))
+    run_block(app, [send(1, 0)])
+    pool.update(2, [send(1, 0)])
+    _, result = pool.add(send(2, 0))
+    assert result.ok and pool.room() > 0

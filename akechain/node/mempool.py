@@ -4,9 +4,9 @@
 then each tx is checked in order under `lock`, which the driver also holds while a block commits
 (and `update` runs) in its thread, so admission never races a commit.
 
-Besides its byte and count bounds the pool refuses txs (busy) once it holds more than `max_wait_ms`
-of them at the rate blocks have been taking txs out while a backlog remained: under overload a
-client is told at once instead of its tx waiting behind tens of seconds of others. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
+Besides its byte and count bounds the pool refuses txs (busy) while its oldest tx has waited more
+than `max_wait_ms` (a queueing delay, as CoDel bounds it): under overload a client is told at once
+instead of its tx waiting behind tens of seconds of others, while blocks still find a full backlog. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
 it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
 arrival, without ever putting a sender's nonce n+1 before n.
 """
@@ -27,8 +27,6 @@ DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
 DEFAULT_MAX_WAIT_MS = 1_500
-MIN_QUEUE_TXS = 1_000  # the wait bound never cuts the pool below this (a slow block must not starve it)
-DRAIN_RATE_WEIGHT = 0.3  # of the newest block in the moving average of the drain rate
 ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
 
@@ -65,6 +63,7 @@ class _Entry:
     sender: bytes
     priority: int
     seq: int  # arrival order
+    arrived: float  # clock reading at first admission (kept across rechecks)
 
 
 class Mempool:
@@ -74,8 +73,6 @@ class Mempool:
         self._app = app
         self.max_wait_ms = max_wait_ms
         self._clock = clock
-        self._last_update: float | None = None
-        self._drain_rate: float | None = None  # txs/s that blocks took out while a backlog remained
         self.lock = trio.Lock() if lock is None else lock
         self.max_txs = max_txs
         self.max_bytes = max_bytes
@@ -99,8 +96,10 @@ class Mempool:
         """Admit `txs` in order without holding the event loop: one outcome per tx, stopping after
         the first refusal for a full pool (nothing after it would fit; one sender over its cap does
         not stop the others)."""
-        if len(txs) > 1:  # one tx holds the loop no longer than a thread hand-off would
-            await trio.to_thread.run_sync(self._app.verify_txs, txs)
+        # Only what can fit is verified ahead: a busy answer must cost the node next to nothing.
+        ahead = txs[:self.room()]
+        if len(ahead) > 1:  # one tx holds the loop no longer than a thread hand-off would
+            await trio.to_thread.run_sync(self._app.verify_txs, ahead)
         outcomes: list[Admission] = []
         for start in range(0, len(txs), ADMIT_CHUNK):
             async with self.lock:
@@ -125,10 +124,9 @@ class Mempool:
             raise MempoolFullError(
                 f"mempool is full ({len(self._entries)}/{self.max_txs} txs, {self._bytes}/{self.max_bytes} bytes)"
             )
-        if len(self._entries) >= self.wait_bound():
-            raise MempoolFullError(
-                f"mempool holds {len(self._entries)} txs, over {self.max_wait_ms} ms at the commit rate"
-            )
+        waited_ms = self.oldest_wait_ms()
+        if waited_ms > self.max_wait_ms:
+            raise MempoolFullError(f"mempool is behind: its oldest tx has waited {waited_ms:.0f} ms")
         result = self._app.check_tx(tx)
         # Verify the sender is under its cap (the sender is known only once the app decoded the tx)
         if result.ok and len(self._by_sender.get(result.sender, ())) >= self.max_per_sender:
@@ -137,11 +135,15 @@ class Mempool:
             self._insert(tx, tx_hash, result)
         return tx_hash, result
 
-    def wait_bound(self) -> float:
-        """The most txs the pool admits to keep a new tx's wait under `max_wait_ms`."""
-        if self._drain_rate is None:
-            return float(self.max_txs)
-        return max(MIN_QUEUE_TXS, self._drain_rate * self.max_wait_ms / 1000)
+    def room(self) -> int:
+        """How many more txs the pool takes now by count and wait (bytes are checked per tx)."""
+        if self.oldest_wait_ms() > self.max_wait_ms:
+            return 0
+        return max(0, self.max_txs - len(self._entries))
+
+    def oldest_wait_ms(self) -> float:
+        oldest = next(iter(self._entries.values()), None)
+        return 0.0 if oldest is None else (self._clock() - oldest.arrived) * 1000
 
     def reap(self, max_bytes: int) -> list[bytes]:
         """Txs for a proposal, highest fee first (ties: earliest), each sender's in nonce order,
@@ -165,10 +167,8 @@ class Mempool:
     def update(self, height: int, committed_txs: Iterable[bytes]) -> None:
         """After block `height` is committed: drop its txs, then recheck the rest against the new
         state (in arrival order, so each sender's nonces replay in order) and drop what fails."""
-        committed = 0
         for tx in committed_txs:
-            committed += self._entries.pop(compute_tx_hash(tx), None) is not None
-        self._measure_drain(committed)
+            self._entries.pop(compute_tx_hash(tx), None)
         remaining = list(self._entries.values())
         self._entries.clear()
         self._by_sender.clear()
@@ -176,23 +176,15 @@ class Mempool:
         for entry in remaining:
             result = self._app.check_tx(entry.tx)
             if result.ok:
-                self._insert(entry.tx, entry.tx_hash, result, entry.seq)
+                self._insert(entry.tx, entry.tx_hash, result, entry.seq, entry.arrived)
 
-    def _measure_drain(self, committed: int) -> None:
-        """Only blocks after which txs were left waiting show what blocks can take."""
-        now, last = self._clock(), self._last_update
-        self._last_update = now
-        if last is None or not self._entries or now <= last:
-            return
-        rate = committed / (now - last)
-        self._drain_rate = rate if self._drain_rate is None else (
-            (1 - DRAIN_RATE_WEIGHT) * self._drain_rate + DRAIN_RATE_WEIGHT * rate)
-
-    def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None) -> None:
+    def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None,
+                arrived: float | None = None) -> None:
         if seq is None:
             self._seq += 1
             seq = self._seq
-        entry = _Entry(tx=tx, tx_hash=tx_hash, sender=result.sender, priority=result.priority, seq=seq)
+        entry = _Entry(tx=tx, tx_hash=tx_hash, sender=result.sender, priority=result.priority, seq=seq,
+                       arrived=self._clock() if arrived is None else arrived)
         self._entries[tx_hash] = entry
         self._by_sender.setdefault(result.sender, []).append(entry)
         self._bytes += len(tx)

@@ -167,6 +167,7 @@ class BlockSync:
         return heights
 
     async def _pull_from(self, peer: str, height: int) -> None:
+        self._last_delivered = self._committed_height()
         send, receive = trio.open_memory_channel[tuple[DecidedBlock, ...]](RANGES_AHEAD)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._fetch_ranges, peer, height, send)
@@ -176,7 +177,7 @@ class BlockSync:
                         nursery.cancel_scope.cancel()
                         return
             if not await self._wait_for_engine(self._last_delivered):
-                self._report(peer, f"blocks from height {self._committed_height() + 1} were not accepted")
+                self._report_stalled(peer)
 
     async def _fetch_ranges(self, peer: str, height: int, send: trio.MemorySendChannel[tuple[DecidedBlock, ...]]) -> None:
         async with send:
@@ -204,12 +205,15 @@ class BlockSync:
         for decided in blocks:
             height = decided.block.header.height
             if not await self._wait_for_engine(height - MAX_CATCHUP_HEIGHTS):
-                self._report(peer, f"blocks from height {self._committed_height() + 1} were not accepted")
+                self._report_stalled(peer)
                 return False
             self._deliver(CommitMessage(decided.block, decided.commit), peer)
             self._last_delivered = height
         log.info("block sync: height %d, fetched to %d (peer %s)", self._committed_height(), self._last_delivered, peer)
         return True
+
+    def _report_stalled(self, peer: str) -> None:
+        self._report(peer, f"blocks from height {self._committed_height() + 1} were not accepted")
 
     async def _wait_for_engine(self, height: int) -> bool:
         """Wait until the engine committed `height`; False once it made no progress for the

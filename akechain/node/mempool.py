@@ -26,7 +26,7 @@ from akechain.chain.tx import compute_tx_hash
 DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
-DEFAULT_MAX_WAIT_MS = 1_500
+DEFAULT_MAX_WAIT_MS = 2_000  # above a loaded devnet's block interval, below the 3 s latency target
 ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
 

@@ -28,7 +28,6 @@ from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 BODY_READ_SECONDS = 10.0  # the whole body, however it trickles in (a slow sender holds a slot)
-READ_TIMEOUT_SECONDS = 10  # hypercorn closes a connection that sends nothing this long mid-request
 LISTEN_BACKLOG = 128
 MAX_BATCH_TXS = 10_000
 DEFAULT_WAIT_SECONDS = 30.0
@@ -325,12 +324,12 @@ async def serve_http(
 ) -> None:
     """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
     concurrent requests are answered 503. A connection is closed after 5 s idle between requests
-    (hypercorn's keep-alive timeout) or READ_TIMEOUT_SECONDS silent within one; headers are capped
-    at h11's 16 KiB and bodies by read_body. Hypercorn has no connection cap: these timeouts and
-    the in-flight cap bound what open connections can hold."""
+    (hypercorn's keep-alive timeout); headers are capped at h11's 16 KiB, bodies in size and time
+    by read_body. Hypercorn's `read_timeout` is left unset: it times every read, also while a
+    `?wait=commit` request waits for its answer, and would cut those off. Hypercorn has no
+    connection cap: these timeouts and the in-flight cap bound what open connections can hold."""
     config = HypercornConfig()
     config.bind = [f"{host}:{port}"]
-    config.read_timeout = READ_TIMEOUT_SECONDS
     config.backlog = LISTEN_BACKLOG
     config.accesslog = None
     config.errorlog = None

@@ -76,7 +76,7 @@ def overload(urls: list[str], batches: list[list[bytes]], args: argparse.Namespa
         probe = trio.run(offer_load, urls, batches[used:used + count], rate)
         used += count
         print(f"probe at {rate:,.0f} tx/s offered: {probe.committed / probe.elapsed:,.0f} tx/s committed, "
-              f"{probe.busy} busy, p99 {percentile(probe.latencies, 99) if probe.latencies else 0:.2f} s")
+              f"{probe.busy} busy, {probe.failed} unanswered, p99 {percentile(probe.latencies, 99) if probe.latencies else 0:.2f} s")
         saturation = max(saturation or 0, probe.committed / probe.elapsed)
     offered = 2 * saturation
     count = batch_count(offered, args.seconds, args.batch, len(urls))

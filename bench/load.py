@@ -44,6 +44,7 @@ class LoadResult:
     latencies: list[float]  # per committed tx, submit to commit (seconds)
     committed: int
     busy: int  # txs answered busy (HTTP 503/429, or a batch entry marked busy)
+    failed: int  # txs whose request got no answer (connection reset or closed)
     elapsed: float
 
 
@@ -53,16 +54,20 @@ async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -
     arrive in order. The client's connection pool is larger than the node's in-flight cap, so an
     overloaded node answers busy instead of the client queueing."""
     latencies: list[float] = []
-    committed = busy = 0
+    committed = busy = failed = 0
     interval = len(batches[0]) / rate
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=1024)) as client:
         start = trio.current_time()
 
         async def submit(url: str, batch: list[bytes]) -> None:
-            nonlocal committed, busy
+            nonlocal committed, busy, failed
             sent = trio.current_time()
-            response = await client.post(f"{url}/txs", json={"txs": [t.hex() for t in batch]},
-                                         params={"wait": "commit", "timeout": "60"})
+            try:
+                response = await client.post(f"{url}/txs", json={"txs": [t.hex() for t in batch]},
+                                             params={"wait": "commit", "timeout": "60"})
+            except httpx.TransportError:
+                failed += len(batch)
+                return
             done = trio.current_time()
             if response.status_code in (429, 503):
                 busy += len(batch)
@@ -77,7 +82,7 @@ async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -
             for i, batch in enumerate(batches):
                 await trio.sleep_until(start + i * interval)
                 nursery.start_soon(submit, urls[i % len(urls)], batch)
-        return LoadResult(latencies, committed, busy, trio.current_time() - start)
+        return LoadResult(latencies, committed, busy, failed, trio.current_time() - start)
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -88,7 +93,7 @@ def report_load(offered: int, rate: float, batch: int, senders: int, load: LoadR
     print(f"offered {offered} txs at {rate:,.0f} tx/s in batches of {batch} from {senders} senders")
     print(f"committed {load.committed} txs in {load.elapsed:.1f} s: {load.committed / load.elapsed:,.0f} tx/s "
           f"({load.committed / load.elapsed / verify_rate:.2f} x the raw verify rate); "
-          f"{load.busy / offered:.1%} of submitted txs answered busy")
+          f"{load.busy / offered:.1%} of submitted txs answered busy, {load.failed} got no answer")
     if load.latencies:
         print(f"latency submit->commit of accepted txs: p50 {percentile(load.latencies, 50):.2f} s, "
               f"p99 {percentile(load.latencies, 99):.2f} s")

@@ -56,7 +56,10 @@ async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -
     latencies: list[float] = []
     committed = busy = failed = 0
     interval = len(batches[0]) / rate
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=1024)) as client:
+    # Idle connections are dropped before the node's 5 s keep-alive timeout, so a request never
+    # races the server closing the connection it was sent on.
+    limits = httpx.Limits(max_connections=1024, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         start = trio.current_time()
 
         async def submit(url: str, batch: list[bytes]) -> None:

@@ -196,6 +196,10 @@ class BlockSync:
                 if not response.blocks:
                     self._report(peer, f"claimed height {height} but served no block at {start}")
                     return
+                served = [decided.block.header.height for decided in response.blocks]
+                if served != list(range(start, start + len(served))):
+                    self._report(peer, f"asked for blocks from {start}, served heights {served[0]}..{served[-1]}")
+                    return
                 await send.send(response.blocks)
                 start += len(response.blocks)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import httpx
 import nacl.signing
@@ -38,23 +39,44 @@ def presign(senders: list[nacl.signing.SigningKey], chain_id: str, per_sender: i
     return [batches[i] for i in range(len(by_sender[0])) for batches in by_sender]
 
 
-async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -> tuple[list[float], int, float]:
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    latencies: list[float]  # per committed tx, submit to commit (seconds)
+    committed: int
+    busy: int  # txs answered busy (HTTP 503/429, or a batch entry marked busy)
+    failed: int  # txs whose request got no answer (connection reset or closed)
+    elapsed: float
+
+
+async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -> LoadResult:
     """Submit batches at `rate` tx/s, batch i to urls[i % len(urls)]: with `presign`'s order and
     len(urls) dividing the sender count, each sender always talks to one node, so its nonces
-    arrive in order. Returns per-tx latencies (submit to commit), committed count, elapsed seconds."""
+    arrive in order. The client's connection pool is larger than the node's in-flight cap, so an
+    overloaded node answers busy instead of the client queueing."""
     latencies: list[float] = []
-    committed = 0
+    committed = busy = failed = 0
     interval = len(batches[0]) / rate
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as client:
+    # Idle connections are dropped before the node's 5 s keep-alive timeout, so a request never
+    # races the server closing the connection it was sent on.
+    limits = httpx.Limits(max_connections=1024, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         start = trio.current_time()
 
         async def submit(url: str, batch: list[bytes]) -> None:
-            nonlocal committed
+            nonlocal committed, busy, failed
             sent = trio.current_time()
-            response = await client.post(f"{url}/txs", json={"txs": [t.hex() for t in batch]},
-                                         params={"wait": "commit", "timeout": "60"})
+            try:
+                response = await client.post(f"{url}/txs", json={"txs": [t.hex() for t in batch]},
+                                             params={"wait": "commit", "timeout": "60"})
+            except httpx.TransportError:
+                failed += len(batch)
+                return
             done = trio.current_time()
+            if response.status_code in (429, 503):
+                busy += len(batch)
+                return
             for answer in response.json()["results"]:
+                busy += bool(answer.get("busy"))
                 if answer.get("result") and answer["result"]["code"] == 0:
                     committed += 1
                     latencies.append(done - sent)
@@ -63,17 +85,18 @@ async def offer_load(urls: list[str], batches: list[list[bytes]], rate: float) -
             for i, batch in enumerate(batches):
                 await trio.sleep_until(start + i * interval)
                 nursery.start_soon(submit, urls[i % len(urls)], batch)
-        return latencies, committed, trio.current_time() - start
+        return LoadResult(latencies, committed, busy, failed, trio.current_time() - start)
 
 
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-def report_load(offered: int, rate: float, batch: int, senders: int, committed: int, elapsed: float,
-                latencies: list[float], verify_rate: float) -> None:
+def report_load(offered: int, rate: float, batch: int, senders: int, load: LoadResult, verify_rate: float) -> None:
     print(f"offered {offered} txs at {rate:,.0f} tx/s in batches of {batch} from {senders} senders")
-    print(f"committed {committed} txs in {elapsed:.1f} s: {committed / elapsed:,.0f} tx/s "
-          f"({committed / elapsed / verify_rate:.2f} x the raw verify rate)")
-    if latencies:
-        print(f"latency submit->commit: p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s")
+    print(f"committed {load.committed} txs in {load.elapsed:.1f} s: {load.committed / load.elapsed:,.0f} tx/s "
+          f"({load.committed / load.elapsed / verify_rate:.2f} x the raw verify rate); "
+          f"{load.busy / offered:.1%} of submitted txs answered busy, {load.failed} got no answer")
+    if load.latencies:
+        print(f"latency submit->commit of accepted txs: p50 {percentile(load.latencies, 50):.2f} s, "
+              f"p99 {percentile(load.latencies, 99):.2f} s")

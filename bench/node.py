@@ -53,13 +53,13 @@ def main() -> None:
             fund_senders(node.url, Keystore(node.home / "keyring").load("validator", PASSPHRASE), CHAIN_ID, senders, fee)
             batches = presign(senders, CHAIN_ID, per_sender, args.batch, fee)
             start_height = node.status()["height"]
-            latencies, committed, elapsed = trio.run(offer_load, [node.url], batches, args.rate)
+            load = trio.run(offer_load, [node.url], batches, args.rate)
             blocks = node.status()["height"] - start_height
             rss = psutil.Process(node.proc.pid).memory_info().rss  # type: ignore[union-attr]
         finally:
             node.stop()
     print(f"machine: {psutil.cpu_count()} cores; raw ed25519 verify (pynacl, 1 core): {verify_rate:,.0f}/s")
-    report_load(sum(map(len, batches)), args.rate, args.batch, args.senders, committed, elapsed, latencies, verify_rate)
+    report_load(sum(map(len, batches)), args.rate, args.batch, args.senders, load, verify_rate)
     print(f"{blocks} blocks; node RSS at end: {rss / 2**20:.0f} MiB")
 
 

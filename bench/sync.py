@@ -2,8 +2,10 @@
 
 A one-validator node builds a chain whose blocks hold --txs-per-block transfers (the block byte
 cap is set to fit that many), then a fresh non-validator node with the same genesis and that
-node as its only peer syncs it. Prints blocks/s and tx/s of the sync beside the raw ed25519
-verify rate measured in the same run (every synced tx is verified again by the syncing node).
+node as its only peer syncs it. Prints blocks/s and tx/s of the sync beside, measured in the same
+run, the raw ed25519 verify rate and the in-process apply rate of the same blocks (the app's
+finalize_block alone, and with its commit to LevelDB, as `bench.tx_apply` measures), and the ratio
+of the sync to that apply rate (target >= 0.8).
 
     .venv/bin/python -m bench.sync [--blocks 200] [--txs-per-block 100]
 """
@@ -20,9 +22,19 @@ import httpx
 import nacl.signing
 import psutil
 
-from akechain.node.config import load_config, save_config
+from akechain.chain.app import App
+from akechain.node.config import Home, load_config, save_config
+from akechain.node.genesis_file import load_genesis
+from akechain.node.node import consensus_genesis
 from akechain.client.keystore import Keystore
 from bench.baseline import measure_verify_rate
+from consensus.abci import GenesisRequest
+from consensus.chain import block_request
+from consensus.types import Block
+from state.blockstore import BlockStore
+from state.codec import decode
+from state.kv import LevelKV
+from state.store import CommitStore
 from bench.load import fund_senders, presign
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 
@@ -60,6 +72,32 @@ def build_chain(source: NodeProcess, blocks: int, txs_per_block: int) -> int:
     return source.status()["height"]
 
 
+def measure_apply(source_home: Path, scratch: Path) -> tuple[float, float]:
+    """tx/s of the source's blocks executed in this process: finalize_block alone, and with the
+    app's commit to a LevelDB store (the source node must be stopped: it holds the DB lock)."""
+    genesis = consensus_genesis(load_genesis(source_home / "genesis.json"))
+    app = App(CommitStore(LevelKV(scratch)))
+    app.init_chain(GenesisRequest(CHAIN_ID, genesis.genesis_time_ms, genesis.initial_height, genesis.app_state,
+                                  genesis.validators))
+    blocks_kv = LevelKV(Home(source_home).data_dir / "blockstore.db")
+    finalize_seconds = commit_seconds = 0.0
+    txs = 0
+    try:
+        store = BlockStore(blocks_kv)
+        for height in range(1, store.height + 1):
+            request = block_request(decode(Block, store.block(height) or b"", max_size=1 << 26))
+            started = time.perf_counter()
+            app.finalize_block(request)
+            finalized = time.perf_counter()
+            app.commit()
+            commit_seconds += time.perf_counter() - finalized
+            finalize_seconds += finalized - started
+            txs += len(request.txs)
+    finally:
+        blocks_kv.close()
+    return txs / finalize_seconds, txs / (finalize_seconds + commit_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=200)
@@ -71,8 +109,9 @@ def main() -> None:
         root = Path(tmp)
         source = init_home(root, "source")
         tx_bytes = 190  # a signed transfer; the block cap makes blocks of ~txs_per_block
+        # The whole chain's txs are submitted at once: the source's pool must not answer busy.
         set_config(source.home, consensus__max_block_bytes=args.txs_per_block * tx_bytes,
-                   consensus__timeout_commit_ms=150)
+                   consensus__timeout_commit_ms=150, mempool__max_wait_ms=3_600_000)
         source.start()
         fresh = init_home(root, "fresh")
         try:
@@ -92,12 +131,17 @@ def main() -> None:
         finally:
             fresh.stop()
             source.stop()
+        apply_rate, apply_commit_rate = measure_apply(source.home, root / "apply.db")
     print(f"machine: {psutil.cpu_count()} cores; raw ed25519 verify (pynacl, 1 core): {verify_rate:,.0f}/s")
     elapsed = finished - launched
+    sync_rate = steady * txs / height
     print(f"synced {height} blocks ({txs} txs, {txs / height:.0f} per block) in {elapsed:.1f} s including "
           f"process start: {height / elapsed:,.1f} blocks/s overall, {steady:,.1f} blocks/s once serving "
-          f"({steady * txs / height:,.0f} tx/s = {steady * txs / height / verify_rate:.2f} x the raw verify rate); "
+          f"({sync_rate:,.0f} tx/s = {sync_rate / verify_rate:.2f} x the raw verify rate); "
           f"syncing node RSS {rss / 2**20:.0f} MiB")
+    print(f"in-process apply of the same blocks: {apply_rate:,.0f} tx/s finalize_block, {apply_commit_rate:,.0f} tx/s "
+          f"with commit; sync / apply = {sync_rate / apply_rate:.2f} (target >= 0.8), "
+          f"sync / apply with commit = {sync_rate / apply_commit_rate:.2f}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 One task owns the `State`; every input (peer message, fired timeout) is written to the WAL and
 then handled; effects are performed in order: own votes and proposals are signed (double-sign
 protected), fsynced to the WAL, broadcast and fed back as inputs. A decision is saved to the block
-store, executed and committed by the app, the mempool is updated, and listeners are notified.
+store, executed and committed by the app, the mempool is updated, and listeners are notified; that
+work (and proposal validation) runs in a worker thread under `app_lock`, so the loop keeps serving
+peers and clients while a block commits.
 
 On start a handshake brings the app and the stored chain state up to the block store (replaying
 blocks the app has not committed) and the WAL of the unfinished height is replayed.
@@ -143,6 +145,7 @@ class Driver:
         transport: Transport,
         config: Config = Config(),
         clock_ms: Callable[[], int] = wall_clock_ms,
+        app_lock: trio.Lock | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.genesis = genesis
@@ -155,6 +158,9 @@ class Driver:
         self.transport = transport
         self.config = config
         self.clock_ms = clock_ms
+        # Held while a block executes and commits in a worker thread: whoever else changes the app's
+        # or the mempool's state (mempool admission) takes the same lock, so nothing races the commit.
+        self.app_lock = trio.Lock() if app_lock is None else app_lock
         self._state: State | None = None
         self._wal: WAL | None = None
         self._nursery: trio.Nursery | None = None
@@ -339,10 +345,11 @@ class Driver:
                     txs = self.app.prepare_proposal(self.mempool.reap(max_bytes), max_bytes)
                     queue.extend(state.handle(TxsReady(h, r, tuple(txs))))
                 case ValidateBlock(height=h, block=block):
-                    valid = self.app.process_proposal(block_request(block))
+                    # A big block's signature checks would hold the loop; the app only reads here.
+                    valid = await trio.to_thread.run_sync(self.app.process_proposal, block_request(block))
                     queue.extend(state.handle(BlockValidated(h, block.hash(), valid)))
                 case Decide(block=block, commit=commit):
-                    queue.extend(self._commit(block, commit))
+                    queue.extend(await self._commit(block, commit))
                 case SendCommit(height=h):
                     await self._send_commits(h)
 
@@ -365,18 +372,29 @@ class Driver:
             block = decode(Block, raw_block, max_size=self.config.max_message_bytes)
             await self.transport.broadcast(encode_message(CommitMessage(block, decode(Commit, raw_commit))))
 
-    def _commit(self, block: Block, commit: Commit) -> list[Effect]:
+    async def _commit(self, block: Block, commit: Commit) -> list[Effect]:
+        """Save, execute and commit `block` in a worker thread, so peers and clients are answered
+        meanwhile. The order on disk is what the handshake recovers from: block, results, app commit,
+        chain state, then the WAL's end of height (each fsynced)."""
         state = self._require_state()
         height = block.header.height
-        self.block_store.save(height, block.hash(), encode(block), encode(commit), [sha256(tx) for tx in block.txs])
-        results, app_hash = self._execute(block)
-        effects = state.handle(Committed(height, app_hash, results.validator_updates))
-        self._save_chain(state.chain)
-        self._txs_available = trio.Event()
-        self.mempool.update(height, block.txs)
-        self._require_wal().write(EndHeightRecord(height), sync=True)
+        async with self.app_lock:
+            results, app_hash = await trio.to_thread.run_sync(self._save_and_execute, block, commit)
+            effects = state.handle(Committed(height, app_hash, results.validator_updates))
+            self._txs_available = trio.Event()
+            await trio.to_thread.run_sync(self._end_height, state.chain, block)
         self._notify(CommittedBlock(height, block, commit, results, app_hash))
         return effects
+
+    def _save_and_execute(self, block: Block, commit: Commit) -> tuple[FinalizeResult, bytes]:
+        height = block.header.height
+        self.block_store.save(height, block.hash(), encode(block), encode(commit), [sha256(tx) for tx in block.txs])
+        return self._execute(block)
+
+    def _end_height(self, chain: ChainState, block: Block) -> None:
+        self._save_chain(chain)
+        self.mempool.update(block.header.height, block.txs)
+        self._require_wal().write(EndHeightRecord(block.header.height), sync=True)
 
     def _notify(self, committed: CommittedBlock) -> None:
         for send in list(self._subscribers):

@@ -6,6 +6,10 @@ are fed to the engine as catch-up `CommitMessage`s, so they pass exactly the che
 catch-up does (commit signed by +2/3 of the validator set the node knows, block valid against the
 chain state) before anything is applied. A peer whose blocks do not move the node forward within
 a deadline (lying about its height, or serving invalid blocks) is reported and skipped.
+
+Ranges are pipelined: the next range is requested while the engine applies the current one, and
+each block is handed over once it falls inside the window of heights the engine holds ahead
+(MAX_CATCHUP_HEIGHTS), so execution never waits for a round trip and nothing fetched is dropped.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import trio
 
+from consensus.state_machine import MAX_CATCHUP_HEIGHTS
 from consensus.types import Block, Commit, CommitMessage
 from state.blockstore import BlockStore
 from state.codec import CodecError, Tagged, decode, encode, tagged
@@ -25,6 +30,9 @@ PROTOCOL_ID = "/ake/sync/1.0.0"
 MAX_REQUEST_BYTES = 1024
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 MAX_BLOCKS_PER_REQUEST = 16
+RANGES_AHEAD = 1  # fetched ranges held while the engine applies the current one
+ENGINE_POLL_SECONDS = 0.01
+PEERLESS_RETRY_SECONDS = 0.1
 
 
 class SyncRequest(Tagged):
@@ -128,19 +136,23 @@ class BlockSync:
         self._progress_timeout = progress_timeout
         self._poll_interval = poll_interval
         self._max_message_bytes = max_message_bytes
+        self._last_delivered = 0
 
     async def run(self) -> None:
         while True:
-            await self.sync_once()
-            await trio.sleep(self._poll_interval)
+            heard = await self.sync_once()
+            # Until a peer answers (right after start, peers are still being dialled) ask again soon.
+            await trio.sleep(self._poll_interval if heard else min(self._poll_interval, PEERLESS_RETRY_SECONDS))
 
-    async def sync_once(self) -> None:
-        """Ask every peer its height, then pull blocks from the highest until caught up with it."""
+    async def sync_once(self) -> bool:
+        """Ask every peer its height, then pull blocks from the highest until caught up with it;
+        False if no peer answered."""
         heights = await self._peer_heights()
         for peer, height in sorted(heights.items(), key=lambda item: -item[1]):
             if height <= self._committed_height() + 1:
-                return  # within one block: consensus gossip covers the rest
+                break  # within one block: consensus gossip covers the rest
             await self._pull_from(peer, height)
+        return bool(heights)
 
     async def _peer_heights(self) -> dict[str, int]:
         heights: dict[str, int] = {}
@@ -155,27 +167,65 @@ class BlockSync:
         return heights
 
     async def _pull_from(self, peer: str, height: int) -> None:
-        while (start := self._committed_height() + 1) < height:
-            count = min(MAX_BLOCKS_PER_REQUEST, height - start + 1)
-            try:
-                raw = await self._request(peer, encode_request(BlocksRequest(start, count)))
-                response = decode(BlocksResponse, raw, max_size=self._max_message_bytes)
-            except CodecError:
-                self._report(peer, "malformed blocks response")
-                return
-            except Exception as exc:
-                log.info("block sync from %s stopped: %s", peer, exc)
-                return
-            if not response.blocks:
-                self._report(peer, f"claimed height {height} but served no block at {start}")
-                return
-            for decided in response.blocks:
-                self._deliver(CommitMessage(decided.block, decided.commit), peer)
-            last = response.blocks[-1].block.header.height
+        self._last_delivered = self._committed_height()
+        send, receive = trio.open_memory_channel[tuple[DecidedBlock, ...]](RANGES_AHEAD)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._fetch_ranges, peer, height, send)
+            async with receive:
+                async for blocks in receive:
+                    if not await self._hand_over(peer, blocks):
+                        nursery.cancel_scope.cancel()
+                        return
+            if not await self._wait_for_engine(self._last_delivered):
+                self._report_stalled(peer)
+
+    async def _fetch_ranges(self, peer: str, height: int, send: trio.MemorySendChannel[tuple[DecidedBlock, ...]]) -> None:
+        async with send:
+            start = self._committed_height() + 1
+            while start < height:
+                count = min(MAX_BLOCKS_PER_REQUEST, height - start + 1)
+                try:
+                    raw = await self._request(peer, encode_request(BlocksRequest(start, count)))
+                    response = decode(BlocksResponse, raw, max_size=self._max_message_bytes)
+                except CodecError:
+                    self._report(peer, "malformed blocks response")
+                    return
+                except Exception as exc:
+                    log.info("block sync from %s stopped: %s", peer, exc)
+                    return
+                if not response.blocks:
+                    self._report(peer, f"claimed height {height} but served no block at {start}")
+                    return
+                served = [decided.block.header.height for decided in response.blocks]
+                if served != list(range(start, start + len(served))):
+                    self._report(peer, f"asked for blocks from {start}, served heights {served[0]}..{served[-1]}")
+                    return
+                await send.send(response.blocks)
+                start += len(response.blocks)
+
+    async def _hand_over(self, peer: str, blocks: tuple[DecidedBlock, ...]) -> bool:
+        """Deliver each block once the engine holds its height; False if the engine stopped moving
+        (the peer's blocks were not accepted, and it has been reported)."""
+        for decided in blocks:
+            height = decided.block.header.height
+            if not await self._wait_for_engine(height - MAX_CATCHUP_HEIGHTS):
+                self._report_stalled(peer)
+                return False
+            self._deliver(CommitMessage(decided.block, decided.commit), peer)
+            self._last_delivered = height
+        log.info("block sync: height %d, fetched to %d (peer %s)", self._committed_height(), self._last_delivered, peer)
+        return True
+
+    def _report_stalled(self, peer: str) -> None:
+        self._report(peer, f"blocks from height {self._committed_height() + 1} were not accepted")
+
+    async def _wait_for_engine(self, height: int) -> bool:
+        """Wait until the engine committed `height`; False once it made no progress for the
+        progress timeout."""
+        while (reached := self._committed_height()) < height:
             with trio.move_on_after(self._progress_timeout):
-                while self._committed_height() < last:
-                    await trio.sleep(0.05)
-            if self._committed_height() < start:
-                self._report(peer, f"blocks from height {start} were not accepted")
-                return
-            log.info("block sync: height %d of %d (peer %s)", self._committed_height(), height, peer)
+                while self._committed_height() == reached:
+                    await trio.sleep(ENGINE_POLL_SECONDS)
+                continue
+            return False
+        return True

@@ -49,14 +49,25 @@ class CommitStore:
     def __init__(self, kv: KV, cache_levels: int = 20) -> None:
         self._kv = kv
         last = kv.get(LAST_VERSION)
-        self.version = 0 if last is None else int.from_bytes(last, "big")
-        self._root = self._stored_root(self.version)
+        version = 0 if last is None else int.from_bytes(last, "big")
+        # One tuple, replaced at once: a reader in another thread never pairs a version with
+        # another version's root while a commit lands.
+        self._head = (version, self._stored_root(version))
         self._tree = smt.Tree(kv, NODE, cache_levels)
+
+    @property
+    def version(self) -> int:
+        return self._head[0]
+
+    def head(self) -> tuple[int, bytes]:
+        """The last committed version and its root, read together."""
+        return self._head
 
     def root(self, version: int | None = None) -> bytes:
         """The tree root after `version` (default: the last); EMPTY_ROOT for version 0."""
-        if version is None or version == self.version:
-            return self._root
+        last, root = self._head
+        if version is None or version == last:
+            return root
         self._check_readable(version)
         return self._stored_root(version)
 
@@ -118,10 +129,9 @@ class CommitStore:
             _require_bytes(f"meta value of {key!r}", value)
             puts[META + key] = value
         tree_changes.sort(key=itemgetter(0))
-        root = self._tree.update(self._root, tree_changes, puts)
+        root = self._tree.update(self._head[1], tree_changes, puts)
         puts[ROOT + _version_bytes(version)] = root
         puts[LAST_VERSION] = _version_bytes(version)
         self._kv.write(puts, deletes, sync=True)
-        self.version = version
-        self._root = root
+        self._head = (version, root)
         return root

@@ -1,9 +1,11 @@
 """Mempool admission, bounds, ordering and recheck after commit."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+import trio
 
 from akechain.chain.crypto import get_address
 from akechain.node.mempool import DuplicateTxError, Mempool, MempoolFullError, SenderFullError
@@ -104,3 +106,78 @@ def test_one_sender_is_capped_and_others_still_get_in() -> None:
         pool.add(send(0, 3))
     assert pool.add(send(1, 0))[1].ok
     assert len(pool) == 4
+
+
+def test_a_batch_is_admitted_in_order_without_holding_the_loop() -> None:
+    app, pool = make_pool()
+    batch = [send(0, nonce) for nonce in range(600)]
+    gaps: list[float] = []
+    verified_in: list[threading.Thread] = []
+    verify_txs = app.verify_txs
+
+    def watched_verify_txs(txs: list[bytes]) -> None:
+        verified_in.append(threading.current_thread())
+        verify_txs(txs)
+
+    app.verify_txs = watched_verify_txs  # type: ignore[method-assign]
+
+    async def main() -> list:
+        async def tick() -> None:
+            last = time.perf_counter()
+            while True:
+                await trio.sleep(0)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(tick)
+            outcomes = await pool.admit(batch)
+            nursery.cancel_scope.cancel()
+        return outcomes
+
+    outcomes = trio.run(main)
+    assert [result.ok for _, result in outcomes] == [True] * 600 and len(pool) == 600
+    assert verified_in and threading.main_thread() not in verified_in  # signatures were checked in a worker
+    assert max(gaps) < 0.1  # the stateful checks ran in short chunks
+
+
+def test_admission_waits_while_the_lock_is_held_by_a_commit() -> None:
+    _, pool = make_pool()
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await pool.lock.acquire()
+            nursery.start_soon(pool.admit, [send(0, 0), send(0, 1)])
+            await trio.sleep(0.1)
+            assert len(pool) == 0  # nothing is checked against state a commit is replacing
+            pool.lock.release()
+        assert len(pool) == 2
+
+    trio.run(main)
+
+
+def test_a_full_pool_stops_a_batch_and_a_sender_cap_does_not() -> None:
+    _, pool = make_pool(max_txs=3, max_per_sender=1)
+    outcomes = trio.run(pool.admit, [send(0, 0), send(0, 1), send(1, 0), send(2, 0), send(0, 2), send(1, 1)])
+    assert [type(o).__name__ for o in outcomes] == ["tuple", "SenderFullError", "tuple", "tuple", "MempoolFullError"]
+
+
+def test_the_pool_is_busy_while_its_oldest_tx_has_waited_too_long() -> None:
+    app, _ = make_pool()
+    now = [0.0]
+    pool = Mempool(app, max_wait_ms=1_000, clock=lambda: now[0])
+    pool.add(send(0, 0))
+    pool.add(send(1, 0))
+    now[0] = 1.5  # no block took them for 1.5 s: the chain is behind
+    assert pool.room() == 0
+    with pytest.raises(MempoolFullError, match="waited 1500 ms"):
+        pool.add(send(2, 0))
+    run_block(app, [send(0, 0)])
+    pool.update(1, [send(0, 0)])  # the oldest left; the next oldest keeps its arrival time
+    with pytest.raises(MempoolFullError):
+        pool.add(send(2, 0))
+    run_block(app, [send(1, 0)])
+    pool.update(2, [send(1, 0)])
+    _, result = pool.add(send(2, 0))
+    assert result.ok and pool.room() > 0

@@ -1,6 +1,7 @@
 """The trio driver: one validator, a 4-node loopback network, restart and crash recovery."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from consensus.types import FLAG_COMMIT, PRECOMMIT, PREVOTE, Block, Commit, Vote
 from state.blockstore import BlockStore
 from state.codec import decode
 from state.kv import MemoryKV
-from test_consensus_support import CHAIN_ID, FAST, GENESIS_TIME_MS, CounterApp, ListMempool
+from test_consensus_support import CHAIN_ID, FAST, GENESIS_TIME_MS, THREADS_SETTLE, CounterApp, ListMempool
 
 
 class Node:
@@ -77,7 +78,7 @@ def test_single_validator_commits_heights(tmp_path: Path) -> None:
             except trio.WouldBlock:
                 break
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     assert seen[:4] == [1, 2, 3, 4]
     assert node.block(1).txs == (b"a=1", b"b=2") and node.mempool.txs == []
     assert node.app.height >= 4 and node.app.state[b"a"] == b"1"
@@ -100,7 +101,7 @@ def test_four_drivers_commit_the_same_blocks(tmp_path: Path) -> None:
                 await d.wait_for_height(3)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     for h in (1, 2, 3):
         assert len({n.block_store.block_hash(h) for n in nodes}) == 1
     assert len({n.app.app_hash for n in nodes if n.app.height == 3}) == 1
@@ -127,7 +128,7 @@ def test_restart_resumes_at_same_height_without_double_signing(tmp_path: Path) -
             await restarted.wait_for_height(6)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     for h in range(2, 7):
         block = node.block(h)
         assert block.header.last_block_id.hash == node.block_store.block_hash(h - 1)
@@ -178,7 +179,7 @@ def test_restarted_member_of_four_rejoins_without_double_signing(tmp_path: Path,
             await rejoined.wait_for_height(others[0].committed_height + 1)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     for h in range(1, nodes[0].block_store.height + 1):
         assert nodes[0].block_store.block_hash(h) == nodes[1].block_store.block_hash(h)
     assert by_slot and all(len(targets) == 1 for targets in by_slot.values())
@@ -199,7 +200,7 @@ def test_handshake_replays_blocks_the_app_lost(tmp_path: Path) -> None:
             await driver.wait_for_height(node.block_store.height + 1)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     assert node.app.finalized[0] == 1
 
 
@@ -230,7 +231,7 @@ def test_without_empty_blocks_a_height_waits_for_txs(tmp_path: Path) -> None:
             await driver.wait_for_height(2)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     assert node.block(2).txs == (b"c=3",)
 
 
@@ -248,4 +249,38 @@ def test_empty_block_interval_bounds_the_wait(tmp_path: Path) -> None:
             assert trio.current_time() > 9
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+
+
+class SlowCommitApp(CounterApp):
+    """Commits take a second, as a big block's state commit and fsync can."""
+
+    def commit(self) -> bytes:
+        time.sleep(1.0)
+        return super().commit()
+
+
+def test_the_loop_keeps_running_while_a_block_commits(tmp_path: Path) -> None:
+    node = Node(tmp_path / "n0", "n0", [b"a=1"])
+    node.app = SlowCommitApp()
+    genesis = make_genesis([node])
+    ticks: list[float] = []
+
+    async def main() -> None:
+        driver = node.driver(genesis, LoopbackHub())
+
+        async def tick() -> None:
+            while True:
+                assert driver.status().validator_address is not None  # status answers meanwhile
+                ticks.append(trio.current_time())
+                await trio.sleep(0.01)
+
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            nursery.start_soon(tick)
+            await driver.wait_for_height(1)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)  # real time: the commit really sleeps
+    assert node.app.height >= 1 and ticks[-1] - ticks[0] >= 1.0
+    assert max(later - earlier for earlier, later in zip(ticks, ticks[1:])) < 0.25

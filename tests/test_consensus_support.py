@@ -146,6 +146,10 @@ def genesis_chain(powers: Sequence[int], app_hash: bytes | None = None) -> tuple
     return genesis_state(CHAIN_ID, 1, GENESIS_TIME_MS, vset, app_hash), pvs
 
 
+# The driver commits in worker threads: virtual time may jump only once they had this long (real
+# seconds) to report back, or a commit would look as slow as the next timeout.
+THREADS_SETTLE = 0.02
+
 FAST = Config(
     timeout_propose_ms=100, timeout_propose_delta_ms=50,
     timeout_prevote_ms=50, timeout_prevote_delta_ms=25,

@@ -14,7 +14,7 @@ from loopback import LoopbackHub
 from consensus.types import encode_message
 from state.codec import decode, encode
 from test_consensus_driver import Node, make_genesis
-from test_consensus_support import FAST
+from test_consensus_support import FAST, THREADS_SETTLE
 
 CHAIN_HEIGHT = 12
 
@@ -32,7 +32,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Node:
             await driver.wait_for_height(CHAIN_HEIGHT)
             nursery.cancel_scope.cancel()
 
-    trio.run(build, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(build, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     node.genesis = genesis  # type: ignore[attr-defined]
     return node
 
@@ -97,7 +97,27 @@ def test_follower_catches_up_from_an_honest_peer_and_reports_a_liar(source: Node
                 await driver.wait_for_height(source.block_store.height)
             nursery.cancel_scope.cancel()
 
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     for height in range(1, source.block_store.height + 1):
         assert follower.block_store.block_hash(height) == source.block_store.block_hash(height)
     assert reports and {peer for peer, _ in reports} == {"liar"}
+
+
+def test_a_peer_serving_heights_it_was_not_asked_for_is_reported(source: Node) -> None:
+    reports: list[str] = []
+    delivered: list[int] = []
+
+    async def replay_the_first_range(peer: str, payload: bytes) -> bytes:
+        request = decode(sync.RequestEnvelope, payload).request
+        if isinstance(request, sync.StatusRequest):
+            return encode(sync.StatusResponse(10**6))
+        return sync.serve(source.block_store, sync.encode_request(sync.BlocksRequest(1, 4)))
+
+    syncer = sync.BlockSync(
+        peers=lambda: ["replayer"], request=replay_the_first_range,
+        deliver=lambda message, peer: delivered.append(message.block.header.height),
+        committed_height=lambda: 0, report=lambda peer, reason: reports.append(reason), progress_timeout=1.0,
+    )
+    trio.run(syncer.sync_once, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert delivered == [1, 2, 3, 4]  # the first answer, then no more: the same blocks again are not followed
+    assert any("served heights 1..4" in reason for reason in reports)

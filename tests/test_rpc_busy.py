@@ -1,6 +1,7 @@
 """A full mempool is a fast, typed answer: 503 (or 429 for one sender's cap) with a JSON error."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -15,11 +16,18 @@ class FullNode:
     def __init__(self, room: int, error: MempoolFullError) -> None:
         self.room, self.error, self.calls = room, error, 0
 
-    def submit_tx(self, raw: bytes) -> dict[str, Any]:
-        self.calls += 1
-        if self.calls > self.room:
-            raise self.error
-        return {"hash": raw.hex().ljust(64, "0"), "check": {"code": 0, "log": ""}}
+    async def submit_txs(self, raws: Sequence[bytes]) -> list[dict[str, Any] | MempoolFullError]:
+        """As the node does: one outcome per tx, stopping after a full pool's refusal."""
+        outcomes: list[dict[str, Any] | MempoolFullError] = []
+        for raw in raws:
+            self.calls += 1
+            if self.calls <= self.room:
+                outcomes.append({"hash": raw.hex().ljust(64, "0"), "check": {"code": 0, "log": ""}})
+                continue
+            outcomes.append(self.error)
+            if type(self.error) is MempoolFullError:
+                break
+        return outcomes
 
 
 def test_a_full_mempool_answers_503_with_a_json_error() -> None:

@@ -87,3 +87,13 @@ def test_rejects_oversize_input() -> None:
 def test_rejects_integers_outside_msgpack_range() -> None:
     with pytest.raises(CodecError, match="cannot encode"):
         encode(Square(2**64))
+
+
+def test_results_packed_from_their_wire_form_decode_to_the_same_results() -> None:
+    from consensus.abci import FinalizeResult, TxResult, ValidatorUpdate, decode_results, encode_results
+
+    result = FinalizeResult(
+        (TxResult(0, "", (("tx", (("sender", "ake1x"), ("fee", "10"))),)), TxResult(7, "no funds")),
+        (ValidatorUpdate(b"\x01" * 32, 5),), b"\x02" * 32, (("end", (("k", "v"),)),),
+    )
+    assert decode_results(encode_results(result)) == result

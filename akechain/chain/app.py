@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consensus.abci import (
@@ -86,13 +88,15 @@ class App:
         self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
         self._finalized_height = 0
         self._check = self._new_committed_journal()
-        self._verified: dict[bytes, Tx] = {}  # tx hash -> decoded tx with a valid signature and chain id
+        # tx hash -> decoded tx with a valid signature and chain id. verify_txs fills it from worker
+        # threads: only single OrderedDict calls touch it, each atomic under the GIL.
+        self._verified: OrderedDict[bytes, Tx] = OrderedDict()
 
     # -- consensus interface ------------------------------------------------------------------
 
     def info(self) -> AppInfo:
-        version = self._store.version
-        return AppInfo(last_height=version, last_app_hash=self._store.root() if version else b"")
+        version, root = self._store.head()
+        return AppInfo(last_height=version, last_app_hash=root if version else b"")
 
     def init_chain(self, request: GenesisRequest) -> GenesisResponse:
         # Verify the chain is new and starts where the store can
@@ -127,6 +131,18 @@ class App:
             return CheckResult(code=error.code, log=str(error))
         journal.forget_undo()
         return CheckResult(code=0, priority=decoded.body.fee, sender=sender, nonce=decoded.body.nonce)
+
+    def verify_txs(self, txs: Sequence[bytes]) -> None:
+        """Decode and signature-check `txs` ahead of check_tx or finalize_block, which then find the
+        verdicts cached. Safe in worker threads beside any other call: pynacl releases the GIL, so
+        a batch checked here uses a core the event loop does not. A refused tx is refused again,
+        with its reason, when it is checked in order."""
+        max_tx_bytes = AUTH_PARAMS.get(self._current_view()).max_tx_bytes
+        for tx in txs:
+            try:
+                self._get_verified_tx(tx, max_tx_bytes)
+            except Exception:  # noqa: BLE001  refused with its reason in check_tx or finalize_block
+                continue
 
     def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]:
         """The mempool's order, cut at `max_bytes` (stopping, not skipping, keeps nonces contiguous)."""
@@ -221,7 +237,10 @@ class App:
         verify_signature(tx)
         if not consume:
             if len(self._verified) >= MAX_VERIFIED_TXS:
-                del self._verified[next(iter(self._verified))]
+                try:
+                    self._verified.popitem(last=False)
+                except KeyError:
+                    pass  # another thread emptied it meanwhile
             self._verified[tx_hash] = tx
         return tx
 
@@ -231,7 +250,8 @@ class App:
 
     def _current_view(self) -> Journal:
         """Committed state plus genesis when block 1 is not committed yet."""
-        return self._block if self._block is not None else self._new_committed_journal()
+        block = self._block  # read once: a commit in another thread may clear it meanwhile
+        return block if block is not None else self._new_committed_journal()
 
     # -- queries (committed state) ------------------------------------------------------------
 

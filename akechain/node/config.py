@@ -42,6 +42,8 @@ class MempoolConfig:
     max_txs: int = 50_000
     max_bytes: int = 64 * 1024 * 1024
     max_per_sender: int = 1_000
+    # Busy while the oldest pending tx has waited longer than this.
+    max_wait_ms: int = 2_000
 
 
 @dataclass(slots=True)

@@ -1,14 +1,24 @@
 """Pending txs: admission through the app's check_tx, bounded size, priority order, recheck after commit.
 
-Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
+`admit` is the way in from the event loop: a batch's signatures are checked in a worker thread,
+then each tx is checked in order under `lock`, which the driver also holds while a block commits
+(and `update` runs) in its thread, so admission never races a commit.
+
+Besides its byte and count bounds the pool refuses txs (busy) while its oldest tx has waited more
+than `max_wait_ms` (a queueing delay, as CoDel bounds it): under overload a client is told at once
+instead of its tx waiting behind tens of seconds of others, while blocks still find a full backlog. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
 it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
 arrival, without ever putting a sender's nonce n+1 before n.
 """
 from __future__ import annotations
 
 import heapq
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
+
+import trio
 
 from consensus.abci import CheckResult
 from akechain.chain.tx import compute_tx_hash
@@ -16,6 +26,8 @@ from akechain.chain.tx import compute_tx_hash
 DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
+DEFAULT_MAX_WAIT_MS = 2_000  # above a loaded devnet's block interval, below the 3 s latency target
+ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
 
 class MempoolError(Exception):
@@ -37,6 +49,12 @@ class DuplicateTxError(MempoolError):
 class CheckTxApp(Protocol):
     def check_tx(self, tx: bytes) -> CheckResult: ...
 
+    def verify_txs(self, txs: Sequence[bytes]) -> None:
+        """Signature-check txs ahead of check_tx (thread-safe; the verdicts are cached)."""
+
+
+Admission = tuple[bytes, CheckResult] | MempoolError  # (tx hash, app verdict) or why the pool refused it
+
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
@@ -45,12 +63,17 @@ class _Entry:
     sender: bytes
     priority: int
     seq: int  # arrival order
+    arrived: float  # clock reading at first admission (kept across rechecks)
 
 
 class Mempool:
     def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES,
-                 max_per_sender: int = DEFAULT_MAX_PER_SENDER) -> None:
+                 max_per_sender: int = DEFAULT_MAX_PER_SENDER, max_wait_ms: int = DEFAULT_MAX_WAIT_MS,
+                 lock: trio.Lock | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._app = app
+        self.max_wait_ms = max_wait_ms
+        self._clock = clock
+        self.lock = trio.Lock() if lock is None else lock
         self.max_txs = max_txs
         self.max_bytes = max_bytes
         self.max_per_sender = max_per_sender
@@ -69,10 +92,30 @@ class Mempool:
     def size_bytes(self) -> int:
         return self._bytes
 
+    async def admit(self, txs: Sequence[bytes]) -> list[Admission]:
+        """Admit `txs` in order without holding the event loop: one outcome per tx, stopping after
+        the first refusal for a full pool (nothing after it would fit; one sender over its cap does
+        not stop the others)."""
+        # Only what can fit is verified ahead: a busy answer must cost the node next to nothing.
+        ahead = txs[:self.room()]
+        if len(ahead) > 1:  # one tx holds the loop no longer than a thread hand-off would
+            await trio.to_thread.run_sync(self._app.verify_txs, ahead)
+        outcomes: list[Admission] = []
+        for start in range(0, len(txs), ADMIT_CHUNK):
+            async with self.lock:
+                for tx in txs[start:start + ADMIT_CHUNK]:
+                    try:
+                        outcomes.append(self.add(tx))
+                    except MempoolError as exc:
+                        outcomes.append(exc)
+                        if type(exc) is MempoolFullError:
+                            return outcomes
+        return outcomes
+
     def add(self, tx: bytes) -> tuple[bytes, CheckResult]:
-        """Admit `tx` if the app accepts it. Raises DuplicateTxError, MempoolFullError or
-        SenderFullError; an app rejection is returned as a CheckResult that is not ok (and the tx is
-        not kept)."""
+        """Admit `tx` if the app accepts it (hold `lock` while a driver runs). Raises DuplicateTxError,
+        MempoolFullError or SenderFullError; an app rejection is returned as a CheckResult that is
+        not ok (and the tx is not kept)."""
         tx_hash = compute_tx_hash(tx)
         # Verify the tx is new and fits before paying for a signature check
         if tx_hash in self._entries:
@@ -81,6 +124,9 @@ class Mempool:
             raise MempoolFullError(
                 f"mempool is full ({len(self._entries)}/{self.max_txs} txs, {self._bytes}/{self.max_bytes} bytes)"
             )
+        waited_ms = self.oldest_wait_ms()
+        if waited_ms > self.max_wait_ms:
+            raise MempoolFullError(f"mempool is behind: its oldest tx has waited {waited_ms:.0f} ms")
         result = self._app.check_tx(tx)
         # Verify the sender is under its cap (the sender is known only once the app decoded the tx)
         if result.ok and len(self._by_sender.get(result.sender, ())) >= self.max_per_sender:
@@ -88,6 +134,16 @@ class Mempool:
         if result.ok:
             self._insert(tx, tx_hash, result)
         return tx_hash, result
+
+    def room(self) -> int:
+        """How many more txs the pool takes now by count and wait (bytes are checked per tx)."""
+        if self.oldest_wait_ms() > self.max_wait_ms:
+            return 0
+        return max(0, self.max_txs - len(self._entries))
+
+    def oldest_wait_ms(self) -> float:
+        oldest = next(iter(self._entries.values()), None)
+        return 0.0 if oldest is None else (self._clock() - oldest.arrived) * 1000
 
     def reap(self, max_bytes: int) -> list[bytes]:
         """Txs for a proposal, highest fee first (ties: earliest), each sender's in nonce order,
@@ -120,13 +176,15 @@ class Mempool:
         for entry in remaining:
             result = self._app.check_tx(entry.tx)
             if result.ok:
-                self._insert(entry.tx, entry.tx_hash, result, entry.seq)
+                self._insert(entry.tx, entry.tx_hash, result, entry.seq, entry.arrived)
 
-    def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None) -> None:
+    def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None,
+                arrived: float | None = None) -> None:
         if seq is None:
             self._seq += 1
             seq = self._seq
-        entry = _Entry(tx=tx, tx_hash=tx_hash, sender=result.sender, priority=result.priority, seq=seq)
+        entry = _Entry(tx=tx, tx_hash=tx_hash, sender=result.sender, priority=result.priority, seq=seq,
+                       arrived=self._clock() if arrived is None else arrived)
         self._entries[tx_hash] = entry
         self._by_sender.setdefault(result.sender, []).append(entry)
         self._bytes += len(tx)

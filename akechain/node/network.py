@@ -192,13 +192,7 @@ class TxGossip:
     async def _receive_loop(self) -> None:
         async for data, peer in self._incoming:
             batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)  # validated by the topic hook
-            admitted = 0
-            for tx in batch.txs:
-                try:
-                    _, result = self._mempool.add(tx)
-                except MempoolError:
-                    continue  # duplicate or full: nothing to do
-                admitted += result.ok
-            if admitted:
+            # Duplicates and a full pool are dropped, not queued: peers get the txs in blocks anyway.
+            outcomes = await self._mempool.admit(batch.txs)
+            if any(not isinstance(outcome, MempoolError) and outcome[1].ok for outcome in outcomes):
                 self._on_admitted()
-            await trio.sleep(0)

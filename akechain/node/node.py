@@ -8,18 +8,18 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import trio
 
 from akechain.chain.app import App
-from akechain.chain.codec import AppError
 from akechain.node.config import Config, Home, load_config
 from akechain.chain.crypto import format_address, parse_address, CryptoError
 from akechain.chain.genesis import encode_app_state
 from akechain.node.genesis_file import load_genesis
-from akechain.node.mempool import DuplicateTxError, Mempool
+from akechain.node.mempool import Mempool, MempoolError, MempoolFullError
 from akechain.node.network import (
     TX_BATCH_MAX_BYTES,
     ConsensusTransport,
@@ -86,7 +86,7 @@ class Node:
             raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
         self.app = App(CommitStore(self._state_kv))
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
-                               max_per_sender=config.mempool.max_per_sender)
+                               max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms)
         self.blocks = BlockStore(self._blocks_kv)
         signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
@@ -110,6 +110,7 @@ class Node:
             wal_path=home.wal_file,
             transport=self.transport,
             config=config.consensus,
+            app_lock=self.mempool.lock,
         )
         self.block_sync = sync.BlockSync(
             peers=self.host.connected_peers,
@@ -198,15 +199,20 @@ class Node:
     def params(self) -> dict[str, Any]:
         return self.app.get_params()
 
-    def submit_tx(self, raw: bytes) -> dict[str, Any]:
-        try:
-            tx_hash, result = self.mempool.add(raw)
-        except (AppError, DuplicateTxError) as exc:
-            raise ValueError(str(exc)) from None
-        if result.ok:
-            self.tx_gossip.queue(raw)
-            self.driver.notify_txs_available()
-        return {"hash": tx_hash.hex(), "check": {"code": result.code, "log": result.log}}
+    async def submit_txs(self, raws: Sequence[bytes]) -> list[dict[str, Any] | MempoolFullError]:
+        answers: list[dict[str, Any] | MempoolFullError] = []
+        for raw, outcome in zip(raws, await self.mempool.admit(raws)):
+            match outcome:
+                case MempoolFullError():
+                    answers.append(outcome)
+                case MempoolError():
+                    answers.append({"hash": None, "check": {"code": 1, "log": str(outcome)}})
+                case (tx_hash, result):
+                    if result.ok:
+                        self.tx_gossip.queue(raw)
+                        self.driver.notify_txs_available()
+                    answers.append({"hash": tx_hash.hex(), "check": {"code": result.code, "log": result.log}})
+        return answers
 
     async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None:
         with trio.move_on_after(timeout):

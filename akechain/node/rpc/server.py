@@ -10,8 +10,9 @@ import base64
 import logging
 import binascii
 import json
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
+import anyio
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
@@ -27,6 +28,8 @@ from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
+BODY_READ_SECONDS = 10.0  # the whole body, however it trickles in (a slow sender holds a slot)
+LISTEN_BACKLOG = 128
 MAX_BATCH_TXS = 10_000
 DEFAULT_WAIT_SECONDS = 30.0
 BUSY_CODE = 2  # check code of a batch entry the node had no room for (1: the tx itself was refused)
@@ -47,9 +50,11 @@ class NodeAPI(Protocol):
 
     def params(self) -> dict[str, Any]: ...
 
-    def submit_tx(self, raw: bytes) -> dict[str, Any]:
-        """Admit a tx to the mempool: {"hash", "check": {"code", "log"}}; raises ValueError subclasses
-        for bad txs and MempoolFullError (SenderFullError for one sender's cap) when busy."""
+    async def submit_txs(self, raws: Sequence[bytes]) -> list[dict[str, Any] | MempoolFullError]:
+        """Admit txs to the mempool in order, their signatures checked off the event loop: per tx
+        {"hash", "check": {"code", "log"}} (hash None for a tx refused before the app saw it) or the
+        MempoolFullError (SenderFullError for one sender's cap) it got; the list stops after a
+        full pool's error."""
 
     async def wait_for_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None: ...
 
@@ -169,11 +174,13 @@ def wait_seconds(request: Request) -> float:
 
 async def read_body(request: Request) -> bytes:
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
-    return body
+    with anyio.move_on_after(BODY_READ_SECONDS):  # anyio: Starlette's test client runs on asyncio
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        return body
+    raise BadRequest(f"request body not received within {BODY_READ_SECONDS:.0f} s", status=408)
 
 
 async def read_txs(request: Request) -> tuple[list[bytes], bool]:
@@ -216,16 +223,12 @@ def build_app(node: NodeAPI) -> Starlette:
         wait = request.query_params.get("wait")
         if wait not in (None, "commit"):
             raise BadRequest("wait must be 'commit' when given")
-        answers: list[dict[str, Any]] = []
-        for raw in txs:
-            try:
-                answers.append(submit_one(raw))
-            except MempoolFullError as exc:
-                # Busy is the answer for this tx and the rest: the client retries later, nobody queues
-                if not batch:
-                    return busy_answer(exc)
-                answers.extend(busy_result(exc) for _ in range(len(txs) - len(answers)))
-                break
+        outcomes = await node.submit_txs(txs)
+        if not batch and isinstance(outcomes[0], MempoolFullError):
+            return busy_answer(outcomes[0])
+        answers = [busy_result(o) if isinstance(o, MempoolFullError) else o for o in outcomes]
+        # A short list ends at a full pool's answer: the unchecked rest are busy too.
+        answers.extend(dict(answers[-1]) for _ in range(len(txs) - len(answers)))
         if wait == "commit":
             timeout = wait_seconds(request)
             for answer in answers:
@@ -242,12 +245,6 @@ def build_app(node: NodeAPI) -> Starlette:
 
     def busy_result(exc: MempoolFullError) -> dict[str, Any]:
         return {"hash": None, "check": {"code": BUSY_CODE, "log": f"busy: {exc}"}, "busy": True}
-
-    def submit_one(raw: bytes) -> dict[str, Any]:
-        try:
-            return node.submit_tx(raw)
-        except ValueError as exc:
-            return {"hash": None, "check": {"code": 1, "log": str(exc)}}
 
     async def get_tx(request: Request) -> Response:
         found = node.tx(parse_hash(request.path_params["tx_hash"]))
@@ -343,9 +340,14 @@ async def serve_http(
     max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
 ) -> None:
     """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
-    concurrent requests are answered 503; hypercorn's keep-alive timeout (5 s) closes stalled ones."""
+    concurrent requests are answered 503. A connection is closed after 5 s idle between requests
+    (hypercorn's keep-alive timeout); headers are capped at h11's 16 KiB, bodies in size and time
+    by read_body. Hypercorn's `read_timeout` is left unset: it times every read, also while a
+    `?wait=commit` request waits for its answer, and would cut those off. Hypercorn has no
+    connection cap: these timeouts and the in-flight cap bound what open connections can hold."""
     config = HypercornConfig()
     config.bind = [f"{host}:{port}"]
+    config.backlog = LISTEN_BACKLOG
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1.0

@@ -18,6 +18,10 @@ class Config:
     create_empty_blocks: bool = True
     create_empty_blocks_interval_ms: int = 0
     max_block_bytes: int = 1024 * 1024
+    # Past this many WAL bytes in one height, peer proposals and votes of that height are dropped
+    # (neither written nor handled: acting on unlogged input could break a lock after a crash).
+    # Honest traffic is far below it; catch-up commits, own messages and timeouts are never dropped.
+    max_wal_bytes_per_height: int = 64 * 1024 * 1024
 
     def propose_timeout(self, round: int) -> int:
         return self.timeout_propose_ms + round * self.timeout_propose_delta_ms

@@ -128,6 +128,12 @@ class App:
         journal.forget_undo()
         return CheckResult(code=0, priority=decoded.body.fee, sender=sender, nonce=decoded.body.nonce)
 
+    def verify_tx(self, tx: bytes) -> None:
+        """The stateless part of admission (decode, chain id, signature), for gossip validators; the
+        verdict is cached, so check_tx of the same bytes does not verify the signature again.
+        Raises AppError (InvalidSignatureError for a bad signature)."""
+        self._get_verified_tx(tx, AUTH_PARAMS.get(self._check).max_tx_bytes)
+
     def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]:
         """The mempool's order, cut at `max_bytes` (stopping, not skipping, keeps nonces contiguous)."""
         chosen: list[bytes] = []

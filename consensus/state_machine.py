@@ -211,6 +211,16 @@ class State:
     def proposer(self) -> Validator:
         return self._proposer(self.round)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Encoded size of the next-height messages held (at most MAX_BUFFERED_BYTES)."""
+        return self._future_bytes
+
+    @property
+    def future_commit_count(self) -> int:
+        """Catch-up blocks held for heights ahead (each verified before it took a slot)."""
+        return sum(len(c) for c in self._future_commits.values())
+
     # Height and round transitions -----------------------------------------------------------
     def _enter_height(self, chain: ChainState, last_votes: HeightVoteSet | None = None) -> None:
         past = {h: v for h, v in self.past_validators.items() if h >= chain.height - MAX_CATCHUP_HEIGHTS}

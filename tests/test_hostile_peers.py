@@ -355,3 +355,71 @@ def test_flood_of_large_message_notices_starts_at_most_the_capped_fetches() -> N
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     assert host.reqresp.peak == host.reqresp.calls == network.MAX_CONCURRENT_FETCHES
+
+
+def test_wal_records_only_verified_input_and_stops_at_its_height_bound(tmp_path: Path) -> None:
+    """7 validators, one running: a rogue holding 2 keys (< 1/3) floods validly signed votes of the
+    current height (each one new to the tallies), plus forged ones; the WAL stays at its bound."""
+    from consensus.wal import WAL, MessageRecord
+    nodes = [Node(tmp_path / f"n{i}", f"n{i}") for i in range(7)]
+    genesis = make_driver_genesis(nodes)
+    hub = LoopbackHub()
+    bound = 16 * 1024
+    config = replace(FAST, max_wal_bytes_per_height=bound)
+    signed = 0
+
+    async def main() -> None:
+        nonlocal signed
+        driver = nodes[0].driver(genesis, hub, config)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            rogue = hub.connect("rogue")
+            validators = driver.status().validators
+            for n in range(400):
+                pv = nodes[1 + n % 2].pv
+                index = validators.index_of(pv.address)
+                unsigned = Vote(PREVOTE, 1, n // 4, BlockID(os.urandom(32)), 1_700_000_000_000 + n, pv.address, index)
+                vote = replace(unsigned, signature=pv._key.sign(unsigned.sign_bytes(CHAIN_ID)).signature)
+                await rogue.broadcast(encode_message(VoteMessage(vote)))
+                await rogue.broadcast(encode_message(VoteMessage(forged(replace(vote, timestamp_ms=n)))))
+                signed += 1
+                await trio.sleep(0.001)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    wal = WAL(tmp_path / "n0" / "wal" / "wal")
+    peer_records = [r for r in wal.records if isinstance(r, MessageRecord) and r.peer == "rogue"]
+    assert 0 < len(peer_records) < signed  # verified votes were logged until the bound
+    assert all(r.message.vote.signature != FORGED for r in peer_records)
+    assert wal.height_bytes <= bound + 2048  # one record past the bound at most (own votes aside)
+
+
+def test_wal_counts_the_bytes_of_the_unfinished_height(tmp_path: Path) -> None:
+    from consensus.wal import WAL, EndHeightRecord, TimeoutRecord
+    wal = WAL(tmp_path / "wal")
+    wal.write(TimeoutRecord(1, 0, 1))
+    wal.write(EndHeightRecord(1))
+    assert wal.height_bytes == 0
+    wal.write(TimeoutRecord(2, 0, 1))
+    wal.write(TimeoutRecord(2, 1, 1))
+    written = wal.height_bytes
+    assert written > 0
+    wal.close()
+    assert WAL(tmp_path / "wal").height_bytes == written
+
+
+def test_driver_queue_of_peer_messages_is_bounded_by_count_and_bytes(tmp_path: Path) -> None:
+    from consensus import driver as driver_module
+    node = Node(tmp_path / "n0", "n0")
+    by_bytes, by_count = (node.driver(make_driver_genesis([node]), LoopbackHub()) for _ in range(2))
+    event = MessageReceived(VoteMessage(Chain().vote(Chain().pvs[1], height=1)), "rogue")
+
+    async def main() -> None:
+        for _ in range(100):  # 100 x 1 MiB offered
+            by_bytes._enqueue_peer_message(event, 1 << 20)
+        assert 0 < by_bytes._pending_bytes <= driver_module.MAX_PENDING_BYTES
+        for _ in range(5 * driver_module.MAX_PENDING_EVENTS):
+            by_count._enqueue_peer_message(event, 100)
+        assert by_count._events_send.statistics().current_buffer_used == driver_module.MAX_PENDING_EVENTS
+
+    trio.run(main)

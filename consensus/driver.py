@@ -211,6 +211,7 @@ class Driver:
         self._dropped = 0  # peer messages dropped since the last log line
         self._drop_logged_at = -math.inf
         self._replaying = False
+        self._wal_full_height = 0  # the height whose WAL bound was last reported
         self._catchup = CatchupLimiter()
         self._height_changed = trio.Event()
         self._txs_available = trio.Event()
@@ -391,7 +392,9 @@ class Driver:
         state = self._require_state()
         match event:
             case MessageReceived(message=message) if self._wal_height_full(message):
-                log.warning("WAL holds %d bytes for height %d: dropping peer input of it", wal.height_bytes, state.height)
+                if self._wal_full_height != state.height:
+                    self._wal_full_height = state.height
+                    log.warning("WAL holds %d bytes for height %d: dropping peer input of it", wal.height_bytes, state.height)
                 return
             case TimeoutFired(height=h, round=r, step=s):
                 wal.write(TimeoutRecord(h, r, s))

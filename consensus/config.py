@@ -22,6 +22,9 @@ class Config:
     # (neither written nor handled: acting on unlogged input could break a lock after a crash).
     # Honest traffic is far below it; catch-up commits, own messages and timeouts are never dropped.
     max_wal_bytes_per_height: int = 64 * 1024 * 1024
+    # A lagging peer gets the same catch-up blocks at most once per interval (sooner once it asks
+    # past them); keep it well under the time of MAX_CATCHUP_HEIGHTS heights, or it falls out of reach.
+    catchup_interval_ms: int = 2000
 
     def propose_timeout(self, round: int) -> int:
         return self.timeout_propose_ms + round * self.timeout_propose_delta_ms

@@ -84,7 +84,6 @@ STATE_KEY = b"consensus/state"
 VALIDATORS_PREFIX = b"consensus/validators/"
 MAX_PENDING_EVENTS = 1024  # events waiting for the consensus loop
 MAX_PENDING_BYTES = 32 * 1024 * 1024  # of peer messages among them
-CATCHUP_INTERVAL = 2.0  # seconds between two catch-up replies to one peer
 MAX_CATCHUP_TASKS = 4  # catch-up replies being sent at once (one per peer at most)
 MAX_CATCHUP_PEERS = 1024  # peers remembered by the catch-up rate limit
 DROP_LOG_INTERVAL = 5.0
@@ -144,8 +143,7 @@ class CatchupLimiter:
     peer is answered again only after `interval`, or sooner once it asks past the blocks we last
     sent it (it applied them). Lagging or lying peers cannot make us resend the same blocks."""
 
-    def __init__(self, interval: float = CATCHUP_INTERVAL, max_tasks: int = MAX_CATCHUP_TASKS,
-                 max_peers: int = MAX_CATCHUP_PEERS) -> None:
+    def __init__(self, interval: float, max_tasks: int = MAX_CATCHUP_TASKS, max_peers: int = MAX_CATCHUP_PEERS) -> None:
         self.interval = interval
         self.max_tasks = max_tasks
         self.max_peers = max_peers
@@ -212,7 +210,7 @@ class Driver:
         self._drop_logged_at = -math.inf
         self._replaying = False
         self._wal_full_height = 0  # the height whose WAL bound was last reported
-        self._catchup = CatchupLimiter()
+        self._catchup = CatchupLimiter(config.catchup_interval_ms / 1000)
         self._height_changed = trio.Event()
         self._txs_available = trio.Event()
         self._subscribers: list[trio.MemorySendChannel[CommittedBlock]] = []

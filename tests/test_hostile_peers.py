@@ -424,3 +424,33 @@ def test_driver_queue_of_peer_messages_is_bounded_by_count_and_bytes(tmp_path: P
         assert by_count._events_send.statistics().current_buffer_used == driver_module.MAX_PENDING_EVENTS
 
     trio.run(main)
+
+
+def test_a_fetched_large_message_with_a_forged_signature_is_dropped_and_scores_its_publisher_down() -> None:
+    c = Chain()
+    block = make_block(c.chain, (os.urandom(2 << 20),), (), c.pvs[0].address)
+    proposal = Proposal(1, 0, -1, block.block_id, block.header.time_ms, FORGED)
+    data = encode_message(ProposalMessage(proposal, block))
+    precheck = Precheck(8 << 20)
+    precheck.update(c.chain, 0, {})
+    host = FakeHost()
+    host.scores = PeerScores(clock=lambda: 0.0)
+
+    async def serve(peer, protocol, payload, timeout):
+        return data
+
+    host.reqresp.request = serve
+    transport = network.ConsensusTransport(host, "/c", "/n", 8 << 20, consensus_validator(precheck))
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(transport.run)
+            digest = consensus.types.sha256(data)
+            host.gossip.channels["/n"].send_nowait((encode(LargeMessageNotice(digest, len(data))), "rogue"))
+            await trio.sleep(1)
+            nursery.cancel_scope.cancel()
+        with pytest.raises(trio.WouldBlock):
+            transport.receive_channel.receive_nowait()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert host.scores.score("rogue") == -PENALTY[Offence.INVALID_SIGNATURE]

@@ -22,7 +22,7 @@ from akechain.node.mempool import Mempool, MempoolError
 from consensus.precheck import Precheck
 from consensus.precheck import Verdict as PrecheckVerdict
 from p2p.errors import BadRequest, P2PError
-from p2p.gossip import MAX_GOSSIP_PAYLOAD, Validator, Verdict
+from p2p.gossip import MAX_GOSSIP_PAYLOAD, OFFENCES, Validator, Verdict
 from p2p.host import Host
 from p2p.scores import Offence
 from state.codec import CodecError, decode, encode
@@ -83,7 +83,7 @@ GOSSIP_VERDICTS = {
 }
 
 
-def consensus_validator(precheck: Precheck) -> Validator:
+def consensus_validator(precheck: Precheck) -> Callable[[bytes, str], Verdict]:
     """The consensus topic's validator: the driver's precheck (its verdict is cached, so the
     driver does not verify the delivered message again)."""
 
@@ -116,13 +116,17 @@ class ConsensusTransport:
 
     Messages that fit go out on the consensus topic; larger ones (proposals carrying blocks over
     the ~1 MiB gossip cap) are announced on the notice topic and served over a stream from a
-    small cache, and every node that fetched one serves it onwards too."""
+    small cache, and every node that fetched one serves it onwards too. A fetched message passes
+    `validate` (the consensus topic's validator) before it is kept, served or delivered, and a
+    publisher of junk is scored down as a gossip forwarder would be."""
 
-    def __init__(self, host: Host, topic: str, notice_topic: str, max_message_bytes: int) -> None:
+    def __init__(self, host: Host, topic: str, notice_topic: str, max_message_bytes: int,
+                 validate: Callable[[bytes, str], Verdict] | None = None) -> None:
         self._host = host
         self._topic = topic
         self._notice_topic = notice_topic
         self._max_message_bytes = max_message_bytes
+        self._validate = validate
         self._gossip = host.gossip.subscribe(topic)
         self._notices = host.gossip.subscribe(notice_topic)
         self._large: OrderedDict[bytes, bytes] = OrderedDict()  # digest -> message, newest last
@@ -179,6 +183,11 @@ class ConsensusTransport:
             if hashlib.sha256(data).digest() != notice.digest:
                 log.warning("peer %s served a large message that does not match its notice", origin)
                 self._host.scores.penalize(origin, Offence.INVALID_RESPONSE)
+                return
+            if self._validate is not None and (verdict := self._validate(data, origin)) is not Verdict.ACCEPT:
+                offence = OFFENCES.get(verdict)
+                if offence is not None:
+                    self._host.scores.penalize(origin, offence)
                 return
             self._remember(notice.digest, data)
         finally:

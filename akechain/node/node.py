@@ -96,10 +96,11 @@ class Node:
         # One precheck for the consensus topic's validator and the driver: each message verified once.
         precheck = Precheck(config.consensus.max_message_bytes)
         self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, tx_batch_validator(self.app.verify_tx))
-        self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, consensus_validator(precheck))
+        validate_consensus = consensus_validator(precheck)
+        self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, validate_consensus)
         self.host.gossip.add_topic(notice_topic, 256, is_valid_notice)
         self.transport = ConsensusTransport(self.host, consensus_topic, notice_topic,
-                                           config.consensus.max_message_bytes)
+                                           config.consensus.max_message_bytes, validate_consensus)
         self.host.reqresp.add_protocol(sync.PROTOCOL_ID, self._serve_sync, max_request=sync.MAX_REQUEST_BYTES,
                                        max_response=sync.MAX_RESPONSE_BYTES)
         self.driver = Driver(

@@ -23,6 +23,13 @@ class Config:
     create_empty_blocks: bool = True
     create_empty_blocks_interval_ms: int = 0
     max_block_bytes: int = 1024 * 1024
+    # Past this many WAL bytes in one height, peer proposals and votes of that height are dropped
+    # (neither written nor handled: acting on unlogged input could break a lock after a crash).
+    # Honest traffic is far below it; catch-up commits, own messages and timeouts are never dropped.
+    max_wal_bytes_per_height: int = 64 * 1024 * 1024
+    # A lagging peer gets the same catch-up blocks at most once per interval (sooner once it asks
+    # past them); keep it well under the time of MAX_CATCHUP_HEIGHTS heights, or it falls out of reach.
+    catchup_interval_ms: int = 2000
 
     def propose_timeout(self, round: int, proposer_absent: bool = False) -> int:
         base = min(self.timeout_propose_absent_ms, self.timeout_propose_ms) if proposer_absent else self.timeout_propose_ms

@@ -1,11 +1,16 @@
 """The trio shell around the pure round state machine.
 
-One task owns the `State`; every input (peer message, fired timeout) is written to the WAL and
-then handled; effects are performed in order: own votes and proposals are signed (double-sign
-protected), fsynced to the WAL, broadcast and fed back as inputs. A decision is saved to the block
-store, executed and committed by the app, the mempool is updated, and listeners are notified; that
-work (and proposal validation) runs in a worker thread under `app_lock`, so the loop keeps serving
-peers and clients while a block commits.
+One task owns the `State`; a receive task prechecks every peer message (`consensus.precheck`:
+signatures, height and round window, one verdict per message) and queues what passed, bounded by
+count and bytes (excess peer messages are dropped with a log; timeouts wait for room, never
+dropped). Fired timeouts are written to the WAL before they are handled, peer messages once the
+engine acted on them (`Persist`, before any later effect). Effects are performed in order: own
+votes and proposals are signed (double-sign protected), fsynced to the WAL, broadcast and fed back
+as inputs. A decision is saved to the block store, executed and committed by the app, the mempool
+is updated, and listeners are notified; that work (and proposal validation) runs in a worker
+thread under `app_lock`, so the loop keeps serving peers and clients while a block commits (the
+main task awaits it, so it stays the only WAL writer). Catch-up replies to lagging peers run in
+their own tasks, rate-limited per peer.
 
 On start a handshake brings the app and the stored chain state up to the block store (replaying
 blocks the app has not committed) and the WAL of the unfinished height is replayed.
@@ -33,6 +38,7 @@ from consensus.abci import (
 from consensus.chain import ChainState, block_request, genesis_state, next_state
 from consensus.config import Config
 from consensus.genesis import Genesis
+from consensus.precheck import Precheck, Verdict
 from consensus.privval import DoubleSignError, Signer
 from consensus.proposer import make_validator_set
 from consensus.state_machine import (
@@ -46,6 +52,7 @@ from consensus.state_machine import (
     Effect,
     Event,
     MessageReceived,
+    Persist,
     RequestTxs,
     ScheduleTimeout,
     SendCommit,
@@ -70,13 +77,18 @@ from consensus.types import (
 )
 from consensus.wal import WAL, EndHeightRecord, MessageRecord, TimeoutRecord
 from state.blockstore import BlockStore
-from state.codec import CodecError, decode, encode
+from state.codec import decode, encode
 from state.kv import KV
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = b"consensus/state"
 VALIDATORS_PREFIX = b"consensus/validators/"
+MAX_PENDING_EVENTS = 1024  # events waiting for the consensus loop
+MAX_PENDING_BYTES = 32 * 1024 * 1024  # of peer messages among them
+MAX_CATCHUP_TASKS = 4  # catch-up replies being sent at once (one per peer at most)
+MAX_CATCHUP_PEERS = 1024  # peers remembered by the catch-up rate limit
+DROP_LOG_INTERVAL = 5.0
 
 
 class Mempool(Protocol):
@@ -128,6 +140,37 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class CatchupLimiter:
+    """Who may get a catch-up reply now: one reply in flight per peer and `max_tasks` in all; a
+    peer is answered again only after `interval`, or sooner once it asks past the blocks we last
+    sent it (it applied them). Lagging or lying peers cannot make us resend the same blocks."""
+
+    def __init__(self, interval: float, max_tasks: int = MAX_CATCHUP_TASKS, max_peers: int = MAX_CATCHUP_PEERS) -> None:
+        self.interval = interval
+        self.max_tasks = max_tasks
+        self.max_peers = max_peers
+        self._last: dict[str, tuple[float, int]] = {}  # peer -> (time, last height) of its last reply
+        self._in_flight: set[str] = set()
+
+    def try_start(self, peer: str, first: int, last: int, now: float) -> bool:
+        """Reserve a reply of heights first..last to `peer` at `now`; `finish(peer)` once sent."""
+        if peer in self._in_flight or len(self._in_flight) >= self.max_tasks:
+            return False
+        sent_at, sent_through = self._last.get(peer, (-math.inf, 0))
+        if now - sent_at < self.interval and first <= sent_through:
+            return False
+        if peer not in self._last and len(self._last) >= self.max_peers:
+            self._last = {p: v for p, v in self._last.items() if now - v[0] < self.interval}
+            if len(self._last) >= self.max_peers:
+                return False
+        self._last[peer] = (now, last)
+        self._in_flight.add(peer)
+        return True
+
+    def finish(self, peer: str) -> None:
+        self._in_flight.discard(peer)
+
+
 class Driver:
     """One node's consensus. `await nursery.start(driver.run)` once; it returns (started) after the
     handshake and WAL replay. `signer=None` runs a non-validator that follows the chain."""
@@ -146,7 +189,9 @@ class Driver:
         config: Config = Config(),
         clock_ms: Callable[[], int] = wall_clock_ms,
         app_lock: trio.Lock | None = None,
+        precheck: Precheck | None = None,
     ) -> None:
+        """`precheck` is shared with the gossip validator when the node has one (see network.py)."""
         self.chain_id = chain_id
         self.genesis = genesis
         self.app = app
@@ -164,7 +209,14 @@ class Driver:
         self._state: State | None = None
         self._wal: WAL | None = None
         self._nursery: trio.Nursery | None = None
-        self._events_send, self._events_recv = trio.open_memory_channel[Event](math.inf)
+        self.precheck = Precheck(config.max_message_bytes) if precheck is None else precheck
+        self._events_send, self._events_recv = trio.open_memory_channel[tuple[Event, int]](MAX_PENDING_EVENTS)
+        self._pending_bytes = 0  # of the peer messages in the channel
+        self._dropped = 0  # peer messages dropped since the last log line
+        self._drop_logged_at = -math.inf
+        self._replaying = False
+        self._wal_full_height = 0  # the height whose WAL bound was last reported
+        self._catchup = CatchupLimiter(config.catchup_interval_ms / 1000)
         self._height_changed = trio.Event()
         self._txs_available = trio.Event()
         self._subscribers: list[trio.MemorySendChannel[CommittedBlock]] = []
@@ -185,9 +237,11 @@ class Driver:
                 self._nursery = nursery
                 await self._perform(self._state.start())
                 await self._replay_wal()
+                self.precheck.update(self._state.chain, self._state.round, self._state.past_validators)
                 nursery.start_soon(self._receive_loop)
                 task_status.started()
-                async for event in self._events_recv:
+                async for event, size in self._events_recv:
+                    self._pending_bytes -= size
                     await self._handle(event)
         finally:
             self._wal.close()
@@ -294,32 +348,68 @@ class Driver:
 
     # The event loop -------------------------------------------------------------------------
     async def _replay_wal(self) -> None:
-        for record in self._require_wal().replay_records():
-            match record:
-                case MessageRecord(message=message, peer=peer):
-                    await self._perform(self._require_state().handle(MessageReceived(message, peer)))
-                case TimeoutRecord(height=h, round=r, step=s):
-                    await self._perform(self._require_state().handle(TimeoutFired(h, r, s)))
+        self._replaying = True  # what is replayed is in the WAL already
+        try:
+            for record in self._require_wal().replay_records():
+                match record:
+                    case MessageRecord(message=message, peer=peer):
+                        await self._perform(self._require_state().handle(MessageReceived(message, peer)))
+                    case TimeoutRecord(height=h, round=r, step=s):
+                        await self._perform(self._require_state().handle(TimeoutFired(h, r, s)))
+        finally:
+            self._replaying = False
 
     async def _receive_loop(self) -> None:
         async for data, peer in self.transport.receive_channel:
-            try:
-                message = decode_message(data, self.config.max_message_bytes)
-            except CodecError:
-                log.debug("dropping undecodable message from %s", peer)
+            checked = self.precheck.check(data)  # a cache hit for what the gossip validator passed
+            if checked.verdict in (Verdict.MALFORMED, Verdict.BAD_SIGNATURE):
+                log.debug("dropping a consensus message from %s: %s", peer, checked.verdict.value)
                 continue
+            # A cached verdict other than MALFORMED means these bytes decoded before.
+            message = checked.message or decode_message(data, self.config.max_message_bytes)
+            if checked.verdict is Verdict.OUT_OF_WINDOW and not isinstance(message, CommitMessage):
+                continue  # the engine could only drop it; catch-up blocks ahead it may hold
             if isinstance(message, ProposalMessage) and message.proposal.height == self._require_state().height:
                 self._txs_available.set()  # a peer proposes: do not hold our round 0 back
-            self._events_send.send_nowait(MessageReceived(message, peer))
+            self._enqueue_peer_message(MessageReceived(message, peer), len(data))
+
+    def _enqueue_peer_message(self, event: MessageReceived, size: int) -> None:
+        """Queue without waiting; over the count or byte bound the message is dropped (peers
+        re-send what matters on the next round), so a flood cannot grow memory or stall gossip."""
+        if self._pending_bytes + size <= MAX_PENDING_BYTES:
+            try:
+                self._events_send.send_nowait((event, size))
+            except trio.WouldBlock:
+                pass
+            else:
+                self._pending_bytes += size
+                return
+        self._dropped += 1
+        now = trio.current_time()
+        if now - self._drop_logged_at >= DROP_LOG_INTERVAL:
+            log.warning("consensus loop is behind: dropped %d peer messages (%d bytes queued)",
+                        self._dropped, self._pending_bytes)
+            self._dropped, self._drop_logged_at = 0, now
 
     async def _handle(self, event: Event) -> None:
         wal = self._require_wal()
+        state = self._require_state()
         match event:
-            case MessageReceived(message=message, peer=peer):
-                wal.write(MessageRecord(message, peer))
+            case MessageReceived(message=message) if self._wal_height_full(message):
+                if self._wal_full_height != state.height:
+                    self._wal_full_height = state.height
+                    log.warning("WAL holds %d bytes for height %d: dropping peer input of it", wal.height_bytes, state.height)
+                return
             case TimeoutFired(height=h, round=r, step=s):
                 wal.write(TimeoutRecord(h, r, s))
-        await self._perform(self._require_state().handle(event))
+        await self._perform(state.handle(event))
+        self.precheck.update(state.chain, state.round, state.past_validators)
+
+    def _wal_height_full(self, message: Message) -> bool:
+        """Over the per-height WAL bound only self-certifying catch-up blocks are still handled
+        (they need no record: a decision is saved to the block store before anything depends on it)."""
+        return (self._require_wal().height_bytes > self.config.max_wal_bytes_per_height
+                and not isinstance(message, CommitMessage))
 
     async def _perform(self, effects: list[Effect]) -> None:
         state = self._require_state()
@@ -350,8 +440,13 @@ class Driver:
                     queue.extend(state.handle(BlockValidated(h, block.hash(), valid)))
                 case Decide(block=block, commit=commit):
                     queue.extend(await self._commit(block, commit))
-                case SendCommit(height=h):
-                    await self._send_commits(h)
+                case SendCommit(height=h, peer=peer):
+                    last = min(h + MAX_CATCHUP_HEIGHTS, self.committed_height + 1) - 1
+                    if last >= h and self._catchup.try_start(peer, h, last, trio.current_time()):
+                        self._require_nursery().start_soon(self._send_commits, h, last, peer)
+                case Persist(message=message, peer=peer):
+                    if not self._replaying:
+                        self._require_wal().write(MessageRecord(message, peer))
 
     async def _send_own(self, sign: Callable[[], Message]) -> list[Effect]:
         """Sign, make durable in the WAL, broadcast, then handle our own message."""
@@ -364,13 +459,17 @@ class Driver:
         await self.transport.broadcast(encode_message(message))
         return self._require_state().handle(MessageReceived(message, ""))
 
-    async def _send_commits(self, first: int) -> None:
-        for height in range(first, min(first + MAX_CATCHUP_HEIGHTS, self.committed_height + 1)):
-            raw_block, raw_commit = self.block_store.block(height), self.block_store.commit(height)
-            if raw_block is None or raw_commit is None:
-                return  # not stored here (e.g. pruned): the peer must catch up elsewhere
-            block = decode(Block, raw_block, max_size=self.config.max_message_bytes)
-            await self.transport.broadcast(encode_message(CommitMessage(block, decode(Commit, raw_commit))))
+    async def _send_commits(self, first: int, last: int, peer: str) -> None:
+        """A catch-up reply to `peer`, off the consensus loop (the limiter reserved it)."""
+        try:
+            for height in range(first, last + 1):
+                raw_block, raw_commit = self.block_store.block(height), self.block_store.commit(height)
+                if raw_block is None or raw_commit is None:
+                    return  # not stored here (e.g. pruned): the peer must catch up elsewhere
+                block = decode(Block, raw_block, max_size=self.config.max_message_bytes)
+                await self.transport.broadcast(encode_message(CommitMessage(block, decode(Commit, raw_commit))))
+        finally:
+            self._catchup.finish(peer)
 
     async def _commit(self, block: Block, commit: Commit) -> list[Effect]:
         """Save, execute and commit `block` in a worker thread, so peers and clients are answered
@@ -413,7 +512,7 @@ class Driver:
             interval = self.config.create_empty_blocks_interval_ms
             with trio.move_on_after(interval / 1000 if interval > 0 else math.inf):
                 await self._txs_available.wait()
-        self._events_send.send_nowait(TimeoutFired(timeout.height, timeout.round, timeout.step))
+        await self._events_send.send((TimeoutFired(timeout.height, timeout.round, timeout.step), 0))
 
     def _waits_for_txs(self, height: int) -> bool:
         """Without empty blocks, a height past the first waits for txs before round 0."""

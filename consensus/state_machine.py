@@ -26,6 +26,7 @@ from consensus.chain import (
     verify_evidence,
 )
 from consensus.config import Config
+from consensus.precheck import MAX_FUTURE_ROUNDS, Verdict, check_commit, message_height, verify_message
 from consensus.proposer import proposer_for_round
 from consensus.types import (
     FLAG_ABSENT,
@@ -46,8 +47,10 @@ from consensus.types import (
     Proposal,
     ProposalMessage,
     Validator,
+    ValidatorSet,
     Vote,
     VoteMessage,
+    encode_message,
     verify_signature,
 )
 from consensus.vote_set import HeightVoteSet
@@ -62,8 +65,8 @@ COMMIT = 4
 STEP_NAMES = {NEW_HEIGHT: "new_height", PROPOSE: "propose", PREVOTE_STEP: "prevote", PRECOMMIT_STEP: "precommit", COMMIT: "commit"}
 
 MAX_ABSENT_ROUNDS_NOTED = 8  # failed rounds of one height whose proposers are noted as absent
-MAX_FUTURE_ROUNDS = 100  # votes further ahead are dropped: bounds memory a byzantine signer can use
-MAX_BUFFERED = 10_000  # messages held for the next height
+MAX_BUFFERED = 10_000  # messages held for the next height, and at most this many bytes of them:
+MAX_BUFFERED_BYTES = 16 * 1024 * 1024  # only validators can sign them, but a byzantine one signs any number
 MAX_CATCHUP_HEIGHTS = 16  # decided blocks sent per catch-up reply, and held while behind
 MAX_COMMIT_CANDIDATES = 4  # catch-up blocks held per future height
 
@@ -168,23 +171,16 @@ class SendCommit:
     peer: str
 
 
-Effect = Broadcast | SignVote | SignProposal | ScheduleTimeout | RequestTxs | ValidateBlock | Decide | SendCommit
+@dataclass(frozen=True, slots=True)
+class Persist:
+    """Write this peer message to the WAL before any later effect is performed: the engine acted on
+    it at the current height, and a restart must see it again (locks follow from peers' votes)."""
+
+    message: Message
+    peer: str
 
 
-def message_height(message: Message) -> int:
-    """The height a message is for, after the checks that need no state (ConsensusError if bad)."""
-    match message:
-        case ProposalMessage(proposal=p):
-            p.validate_basic()
-            return p.height
-        case VoteMessage(vote=v):
-            v.validate_basic()
-            return v.height
-        case CommitMessage(commit=c):
-            return c.height
-        case EvidenceMessage(evidence=e):
-            return e.height
-    raise ConsensusError(f"unknown message {type(message).__name__}")
+Effect = Broadcast | SignVote | SignProposal | ScheduleTimeout | RequestTxs | ValidateBlock | Decide | SendCommit | Persist
 
 
 class State:
@@ -198,6 +194,9 @@ class State:
         # Proposers whose last turn passed without their block and who have not proposed since:
         # local liveness knowledge only (it shortens their propose timeout), never part of state.
         self.absent_proposers: set[bytes] = set()
+        # Validator sets of the last decided heights, so a lagging validator's messages can be
+        # verified before we answer them with catch-up blocks. Replaced (never mutated) per height.
+        self.past_validators: dict[int, ValidatorSet] = {}
         self._effects: list[Effect] = []
         self._enter_height(chain)
 
@@ -216,8 +215,22 @@ class State:
     def proposer(self) -> Validator:
         return self._proposer(self.round)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Encoded size of the next-height messages held (at most MAX_BUFFERED_BYTES)."""
+        return self._future_bytes
+
+    @property
+    def future_commit_count(self) -> int:
+        """Catch-up blocks held for heights ahead (each verified before it took a slot)."""
+        return sum(len(c) for c in self._future_commits.values())
+
     # Height and round transitions -----------------------------------------------------------
     def _enter_height(self, chain: ChainState, last_votes: HeightVoteSet | None = None) -> None:
+        past = {h: v for h, v in self.past_validators.items() if h >= chain.height - MAX_CATCHUP_HEIGHTS}
+        if chain.last_validators is not None:
+            past[chain.height - 1] = chain.last_validators
+        self.past_validators = past
         self.last_votes = last_votes  # late votes of the decided height are still checked for equivocation
         self.chain = chain
         self.height = chain.height
@@ -234,6 +247,7 @@ class State:
         self._done: set[tuple[object, ...]] = set()  # "for the first time" guards of the paper's rules
         self._own: list[Message] = []
         self._future: list[MessageReceived] = []
+        self._future_bytes = 0
         self._catchup_sent: set[str] = set()  # peers answered this round: one catch-up each
         self.pending_evidence = {
             k: e for k, e in self.pending_evidence.items() if chain.validators_at(e.height) is not None
@@ -343,34 +357,66 @@ class State:
             self._add_evidence(message.evidence)
             return
         if height < self.height:
-            if isinstance(message, VoteMessage) and self.last_votes is not None and height == self.last_votes.height:
-                self._add_vote_to(self.last_votes, message.vote)
-            if event.peer and not isinstance(message, CommitMessage) and event.peer not in self._catchup_sent:
-                self._catchup_sent.add(event.peer)
-                self._emit(SendCommit(height, event.peer))
+            self._on_lower_height(event, height)
             return
         if height > self.height:
-            if isinstance(message, CommitMessage) and height <= self.height + MAX_CATCHUP_HEIGHTS:
-                candidates = self._future_commits.setdefault(height, [])
-                if len(candidates) < MAX_COMMIT_CANDIDATES:  # unverified until their height: keep a few
-                    candidates.append(event)
-            elif height == self.height + 1 and len(self._future) < MAX_BUFFERED:
-                self._future.append(event)
+            if isinstance(message, CommitMessage):
+                self._hold_future_commit(event, message, height)
+            elif height == self.height + 1:
+                self._buffer_next_height(event)
             return
         if self.decision is not None:
             return
+        accepted = False
         match message:
             case ProposalMessage():
-                self._on_proposal(message)
+                accepted = self._on_proposal(message)
             case VoteMessage(vote=vote):
-                self._add_vote(vote)
+                accepted = self._add_vote(vote)
             case CommitMessage():
-                self._on_commit(message)
+                self._on_commit(message)  # self-certifying, and decided at once: no WAL record needed
+        if accepted and event.peer:
+            self._emit(Persist(message, event.peer))
 
-    def _on_proposal(self, message: ProposalMessage) -> None:
+    def _on_lower_height(self, event: MessageReceived, height: int) -> None:
+        """A verified message of a decided height comes from a lagging validator: answer it (once
+        a round; the shell rate-limits per peer). Anything unverified costs us no reply."""
+        message = event.message
+        if isinstance(message, CommitMessage):
+            return
+        if verify_message(message, self.chain, self.round, self.past_validators) is not Verdict.VERIFIED:
+            return
+        if isinstance(message, VoteMessage) and self.last_votes is not None and height == self.last_votes.height:
+            self._add_vote_to(self.last_votes, message.vote)
+        if event.peer and event.peer not in self._catchup_sent:
+            self._catchup_sent.add(event.peer)
+            self._emit(SendCommit(height, event.peer))
+
+    def _hold_future_commit(self, event: MessageReceived, message: CommitMessage, height: int) -> None:
+        """Keep a few catch-up blocks per height ahead, each signed by +2/3 of the newest validator
+        set known (exact for H+1; a later change of the set only costs a re-fetch by block sync)."""
+        if height > self.height + MAX_CATCHUP_HEIGHTS:
+            return
+        candidates = self._future_commits.get(height, [])
+        if len(candidates) >= MAX_COMMIT_CANDIDATES or any(c.message == message for c in candidates):
+            return
+        if check_commit(self.chain.chain_id, self.chain.next_validators, message) is Verdict.VERIFIED:
+            self._future_commits.setdefault(height, []).append(event)
+
+    def _buffer_next_height(self, event: MessageReceived) -> None:
+        """Hold verified next-height messages, bounded by count and bytes."""
+        size = len(encode_message(event.message))
+        if len(self._future) >= MAX_BUFFERED or self._future_bytes + size > MAX_BUFFERED_BYTES:
+            return
+        if verify_message(event.message, self.chain, self.round) is Verdict.VERIFIED:
+            self._future.append(event)
+            self._future_bytes += size
+
+    def _on_proposal(self, message: ProposalMessage) -> bool:
+        """True if `message` is this round's new proposal (now held)."""
         p = message.proposal
         if p.round in self.proposals or p.round > self.round + MAX_FUTURE_ROUNDS:
-            return
+            return False
         # Verify the proposer of the round signed it and the block is the one it names.
         proposer = self._proposer(p.round)
         if not verify_signature(proposer.pub_key, p.sign_bytes(self.chain.chain_id), p.signature):
@@ -389,6 +435,7 @@ class State:
         if block_hash not in self.validity and block_hash not in self._validation_requested:
             self._validation_requested.add(block_hash)
             self._emit(ValidateBlock(self.height, message.block))
+        return True
 
     def _add_vote_quietly(self, vote: Vote) -> None:
         try:
@@ -396,10 +443,13 @@ class State:
         except ConsensusError:
             pass  # one bad vote in a bundle must not hide the good ones
 
-    def _add_vote(self, vote: Vote) -> None:
-        if vote.round <= self.round + MAX_FUTURE_ROUNDS and self._add_vote_to(self.votes, vote):
-            if vote.validator_address == self.address:
-                self._own.append(VoteMessage(vote))
+    def _add_vote(self, vote: Vote) -> bool:
+        """True if `vote` is new to this height's tallies."""
+        if vote.round > self.round + MAX_FUTURE_ROUNDS or not self._add_vote_to(self.votes, vote):
+            return False
+        if vote.validator_address == self.address:
+            self._own.append(VoteMessage(vote))
+        return True
 
     def _add_vote_to(self, votes: HeightVoteSet, vote: Vote) -> bool:
         known_evidence = len(votes.evidence)

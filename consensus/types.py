@@ -7,6 +7,8 @@ signature can never be replayed on another chain or as another kind of message.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from nacl.exceptions import BadSignatureError
@@ -19,6 +21,9 @@ HASH_SIZE = 32
 PUB_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 MAX_ROUND = 2**31 - 1
+# Valid signatures remembered so a vote is verified once: when it is gossiped, not again when it
+# reaches the vote set, a proposal's POL, a commit or the next block's last commit.
+SIGNATURE_CACHE_SIZE = 65_536
 
 # Vote and sign-step types (the numbers of CometBFT's SignedMsgType).
 PREVOTE = 1
@@ -64,13 +69,27 @@ def address_of(pub_key: bytes) -> bytes:
     return sha256(pub_key)[:ADDRESS_SIZE]
 
 
+_verified_signatures: OrderedDict[bytes, None] = OrderedDict()
+_verified_lock = threading.Lock()  # block sync or a commit worker may verify off the event loop
+
+
 def verify_signature(pub_key: bytes, message: bytes, signature: bytes) -> bool:
+    """Ed25519 check; valid triples are cached (bounded LRU), invalid ones never are."""
     if len(signature) != SIGNATURE_SIZE or len(pub_key) != PUB_KEY_SIZE:
         return False
+    key = sha256(pub_key + signature + message)  # fixed-size prefix: no ambiguity
+    with _verified_lock:
+        if key in _verified_signatures:
+            _verified_signatures.move_to_end(key)
+            return True
     try:
         VerifyKey(pub_key).verify(message, signature)
     except (BadSignatureError, ValueError):
         return False
+    with _verified_lock:
+        _verified_signatures[key] = None
+        if len(_verified_signatures) > SIGNATURE_CACHE_SIZE:
+            _verified_signatures.popitem(last=False)
     return True
 
 

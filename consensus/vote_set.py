@@ -54,10 +54,11 @@ class VoteSet:
             raise InvalidVoteError(
                 f"vote for {(vote.height, vote.round, vote.type)} added to set {(self.height, self.round, self.type)}"
             )
-        for_block = self.by_block.setdefault(vote.block_id, {})
-        if vote.validator_index in for_block:
+        if vote.validator_index in self.by_block.get(vote.block_id, {}):
             return False  # a repeat (or a re-signed timestamp) changes no tally
         validator = vote.verify(self.chain_id, self.validators)
+        # Entries only for verified votes: junk must not leave (unbounded) empty slots behind.
+        for_block = self.by_block.setdefault(vote.block_id, {})
         first = self.votes.get(vote.validator_index)
         if first is None:
             self.votes[vote.validator_index] = vote
@@ -98,12 +99,10 @@ class HeightVoteSet:
         self.evidence: list[DuplicateVoteEvidence] = []  # shared by every round's sets, in arrival order
 
     def get(self, round: int, type: int) -> VoteSet:
-        key = (round, type)
-        vote_set = self._sets.get(key)
+        """The votes of (round, type); an empty set is not stored, so reads leave nothing behind."""
+        vote_set = self._sets.get((round, type))
         if vote_set is None:
-            vote_set = self._sets[key] = VoteSet(
-                self.chain_id, self.height, round, type, self.validators, self.evidence
-            )
+            return VoteSet(self.chain_id, self.height, round, type, self.validators, self.evidence)
         return vote_set
 
     def prevotes(self, round: int) -> VoteSet:
@@ -113,9 +112,14 @@ class HeightVoteSet:
         return self.get(round, PRECOMMIT)
 
     def add(self, vote: Vote) -> bool:
+        """Count `vote` (see VoteSet.add); a (round, type) set is stored once a vote verified in it."""
         if vote.type not in (PREVOTE, PRECOMMIT):
             raise InvalidVoteError(f"unknown vote type {vote.type}")
-        return self.get(vote.round, vote.type).add(vote)
+        vote_set = self.get(vote.round, vote.type)
+        added = vote_set.add(vote)
+        if added:
+            self._sets.setdefault((vote.round, vote.type), vote_set)
+        return added
 
     def rounds(self) -> list[int]:
         return sorted({r for r, _ in self._sets})

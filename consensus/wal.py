@@ -1,4 +1,4 @@
-"""Consensus write-ahead log: every input before it is handled, own messages before they are sent.
+"""Consensus write-ahead log: the inputs the engine acted on, own messages before they are sent.
 
 Framing per record: 4-byte big-endian payload length, 4-byte CRC32 of the payload, payload (the
 codec bytes of a `WALRecord`). On open, a torn last record (the node died mid-write) is cut off
@@ -69,17 +69,19 @@ class WAL:
         self.rotate_bytes = rotate_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        self.records, end = self._scan()
+        self.records, end, marker_end = self._scan()
+        self.height_bytes = end - marker_end  # written since the last end-height marker
         size = os.fstat(self._fd).st_size
         self.repaired_bytes = size - end
         if self.repaired_bytes:
             os.ftruncate(self._fd, end)
             os.fsync(self._fd)
 
-    def _scan(self) -> tuple[list[WALRecord], int]:
+    def _scan(self) -> tuple[list[WALRecord], int, int]:
+        """(records, end of the last whole record, end of the last end-height marker)."""
         data = Path(self.path).read_bytes()
         records: list[WALRecord] = []
-        offset = 0
+        offset = marker_end = 0
         while offset < len(data):
             if len(data) - offset < _HEADER.size:
                 break  # torn header
@@ -99,14 +101,18 @@ class WAL:
             except CodecError as exc:
                 raise WALCorruptError(self.path, offset, f"undecodable record: {exc}") from exc
             offset = end
-        return records, offset
+            if isinstance(records[-1], EndHeightRecord):
+                marker_end = end
+        return records, offset, marker_end
 
     def write(self, record: WALRecord, sync: bool = False) -> None:
         """Append `record`; with sync, it and everything before it are on disk on return.
 
         An end-height marker in a log over `rotate_bytes` starts a fresh log holding only that
         marker: nothing before a marker is ever replayed, so the log stays bounded."""
-        os.write(self._fd, _frame(record))
+        frame = _frame(record)
+        os.write(self._fd, frame)
+        self.height_bytes = 0 if isinstance(record, EndHeightRecord) else self.height_bytes + len(frame)
         if sync:
             os.fsync(self._fd)
         if isinstance(record, EndHeightRecord) and os.fstat(self._fd).st_size > self.rotate_bytes:

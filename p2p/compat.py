@@ -55,6 +55,30 @@ def guard_malformed_frames(pubsub: Pubsub, on_bad_frame: Callable[[ID], None]) -
     pubsub.continuously_read_stream = guarded  # type: ignore[method-assign]
 
 
+def safe_blacklist_teardown(pubsub: Pubsub) -> None:
+    """Keep a ban from killing the whole host.
+
+    py-libp2p 0.8.1 bug: `add_to_blacklist` runs `_teardown_if_connected`, which awaits the stream's
+    reset and then does `del self.peers[peer_id]`; if the peer's reader already noticed the reset and
+    removed it meanwhile, the `KeyError` escapes into the pubsub service and stops the process. Bans
+    are routine (two forged signatures earn one), so a hostile peer could stop any node this way. We
+    replace the method on this instance only with one that forgets the peer whether or not it is
+    still there. Test: test_ban_teardown_survives_a_peer_removed_meanwhile.
+    """
+
+    async def teardown(peer_id: ID) -> None:
+        stream = pubsub.peers.get(peer_id)
+        if stream is not None:
+            try:
+                await stream.reset()
+            except Exception:  # The stream may already be gone; nothing more to do with it.
+                pass
+            pubsub.peers.pop(peer_id, None)
+        pubsub._forget_all_subscriptions(peer_id)
+
+    pubsub._teardown_if_connected = teardown  # type: ignore[method-assign]
+
+
 def unique_seqnos_across_restarts(pubsub: Pubsub) -> None:
     """Start the message sequence number from a nanosecond clock.
 

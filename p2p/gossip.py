@@ -3,11 +3,13 @@
 Topics are registered before the host runs (`add_topic`); `subscribe` hands out channels of
 (data, origin peer id), never the node's own messages. A message over the topic's cap or refused by its
 validator is neither delivered nor relayed, and the peer that forwarded it to us is scored down (an honest
-peer validates before relaying, so it never forwards junk). Own publishes are not validated here: the
+peer validates before relaying, so it never forwards junk); a validator may also ignore a message (drop it
+without blame, e.g. one outside our height window, where an honest peer may well be). Own publishes are not validated here: the
 caller built them, and `publish` refuses payloads over the cap with `PayloadTooLarge`.
 """
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +28,21 @@ from p2p.scores import Offence, PeerScores
 
 log = logging.getLogger(__name__)
 
-Validator = Callable[[bytes, str], bool]
+
+
+class Verdict(enum.Enum):
+    """A topic validator's answer (libp2p's accept / ignore / reject)."""
+
+    ACCEPT = "deliver and relay"
+    IGNORE = "drop without blame"
+    REJECT = "junk: drop and score the forwarder down"
+    REJECT_SIGNATURE = "a bad signature: drop and score the forwarder down as for junk bytes"
+
+
+OFFENCES = {Verdict.REJECT: Offence.INVALID_MESSAGE, Verdict.REJECT_SIGNATURE: Offence.INVALID_SIGNATURE}
+
+# (data, origin peer id) -> a Verdict; True and False stand for ACCEPT and REJECT.
+Validator = Callable[[bytes, str], bool | Verdict]
 
 # py-libp2p 0.8.1 drops pubsub frames over 1 MiB without an error; the frame also carries the
 # signature, key, sender record and topic, so payloads keep this margin under it.
@@ -116,13 +132,16 @@ class Gossip:
         if topic.validate is None:
             return True
         try:
-            valid = topic.validate(msg.data, ID(msg.from_id).to_base58())
+            verdict = topic.validate(msg.data, ID(msg.from_id).to_base58())
         except Exception:  # A validator that chokes on junk must not take the host down.
             log.exception("topic %s validator raised on a message from %s", topic.name, forwarder)
-            valid = False
-        if not valid:
-            self._scores.penalize(forwarder.to_base58(), Offence.INVALID_MESSAGE)
-        return valid
+            verdict = Verdict.REJECT
+        if isinstance(verdict, bool):
+            verdict = Verdict.ACCEPT if verdict else Verdict.REJECT
+        offence = OFFENCES.get(verdict)
+        if offence is not None:
+            self._scores.penalize(forwarder.to_base58(), offence)
+        return verdict is Verdict.ACCEPT
 
     async def _deliver(self, name: str, subscription: TrioSubscriptionAPI) -> None:
         my_id = self._pubsub.my_id

@@ -34,7 +34,7 @@ from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
 from p2p.compat import (close_swarm, deadline_pubsub_writes, guard_malformed_frames, live_connections,
-                        unique_seqnos_across_restarts)
+                        safe_blacklist_teardown, unique_seqnos_across_restarts)
 from p2p.dialer import ConnectionWatch, keep_connected
 from p2p.errors import BadPeerAddress, NotRunning, P2PError
 from p2p.flow import PeerFlow
@@ -78,6 +78,7 @@ class Host:
         self._pubsub = Pubsub(self._libp2p, self._gossipsub)
         unique_seqnos_across_restarts(self._pubsub)
         guard_malformed_frames(self._pubsub, self._on_malformed_frame)
+        safe_blacklist_teardown(self._pubsub)
         self._drops_send, self._drops_receive = trio.open_memory_channel[str](math.inf)
         # Hung peers (a pubsub write past its deadline) are disconnected, not banned: p2p.dialer re-dials them.
         self._hung_send, self._hung_receive = trio.open_memory_channel[ID](math.inf)

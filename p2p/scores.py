@@ -21,6 +21,7 @@ class Offence(enum.Enum):
     BAD_REQUEST = "request the handler refused as junk"
     MALFORMED_FRAME = "bytes that do not parse as the protocol"
     INVALID_RESPONSE = "a response that failed the requester's checks (e.g. invalid blocks)"
+    INVALID_SIGNATURE = "gossip whose signature does not verify (an honest peer checks before relaying)"
 
 
 PENALTY: dict[Offence, float] = {
@@ -29,6 +30,7 @@ PENALTY: dict[Offence, float] = {
     Offence.BAD_REQUEST: 10.0,
     Offence.MALFORMED_FRAME: 50.0,
     Offence.INVALID_RESPONSE: 50.0,
+    Offence.INVALID_SIGNATURE: 50.0,  # as junk bytes: a few and the peer is banned
 }
 
 

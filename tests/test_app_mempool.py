@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import trio
@@ -86,15 +85,12 @@ def test_update_drops_committed_and_newly_invalid_txs() -> None:
     assert pool.add(send(0, 2))[1].ok
 
 
-def test_admission_rate() -> None:
-    """Admission is decode + one signature check + a few dict operations: thousands per second."""
+def test_interleaved_nonce_chains_of_several_senders_are_all_admitted() -> None:
+    """(Speed is bench.tx_apply's business, not a test's.)"""
     _, pool = make_pool(max_txs=10**5)
     txs = [send(i % 3, i // 3) for i in range(1500)]
-    started = time.perf_counter()
     for tx in txs:
         assert pool.add(tx)[1].ok
-    rate = len(txs) / (time.perf_counter() - started)
-    assert rate > 1500, f"{rate:.0f} tx/s"
     assert len(pool.reap(10**8)) == 1500
 
 
@@ -111,7 +107,7 @@ def test_one_sender_is_capped_and_others_still_get_in() -> None:
 def test_a_batch_is_admitted_in_order_without_holding_the_loop() -> None:
     app, pool = make_pool()
     batch = [send(0, nonce) for nonce in range(600)]
-    gaps: list[float] = []
+    seen_sizes: list[int] = []  # the pool's size each time the loop got to run another task
     verified_in: list[threading.Thread] = []
     verify_txs = app.verify_txs
 
@@ -123,12 +119,9 @@ def test_a_batch_is_admitted_in_order_without_holding_the_loop() -> None:
 
     async def main() -> list:
         async def tick() -> None:
-            last = time.perf_counter()
             while True:
                 await trio.sleep(0)
-                now = time.perf_counter()
-                gaps.append(now - last)
-                last = now
+                seen_sizes.append(len(pool))
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(tick)
@@ -139,7 +132,7 @@ def test_a_batch_is_admitted_in_order_without_holding_the_loop() -> None:
     outcomes = trio.run(main)
     assert [result.ok for _, result in outcomes] == [True] * 600 and len(pool) == 600
     assert verified_in and threading.main_thread() not in verified_in  # signatures were checked in a worker
-    assert max(gaps) < 0.1  # the stateful checks ran in short chunks
+    assert any(0 < size < 600 for size in seen_sizes)  # the loop ran between chunks of the stateful checks
 
 
 def test_admission_waits_while_the_lock_is_held_by_a_commit() -> None:

@@ -154,7 +154,7 @@ FAST = Config(
     timeout_propose_ms=100, timeout_propose_delta_ms=50,
     timeout_prevote_ms=50, timeout_prevote_delta_ms=25,
     timeout_precommit_ms=50, timeout_precommit_delta_ms=25,
-    timeout_commit_ms=20, max_block_bytes=64 * 1024,
+    timeout_commit_ms=20, max_block_bytes=64 * 1024, catchup_interval_ms=100,
 )
 
 

@@ -237,3 +237,19 @@ def test_redial_after_restart_and_first_messages_arrive() -> None:
             assert await receive(channel, timeout=3) == (b"life-2 first", second_life.peer_id)
 
     run(main)
+
+
+def test_ban_teardown_survives_a_peer_removed_meanwhile() -> None:
+    """compat.safe_blacklist_teardown: the peer's reader may drop it while the ban resets its stream."""
+    host = Host(seed(0), port=free_port())
+    pubsub = host._pubsub
+    peer = ID.from_base58(peer_id_from_seed(seed(1)))
+
+    class Stream:
+        async def reset(self) -> None:
+            await trio.sleep(0)
+            pubsub.peers.pop(peer, None)  # as the reader task does when it sees the reset
+
+    pubsub.peers[peer] = Stream()
+    trio.run(pubsub._teardown_if_connected, peer)
+    assert peer not in pubsub.peers

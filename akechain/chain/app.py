@@ -132,11 +132,17 @@ class App:
         journal.forget_undo()
         return CheckResult(code=0, priority=decoded.body.fee, sender=sender, nonce=decoded.body.nonce)
 
+    def verify_tx(self, tx: bytes) -> None:
+        """The stateless part of admission (decode, chain id, signature), for gossip validators; the
+        verdict is cached, so check_tx of the same bytes does not verify the signature again.
+        Raises AppError (InvalidSignatureError for a bad signature)."""
+        self._get_verified_tx(tx, AUTH_PARAMS.get(self._current_view()).max_tx_bytes)
+
     def verify_txs(self, txs: Sequence[bytes]) -> None:
-        """Decode and signature-check `txs` ahead of check_tx or finalize_block, which then find the
-        verdicts cached. Safe in worker threads beside any other call: pynacl releases the GIL, so
-        a batch checked here uses a core the event loop does not. A refused tx is refused again,
-        with its reason, when it is checked in order."""
+        """`verify_tx` for a batch ahead of check_tx or finalize_block, which then find the verdicts
+        cached. Safe in worker threads beside any other call: pynacl releases the GIL, so a batch
+        checked here uses a core the event loop does not. A refused tx is refused again, with its
+        reason, when it is checked in order."""
         max_tx_bytes = AUTH_PARAMS.get(self._current_view()).max_tx_bytes
         for tx in txs:
             try:

@@ -1,8 +1,10 @@
 """The node's use of p2p: topic names, the consensus transport, and batched tx gossip.
 
 py-libp2p carries only ~180 gossip messages/s per subscriber across 4 processes, so txs travel in
-batches (one message per flush interval), never one message per tx. Every payload is decoded and
-size-checked by the topic validator before it is relayed or delivered.
+batches (one message per flush interval), never one message per tx. Every payload is decoded,
+size-checked and signature-checked by the topic validator before it is relayed or delivered: a tx
+batch with one badly signed tx, or a consensus message failing `consensus.precheck`, is dropped and
+its forwarder scored down (`Offence.INVALID_SIGNATURE`), so junk is not relayed network-wide.
 """
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from dataclasses import dataclass
 
 import trio
 
+from akechain.chain.codec import AppError
+from akechain.chain.tx import InvalidSignatureError
 from akechain.node.mempool import Mempool, MempoolError
-from consensus.types import decode_message
+from consensus.precheck import Precheck
+from consensus.precheck import Verdict as PrecheckVerdict
 from p2p.errors import BadRequest, P2PError
-from p2p.gossip import MAX_GOSSIP_PAYLOAD
+from p2p.gossip import MAX_GOSSIP_PAYLOAD, OFFENCES, Validator, Verdict
 from p2p.host import Host
 from p2p.scores import Offence
 from state.codec import CodecError, decode, encode
@@ -31,6 +36,7 @@ LARGE_MESSAGES_KEPT = 8
 TX_BATCH_INTERVAL = 0.05
 TX_BATCH_MAX_BYTES = 512 * 1024
 MAX_TX_BYTES = 64 * 1024
+MAX_CONCURRENT_FETCHES = 4  # large-message fetches at once; further notices are dropped (peers re-propose)
 
 
 def topic_names(chain_id: str) -> tuple[str, str, str]:
@@ -46,20 +52,45 @@ class TxBatch:
     txs: tuple[bytes, ...]
 
 
-def is_valid_tx_batch(data: bytes, peer: str) -> bool:
-    try:
-        batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)
-    except CodecError:
-        return False
-    return 0 < len(batch.txs) and all(0 < len(tx) <= MAX_TX_BYTES for tx in batch.txs)
+def tx_batch_validator(verify_tx: Callable[[bytes], None]) -> Validator:
+    """The tx topic's validator: every tx decodes and is signed for this chain (`verify_tx`, e.g.
+    `App.verify_tx`, raises AppError otherwise); one bad tx drops the batch."""
+
+    def validate(data: bytes, peer: str) -> Verdict:
+        try:
+            batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)
+        except CodecError:
+            return Verdict.REJECT
+        if not batch.txs or not all(0 < len(tx) <= MAX_TX_BYTES for tx in batch.txs):
+            return Verdict.REJECT
+        for tx in batch.txs:
+            try:
+                verify_tx(tx)
+            except InvalidSignatureError:
+                return Verdict.REJECT_SIGNATURE
+            except AppError:
+                return Verdict.REJECT
+        return Verdict.ACCEPT
+
+    return validate
 
 
-def is_valid_consensus_message(data: bytes, peer: str) -> bool:
-    try:
-        decode_message(data, MAX_GOSSIP_PAYLOAD)
-    except CodecError:
-        return False
-    return True
+GOSSIP_VERDICTS = {
+    PrecheckVerdict.VERIFIED: Verdict.ACCEPT,
+    PrecheckVerdict.OUT_OF_WINDOW: Verdict.IGNORE,
+    PrecheckVerdict.MALFORMED: Verdict.REJECT,
+    PrecheckVerdict.BAD_SIGNATURE: Verdict.REJECT_SIGNATURE,
+}
+
+
+def consensus_validator(precheck: Precheck) -> Callable[[bytes, str], Verdict]:
+    """The consensus topic's validator: the driver's precheck (its verdict is cached, so the
+    driver does not verify the delivered message again)."""
+
+    def validate(data: bytes, peer: str) -> Verdict:
+        return GOSSIP_VERDICTS[precheck.check(data).verdict]
+
+    return validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +116,21 @@ class ConsensusTransport:
 
     Messages that fit go out on the consensus topic; larger ones (proposals carrying blocks over
     the ~1 MiB gossip cap) are announced on the notice topic and served over a stream from a
-    small cache, and every node that fetched one serves it onwards too."""
+    small cache, and every node that fetched one serves it onwards too. A fetched message passes
+    `validate` (the consensus topic's validator) before it is kept, served or delivered, and a
+    publisher of junk is scored down as a gossip forwarder would be."""
 
-    def __init__(self, host: Host, topic: str, notice_topic: str, max_message_bytes: int) -> None:
+    def __init__(self, host: Host, topic: str, notice_topic: str, max_message_bytes: int,
+                 validate: Callable[[bytes, str], Verdict] | None = None) -> None:
         self._host = host
         self._topic = topic
         self._notice_topic = notice_topic
         self._max_message_bytes = max_message_bytes
+        self._validate = validate
         self._gossip = host.gossip.subscribe(topic)
         self._notices = host.gossip.subscribe(notice_topic)
         self._large: OrderedDict[bytes, bytes] = OrderedDict()  # digest -> message, newest last
+        self._fetching: set[bytes] = set()  # digests being fetched (at most MAX_CONCURRENT_FETCHES)
         self._send, self._incoming = trio.open_memory_channel[tuple[bytes, str]](INCOMING_BUFFER)
         host.reqresp.add_protocol(LARGE_MESSAGE_PROTOCOL, self._serve_large, max_request=64,
                                   max_response=max_message_bytes)
@@ -118,26 +154,44 @@ class ConsensusTransport:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._forward_gossip)
             async for raw, origin in self._notices:
-                nursery.start_soon(self._fetch_large, decode(LargeMessageNotice, raw, max_size=256), origin)
+                notice = decode(LargeMessageNotice, raw, max_size=256)  # validated by the topic hook
+                if self._should_fetch(notice):
+                    self._fetching.add(notice.digest)
+                    nursery.start_soon(self._fetch_large, notice, origin)
+
+    def _should_fetch(self, notice: LargeMessageNotice) -> bool:
+        """Once per digest, within the size cap, and a few at a time: a flood of notices costs no more."""
+        if notice.digest in self._large or notice.digest in self._fetching or notice.size > self._max_message_bytes:
+            return False
+        if len(self._fetching) >= MAX_CONCURRENT_FETCHES:
+            log.debug("dropping a large-message notice: %d fetches already running", len(self._fetching))
+            return False
+        return True
 
     async def _forward_gossip(self) -> None:
         async for item in self._gossip:
             await self._send.send(item)
 
     async def _fetch_large(self, notice: LargeMessageNotice, origin: str) -> None:
-        if notice.digest in self._large or notice.size > self._max_message_bytes:
-            return
         try:
-            data = await self._host.reqresp.request(origin, LARGE_MESSAGE_PROTOCOL, notice.digest,
-                                                    timeout=LARGE_MESSAGE_TIMEOUT)
-        except P2PError as exc:
-            log.info("could not fetch a large consensus message from %s: %s", origin, exc)
-            return
-        if hashlib.sha256(data).digest() != notice.digest:
-            log.warning("peer %s served a large message that does not match its notice", origin)
-            self._host.scores.penalize(origin, Offence.INVALID_RESPONSE)
-            return
-        self._remember(notice.digest, data)
+            try:
+                data = await self._host.reqresp.request(origin, LARGE_MESSAGE_PROTOCOL, notice.digest,
+                                                        timeout=LARGE_MESSAGE_TIMEOUT)
+            except P2PError as exc:
+                log.info("could not fetch a large consensus message from %s: %s", origin, exc)
+                return
+            if hashlib.sha256(data).digest() != notice.digest:
+                log.warning("peer %s served a large message that does not match its notice", origin)
+                self._host.scores.penalize(origin, Offence.INVALID_RESPONSE)
+                return
+            if self._validate is not None and (verdict := self._validate(data, origin)) is not Verdict.ACCEPT:
+                offence = OFFENCES.get(verdict)
+                if offence is not None:
+                    self._host.scores.penalize(origin, offence)
+                return
+            self._remember(notice.digest, data)
+        finally:
+            self._fetching.discard(notice.digest)
         await self._send.send((data, origin))
 
     async def _serve_large(self, request: bytes, peer: str) -> bytes:

@@ -24,10 +24,10 @@ from akechain.node.network import (
     TX_BATCH_MAX_BYTES,
     ConsensusTransport,
     TxGossip,
-    is_valid_consensus_message,
+    consensus_validator,
     is_valid_notice,
-    is_valid_tx_batch,
     topic_names,
+    tx_batch_validator,
 )
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
@@ -35,6 +35,7 @@ from akechain.node.rpc.server import build_app, serve_http
 from akechain.chain.tx import compute_tx_hash, decode_tx
 from consensus.abci import TxResult, ValidatorUpdate, decode_results
 from consensus.driver import Driver, HandshakeError
+from consensus.precheck import Precheck
 from consensus.wal import WALCorruptError
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
@@ -92,11 +93,14 @@ class Node:
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
                          listen_host=config.p2p.host, persistent_peers=config.p2p.persistent_peers)
         tx_topic, consensus_topic, notice_topic = topic_names(self.chain_id)
-        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, is_valid_tx_batch)
-        self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, is_valid_consensus_message)
+        # One precheck for the consensus topic's validator and the driver: each message verified once.
+        precheck = Precheck(config.consensus.max_message_bytes)
+        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, tx_batch_validator(self.app.verify_tx))
+        validate_consensus = consensus_validator(precheck)
+        self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, validate_consensus)
         self.host.gossip.add_topic(notice_topic, 256, is_valid_notice)
         self.transport = ConsensusTransport(self.host, consensus_topic, notice_topic,
-                                           config.consensus.max_message_bytes)
+                                           config.consensus.max_message_bytes, validate_consensus)
         self.host.reqresp.add_protocol(sync.PROTOCOL_ID, self._serve_sync, max_request=sync.MAX_REQUEST_BYTES,
                                        max_response=sync.MAX_RESPONSE_BYTES)
         self.driver = Driver(
@@ -111,6 +115,7 @@ class Node:
             transport=self.transport,
             config=config.consensus,
             app_lock=self.mempool.lock,
+            precheck=precheck,
         )
         self.block_sync = sync.BlockSync(
             peers=self.host.connected_peers,

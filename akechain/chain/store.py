@@ -5,6 +5,7 @@ encodes dirty values once at commit, which keeps the per-tx path cheap.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Protocol, TypeVar
 
@@ -28,7 +29,7 @@ class StoreView(Protocol):
     def delete(self, key: bytes) -> None: ...
 
     def iterate(self, prefix: bytes, cls: type[T]) -> Iterator[tuple[bytes, T]]:
-        """Records under `prefix` in key order."""
+        """Records under `prefix` in key order, read lazily: a caller that stops early reads less."""
         ...
 
 
@@ -69,16 +70,24 @@ class Journal:
         self.set(key, None)
 
     def iterate(self, prefix: bytes, cls: type[T]) -> Iterator[tuple[bytes, T]]:
-        for key in self.get_keys(prefix):
+        for key in self._iter_keys(prefix):
             value = self.get(key, cls)
             if value is not None:
                 yield key, value
 
     def get_keys(self, prefix: bytes) -> list[bytes]:
         """Keys under `prefix` with a value or a pending deletion, sorted."""
-        keys = set(self._scan_keys(prefix))
-        keys.update(key for key in self._dirty if key.startswith(prefix))
-        return sorted(keys)
+        return list(self._iter_keys(prefix))
+
+    def _iter_keys(self, prefix: bytes) -> Iterator[bytes]:
+        """`get_keys`, read lazily from the state below, so a caller that stops early (a queue ordered
+        by due time, the top of a power index) reads only the keys it uses."""
+        dirty = sorted(key for key in self._dirty if key.startswith(prefix))
+        previous = None
+        for key in heapq.merge(self._scan_keys(prefix), dirty):
+            if key != previous:
+                yield key
+                previous = key
 
     def get_bytes(self, key: bytes) -> bytes | None:
         """The encoded current value, so another Journal can stack on this one."""

@@ -33,7 +33,7 @@ from akechain.node.rpc import market as market_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.node.rpc.server import build_app, serve_http
 from akechain.chain.tx import compute_tx_hash, decode_tx
-from consensus.abci import TxResult, ValidatorUpdate, decode_results
+from consensus.abci import TxResult, decode_results
 from consensus.driver import Driver, HandshakeError
 from consensus.wal import WALCorruptError
 from consensus.genesis import Genesis
@@ -59,10 +59,11 @@ class NodeStartError(Exception):
 
 
 def consensus_genesis(genesis: dict[str, Any]) -> Genesis:
-    validators = tuple(ValidatorUpdate(bytes.fromhex(v["pub_key"]), int(v["power"])) for v in genesis["validators"])
+    """The engine's genesis. It names no validators: the app's `init_chain` answers the set that the
+    staking gentxs bond, so the set is declared once, in staking genesis."""
     return Genesis(
         genesis_time_ms=genesis["genesis_time_ms"],
-        validators=validators,
+        validators=(),
         initial_height=genesis["initial_height"],
         app_state=encode_app_state(genesis["app_state"]),
     )

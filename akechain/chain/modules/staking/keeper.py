@@ -78,12 +78,13 @@ def set_validator(store: StoreView, validator: Validator) -> None:
         store.set(get_power_index_key(validator), Marker())
 
 
-def remove_validator(store: StoreView, validator: Validator) -> None:
+def remove_validator(store: StoreView, operator: bytes) -> None:
     """Forget an unbonded validator nobody delegates to any more (its consensus key becomes free)."""
-    if is_indexed(validator):
-        store.delete(get_power_index_key(validator))
-    store.delete(get_validator_key(validator.operator))
-    store.delete(CONSENSUS_KEY_PREFIX + validator.consensus_pub_key)
+    stored = require_validator(store, operator)
+    if is_indexed(stored):
+        store.delete(get_power_index_key(stored))
+    store.delete(get_validator_key(operator))
+    store.delete(CONSENSUS_KEY_PREFIX + stored.consensus_pub_key)
 
 
 def get_pool(status: int) -> Address:
@@ -174,7 +175,7 @@ def process_unbond(store: StoreView, delegator: bytes, validator: Validator, amo
         if compute_tokens_of_shares(validator, left) < params.min_self_delegation:
             validator = replace(validator, jailed=True)
     if validator.status == UNBONDED and validator.delegator_shares == 0:
-        remove_validator(store, validator)
+        remove_validator(store, validator.operator)
     else:
         set_validator(store, validator)
     return validator, tokens

@@ -303,15 +303,18 @@ def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
     report_submission(answer, compute_tx_hash(raw).hex())
 
 
-def register_market_commands() -> None:
+def register_module_commands() -> None:
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
+    from akechain.cli.staking import staking_query, staking_tx
 
     tx.add_command(market_tx)
     query.add_command(market_query)
+    tx.add_command(staking_tx)
+    query.add_command(staking_query)
     main.add_command(market)
     main.add_command(provider)
     main.add_command(verifier)
 
 
-register_market_commands()
+register_module_commands()
 

@@ -30,6 +30,7 @@ from akechain.node.network import (
     topic_names,
 )
 from akechain.node.rpc import market as market_json
+from akechain.node.rpc import staking as staking_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.node.rpc.server import build_app, serve_http
 from akechain.chain.tx import compute_tx_hash, decode_tx
@@ -296,6 +297,18 @@ class Node:
 
     def market_params(self) -> dict[str, Any]:
         return market_json.get_params(self.app.get_state_view()[0])
+
+    def validators(self) -> list[dict[str, Any]]:
+        return staking_json.get_validators(self.app.get_state_view()[0])
+
+    def validator(self, address: str) -> dict[str, Any] | None:
+        return staking_json.get_validator(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def delegations(self, address: str) -> list[dict[str, Any]]:
+        return staking_json.get_delegations(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def unbonding(self, address: str) -> dict[str, Any]:
+        return staking_json.get_unbonding(self.app.get_state_view()[0], parse_address_arg(address))
 
 
 def parse_address_arg(address: str) -> bytes:

@@ -8,14 +8,13 @@ from dataclasses import replace
 import pytest
 
 from akechain.chain.codec import GenesisError, InvalidMsgError
-from akechain.chain.crypto import compute_address, get_pub_key
+from akechain.chain.crypto import get_pub_key
 from akechain.chain.genesis import build_gentx, build_genesis
 from akechain.chain.modules.bank.keeper import InsufficientFundsError, get_balance
 from akechain.chain.modules.staking import errors as e
 from akechain.chain.modules.staking.msgs import (
     MsgBeginRedelegate,
     MsgCancelUnbondingDelegation,
-    MsgCreateValidator,
     MsgDelegate,
     MsgEditValidator,
     MsgUndelegate,
@@ -143,7 +142,6 @@ def test_create_validator_refusals(d: Driver) -> None:
     refused(d, 2, create_validator_msg(2, consensus_pub_key=CONSENSUS_KEYS[0]), e.ConsensusKeyInUseError)
     refused(d, 2, create_validator_msg(2, consensus_pub_key=get_pub_key(KEYS[2])), e.ConsensusKeyIsAccountKeyError)
     refused(d, 2, create_validator_msg(2, PARAMS.min_self_delegation - 1), e.SelfDelegationTooLowError)
-    assert compute_address(get_pub_key(KEYS[2])) == V2
 
 
 def test_stateless_refusals_are_typed() -> None:
@@ -324,7 +322,7 @@ def test_a_validator_undelegated_to_zero_is_removed_once_unbonded(d: Driver) -> 
     d.chain.check_invariants()
 
 
-def test_a_delegation_changes_the_consensus_set_at_h_plus_2(d: Driver) -> None:
+def test_a_delegation_changes_the_consensus_set_at_h_plus_2() -> None:
     """Drive consensus' own chain state with the app's results: the update of block H is in the set
     that decides H+2 (and in H+1's next-validators hash), not before."""
     chain = make_staking_chain()

@@ -80,6 +80,8 @@ def test_registry_refuses_a_module_that_collides_with_another() -> None:
         Registry(MODULES + (replace(TOY, handlers={MsgSend: TOY.handlers[MsgPing]}),))
     with pytest.raises(RegistryError, match="error codes"):
         Registry(MODULES + (replace(TOY, error_codes=range(25, 35)),))
+    with pytest.raises(RegistryError, match="both decide the validator set"):
+        Registry(MODULES + (replace(TOY, validator_set=BY_NAME["staking"].validator_set),))
 
 
 def test_each_module_declares_the_prefixes_of_its_tables_and_params() -> None:

@@ -1,6 +1,7 @@
 """The app's modules, listed once in execution order, and every table derived from that list:
 msg -> handler, begin/end-block hooks, the validator set's source (at most one module), invariants
-("module/name"), params, genesis sections, key prefixes and queries. Adding a module is its package plus one entry in `MODULES`.
+("module/name"), params, genesis sections, key prefixes and queries. Adding a module is its
+package plus one entry in `MODULES`.
 """
 from __future__ import annotations
 

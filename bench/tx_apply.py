@@ -27,7 +27,7 @@ ACCOUNTS = 1000
 
 
 def make_app(keys: list) -> App:
-    genesis = build_genesis(CHAIN_ID, [(bytes(32), 1)], {get_address(k): 10**15 for k in keys}, BankParams(5_000, bytes(20)))
+    genesis = build_genesis(CHAIN_ID, (), {get_address(k): 10**15 for k in keys}, BankParams(5_000, bytes(20)))
     app = App(CommitStore(MemoryKV()))
     app.init_chain(GenesisRequest(CHAIN_ID, 0, 1, encode_app_state(genesis["app_state"]), ()))
     return app

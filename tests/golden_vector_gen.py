@@ -151,7 +151,7 @@ def compute_events_digest(result: FinalizeResult) -> str:
 
 
 def main() -> None:
-    genesis = build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS,
+    genesis = build_genesis(CHAIN_ID, (), {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS,
                             AUTH_PARAMS, market_params=MARKET_PARAMS)
     chain = SimChain(genesis["app_state"], CHAIN_ID)
     genesis_hash = chain.app_hashes[0]

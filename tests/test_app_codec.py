@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 
 import msgpack
@@ -31,6 +32,9 @@ def strategy_for(tp: typing.Any) -> st.SearchStrategy:
         return st.text(max_size=20)
     if typing.get_origin(tp) is tuple:
         return st.lists(strategy_for(typing.get_args(tp)[0]), max_size=3).map(tuple)
+    if isinstance(tp, types.UnionType):  # X | None (e.g. an edit message's unchanged fields)
+        (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        return st.none() | strategy_for(inner)
     if tp is Msg:
         return st.one_of([strategy_for(member) for member in Msg._registry.values()])
     hints = typing.get_type_hints(tp)

@@ -10,6 +10,7 @@ from akechain.chain.genesis import encode_app_state
 from akechain.node.genesis_file import load_genesis
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
 from akechain.chain.tx import build_tx
+from akechain.testing import SimChain
 from state.kv import LevelKV, MemoryKV
 from state.store import CommitStore
 from test_app_support import CHAIN_ID, make_app, make_genesis, make_keys, run_block
@@ -80,10 +81,16 @@ def test_genesis_hash_is_the_root_committed_with_block_one() -> None:
 def test_repo_genesis_file_starts_a_chain() -> None:
     genesis = load_genesis(Path(__file__).resolve().parent.parent / "genesis.json")
     assert genesis["chain_id"] == "ake-devnet-1"
-    app, _ = make_app(genesis["app_state"])
-    run_block(app, [])
-    app.check_invariants()
-    assert app.get_supply().total == sum(b["amount"] for b in genesis["app_state"]["bank"]["balances"])
+    chain = SimChain(genesis["app_state"], genesis["chain_id"])
+    chain.apply_block()
+    chain.check_invariants()
+    app = chain.app
+    supply = app.get_supply()
+    assert supply.initial == sum(b["amount"] for b in genesis["app_state"]["bank"]["balances"])
+    assert supply.burned > 0  # the gentx paid its fee
+    # its one validator comes from the gentx (operator seed: sha256(b"ake-devnet-1 example operator"))
+    (validator,) = app.query("staking", "validators")
+    assert validator.power == 10 and validator.validator.moniker == "example"
 
 
 def run_market_scenario() -> "Driver":
@@ -135,7 +142,7 @@ def test_market_state_is_deterministic_and_reimports_to_the_same_hash(tmp_path) 
     d = run_market_scenario()
     d.app.check_invariants()
     # a replica on LevelDB applying the same blocks agrees at every height
-    genesis = build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS,
+    genesis = build_genesis(CHAIN_ID, (), {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS,
                             AUTH_PARAMS, market_params=MARKET_PARAMS)
     replica, _ = make_app(genesis["app_state"], CommitStore(LevelKV(tmp_path / "db")))
     original, _ = make_app(genesis["app_state"])

@@ -21,7 +21,7 @@ def make_keys(n: int) -> list:
 
 
 def make_genesis(keys: list, amount: int = 10**9) -> dict:
-    return build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {get_address(k): amount for k in keys}, BANK_PARAMS, AUTH_PARAMS)
+    return build_genesis(CHAIN_ID, (), {get_address(k): amount for k in keys}, BANK_PARAMS, AUTH_PARAMS)
 
 
 def make_app(app_state: dict, store: CommitStore | None = None) -> tuple[App, bytes]:

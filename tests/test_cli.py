@@ -63,3 +63,29 @@ def test_wrong_passphrase_and_bad_address_are_clear_errors(tmp_path: Path) -> No
     code, out = invoke("tx", "bank", "send", "bob", "ake1notanaddress", "5", "--home", str(tmp_path),
                        "--passphrase-file", str(good))
     assert code == 1 and "error:" in out
+
+
+def test_init_and_devnet_genesis_validators_are_gentxs(tmp_path: Path) -> None:
+    """No second list: the consensus set is what each operator's gentx bonds, and the devnet says who."""
+    from akechain.chain.tx import decode_tx, get_sender
+    from akechain.chain.crypto import format_address
+    from akechain.cli.devnet import create_devnet, list_validators
+    from akechain.testing import SimChain
+
+    passphrase = tmp_path / "pass"
+    passphrase.write_text("secret\n")
+    code, out = invoke("init", "--home", str(tmp_path / "poor"), "--chain-id", "ake-t-1", "--moniker", "n0",
+                       "--balance", "5", "--passphrase-file", str(passphrase))
+    assert code == 1 and "cannot bond" in out
+
+    specs = create_devnet(tmp_path / "devnet", 3, 31000, "ake-t-2")
+    genesis = json.loads((specs[0].home / "genesis.json").read_text())
+    assert "validators" not in genesis
+    validators = list_validators(specs)
+    senders = [format_address(get_sender(decode_tx(bytes.fromhex(tx), 16_384)))
+               for tx in genesis["app_state"]["staking"]["gentxs"]]
+    assert senders == [v["operator"] for v in validators]
+    chain = SimChain(genesis["app_state"], "ake-t-2")
+    chain.apply_block()
+    bonded = {view.validator.consensus_pub_key.hex(): view.power for view in chain.query("staking", "validators")}
+    assert bonded == {v["consensus_pub_key"]: 10 for v in validators}

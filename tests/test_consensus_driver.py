@@ -255,16 +255,20 @@ def test_empty_block_interval_bounds_the_wait(tmp_path: Path) -> None:
 class SlowCommitApp(CounterApp):
     """Commits take a second, as a big block's state commit and fsync can."""
 
+    committing = False
+
     def commit(self) -> bytes:
+        self.committing = True
         time.sleep(1.0)
+        self.committing = False
         return super().commit()
 
 
 def test_the_loop_keeps_running_while_a_block_commits(tmp_path: Path) -> None:
     node = Node(tmp_path / "n0", "n0", [b"a=1"])
-    node.app = SlowCommitApp()
+    node.app = app = SlowCommitApp()
     genesis = make_genesis([node])
-    ticks: list[float] = []
+    ticks_during_commit: list[float] = []
 
     async def main() -> None:
         driver = node.driver(genesis, LoopbackHub())
@@ -272,7 +276,8 @@ def test_the_loop_keeps_running_while_a_block_commits(tmp_path: Path) -> None:
         async def tick() -> None:
             while True:
                 assert driver.status().validator_address is not None  # status answers meanwhile
-                ticks.append(trio.current_time())
+                if app.committing:
+                    ticks_during_commit.append(trio.current_time())
                 await trio.sleep(0.01)
 
         async with trio.open_nursery() as nursery:
@@ -282,5 +287,5 @@ def test_the_loop_keeps_running_while_a_block_commits(tmp_path: Path) -> None:
             nursery.cancel_scope.cancel()
 
     trio.run(main)  # real time: the commit really sleeps
-    assert node.app.height >= 1 and ticks[-1] - ticks[0] >= 1.0
-    assert max(later - earlier for earlier, later in zip(ticks, ticks[1:])) < 0.25
+    # Inline on the loop, no other task could run during the commit; in a thread, this one ticks on.
+    assert node.app.height >= 1 and len(ticks_during_commit) >= 3

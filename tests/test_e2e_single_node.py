@@ -27,7 +27,8 @@ def test_txs_over_http_are_committed_and_survive_kill9(single_node: NodeProcess)
     min_fee = single_node.get("/params").json()["auth"]["min_fee"]
     before = single_node.get(f"/accounts/{recipient_text}").json()["balance"]
 
-    txs = [build_send_tx(sender, "ake-e2e-1", nonce, recipient, 1_000 + nonce, min_fee) for nonce in range(20)]
+    first = single_node.get(f"/accounts/{keys.show('validator').address}").json()["nonce"]  # 1: its gentx used 0
+    txs = [build_send_tx(sender, "ake-e2e-1", first + i, recipient, 1_000 + i, min_fee) for i in range(20)]
     answers = httpx.post(f"{single_node.url}/txs", json={"txs": [t.hex() for t in txs]}, params={"wait": "commit"},
                          timeout=60).json()["results"]
     assert [a["check"]["code"] for a in answers] == [0] * 20

@@ -28,7 +28,7 @@ GENESIS_AMOUNT = 10**9
 
 
 def make_market_chain(market_params=MARKET_PARAMS, amount: int = GENESIS_AMOUNT) -> SimChain:
-    genesis = build_genesis(CHAIN_ID, [(b"\x01" * 32, 10)], {a: amount for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
+    genesis = build_genesis(CHAIN_ID, (), {a: amount for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
                             market_params=market_params)
     return SimChain(genesis["app_state"], CHAIN_ID)
 

@@ -81,6 +81,8 @@ def test_registry_refuses_a_module_that_collides_with_another() -> None:
         Registry(MODULES + (replace(TOY, handlers={MsgSend: TOY.handlers[MsgPing]}),))
     with pytest.raises(RegistryError, match="error codes"):
         Registry(MODULES + (replace(TOY, error_codes=range(25, 35)),))
+    with pytest.raises(RegistryError, match="both decide the validator set"):
+        Registry(MODULES + (replace(TOY, validator_set=BY_NAME["staking"].validator_set),))
 
 
 def test_each_module_declares_the_prefixes_of_its_tables_and_params() -> None:
@@ -170,7 +172,7 @@ def test_every_module_genesis_exports_and_reimports_to_the_same_state_and_hash()
 
 def test_params_query_covers_every_module_with_params() -> None:
     app = make_chain(make_genesis(KEYS)["app_state"], Registry(MODULES + (TOY,)))
-    assert set(app.get_params()) == {"auth", "bank", "market", "toy"}
+    assert set(app.get_params()) == {"auth", "bank", "staking", "market", "toy"}
     assert app.get_params()["toy"] == {"max_times": 10, "owner": format_address(bytes(20))}
 
 

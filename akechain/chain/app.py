@@ -8,7 +8,10 @@ which is how several txs from one account (nonces n, n+1, …) are admitted befo
 Only the block (height, BFT time, the previous commit hash as randomness) and its txs feed the
 transition, through a frozen `BlockContext` given to every handler and end-of-block hook: no wall
 clock, no `random`, no floats. After the txs, the end-of-block hooks run the work queued for this
-height (market: bid windows, escrow run-outs, settlements, deadlines).
+height (market: bid windows, escrow run-outs, settlements, deadlines, staking's matured unbondings),
+then the validator set's source (staking) returns the changes of the active set for consensus.
+At genesis, the signed txs genesis sections carry (staking's gentxs) run like a block's txs, and
+`init_chain` answers the validator set they bonded.
 """
 from __future__ import annotations
 
@@ -26,10 +29,11 @@ from consensus.abci import (
     GenesisRequest,
     GenesisResponse,
     TxResult,
+    ValidatorUpdate,
 )
 from akechain.chain.codec import AppError, GenesisError, InternalError, InvalidMsgError
 from akechain.chain.crypto import format_address
-from akechain.chain.genesis import export_app_state, init_app_state
+from akechain.chain.genesis import export_app_state, get_genesis_txs, init_app_state
 from akechain.chain.ante import process_ante
 from akechain.chain.modules.auth.keeper import get_account, get_account_key
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
@@ -112,9 +116,22 @@ class App:
         init_app_state(journal, app_state, self._registry)
         journal.forget_undo()
         self.chain_id = request.chain_id
+        ctx = BlockContext(height=request.initial_height - 1, time_ms=request.genesis_time_ms, random_seed=b"")
+        max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
+        for i, tx in enumerate(get_genesis_txs(app_state, self._registry)):
+            result = self._process_tx(journal, ctx, tx, max_tx_bytes)
+            # Verify every gentx applies: a genesis whose validator cannot bond is not a chain
+            if not result.ok:
+                raise GenesisError(f"genesis tx {i} failed with code {result.code}: {result.log}")
+        validators: tuple[ValidatorUpdate, ...] = ()
+        source = self._registry.validator_set
+        if source is not None:
+            source.updates(journal, ctx)
+            validators = tuple(source.current(journal))
+        journal.forget_undo()
         self._block = journal
         self._check = Journal(journal.get_bytes, journal.get_keys)
-        return GenesisResponse(app_hash=compute_genesis_root(journal), validators=())
+        return GenesisResponse(app_hash=compute_genesis_root(journal), validators=validators)
 
     def check_tx(self, tx: bytes) -> CheckResult:
         """Admission: stateless checks plus nonce and fee against committed state and the txs
@@ -188,10 +205,12 @@ class App:
         results = tuple(self._process_tx(journal, ctx, tx, max_tx_bytes) for tx in block.txs)
         for end_block in self._registry.end_blockers:
             events.extend(end_block(journal, ctx))
+        source = self._registry.validator_set
+        updates = () if source is None else tuple(source.updates(journal, ctx))
         journal.forget_undo()
         self._block = journal
         self._finalized_height = block.height
-        return FinalizeResult(tx_results=results, events=tuple(events))
+        return FinalizeResult(tx_results=results, validator_updates=updates, events=tuple(events))
 
     def commit(self) -> bytes:
         height = self._store.version + 1

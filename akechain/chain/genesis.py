@@ -5,7 +5,6 @@ genesis.json fields:
     chain_id         str, e.g. "ake-devnet-1"; signed into every tx
     genesis_time_ms  int, unix milliseconds; the chain's clock starts here (BFT time afterwards)
     initial_height   int, 1
-    validators       [{"pub_key": "<ed25519 hex>", "power": int > 0}], the first validator set
     app_state        {"auth": {"params": {"min_fee": uake per tx, "max_tx_bytes": int,
                                           "max_memo_length": chars},
                                "accounts": [{"address": "ake1…", "nonce": int, "pub_key": hex or ""}]},
@@ -13,6 +12,9 @@ genesis.json fields:
                                           "treasury": "ake1…" receiver of the unburned share},
                                "balances": [{"address": "ake1…", "amount": uake}],
                                "supply": {"initial", "total", "burned"} (optional, written by export)},
+                      "staking": {"params": {...}, "gentxs": ["<hex signed tx>", ...]} or, exported,
+                                 {"params", "state": [[hex key, hex record], ...]}: the first validator
+                                 set is what the gentxs bond (see modules/staking/genesis.py),
                       "market": {"params": {...}, "state": [[hex key, hex record], ...]}
                                 (optional: without it the market starts empty with default params;
                                  see akechain/chain/modules/market/genesis.py and docs/market.md)}
@@ -26,6 +28,8 @@ from __future__ import annotations
 import json
 from typing import Iterable, Mapping
 
+import nacl.signing
+
 from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
 from akechain.chain.crypto import format_address
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
@@ -36,8 +40,13 @@ from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
+from akechain.chain.modules.staking.msgs import MsgCreateValidator
+from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS
+from akechain.chain.modules.staking.params import PARAMS as STAKING_PARAMS
+from akechain.chain.modules.staking.params import Params as StakingParams
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import StoreView
+from akechain.chain.tx import build_tx
 
 
 def init_app_state(store: StoreView, app_state: object, registry: Registry = DEFAULT_REGISTRY) -> None:
@@ -51,37 +60,56 @@ def init_app_state(store: StoreView, app_state: object, registry: Registry = DEF
         genesis.init(store, get_json_field(app_state, name, dict, "app_state"))
 
 
+def get_genesis_txs(app_state: dict, registry: Registry = DEFAULT_REGISTRY) -> list[bytes]:
+    """Signed txs carried by the genesis sections (staking's gentxs), in module order."""
+    return [tx for name, genesis in registry.genesis.items() if genesis.txs is not None
+            for tx in genesis.txs(app_state.get(name))]
+
+
 def export_app_state(store: StoreView, registry: Registry = DEFAULT_REGISTRY) -> dict:
     return {name: genesis.export(store) for name, genesis in registry.genesis.items()}
 
 
 def build_genesis(
     chain_id: str,
-    validators: Iterable[tuple[bytes, int]],
+    gentxs: Iterable[bytes],
     accounts: Mapping[bytes, int],
     bank_params: BankParams,
     auth_params: AuthParams = DEFAULT_AUTH_PARAMS,
     genesis_time_ms: int = 0,
     market_params: MarketParams = DEFAULT_MARKET_PARAMS,
+    staking_params: StakingParams = DEFAULT_STAKING_PARAMS,
 ) -> dict:
-    """A genesis document: `validators` are (ed25519 pub key, power), `accounts` address -> uake."""
+    """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
+    `accounts` address -> uake (the operators' included, since their gentxs bond and pay a fee)."""
     AUTH_PARAMS.validate(auth_params)
     BANK_PARAMS.validate(bank_params)
     MARKET_PARAMS.validate(market_params)
+    STAKING_PARAMS.validate(staking_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
         "initial_height": 1,
-        "validators": [{"pub_key": pub_key.hex(), "power": power} for pub_key, power in validators],
         "app_state": {
             "auth": {"params": AUTH_PARAMS.to_json(auth_params), "accounts": []},
             "bank": {
                 "params": BANK_PARAMS.to_json(bank_params),
                 "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
             },
+            "staking": {"params": STAKING_PARAMS.to_json(staking_params), "gentxs": [tx.hex() for tx in gentxs]},
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
         },
     }
+
+
+def build_gentx(operator_key: nacl.signing.SigningKey, chain_id: str, consensus_pub_key: bytes, moniker: str,
+                self_delegation: int, auth_params: AuthParams = DEFAULT_AUTH_PARAMS, commission_rate_bps: int = 1_000,
+                max_rate_bps: int = 2_000, max_change_rate_bps: int = 100) -> bytes:
+    """An operator's genesis tx: its first tx (nonce 0, the minimum fee), creating its validator."""
+    msg = MsgCreateValidator(consensus_pub_key=consensus_pub_key, moniker=moniker, commission_rate_bps=commission_rate_bps,
+                             max_rate_bps=max_rate_bps, max_change_rate_bps=max_change_rate_bps,
+                             self_delegation=self_delegation)
+    return build_tx(operator_key, chain_id, 0, auth_params.min_fee, [msg])
 
 
 def encode_app_state(app_state: dict) -> bytes:

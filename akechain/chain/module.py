@@ -16,6 +16,7 @@ from akechain.chain.codec import Msg
 from akechain.chain.crypto import Address
 from akechain.chain.params import ParamSet
 from akechain.chain.store import BlockContext, Event, StoreView
+from consensus.abci import ValidatorUpdate
 
 Handler = Callable[[StoreView, BlockContext, Address, Any], list[Event]]  # (store, ctx, sender, msg) -> events
 BlockHook = Callable[[StoreView, BlockContext], list[Event]]
@@ -68,6 +69,19 @@ class Genesis:
     init: Callable[[StoreView, Any], None]
     export: Callable[[StoreView], dict]
     optional: bool = False
+    # signed txs the section carries (staking's gentxs), run through the tx pipeline once every
+    # module's genesis is imported (as Cosmos' genutil); a failing one fails the genesis
+    txs: Callable[[Any], tuple[bytes, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorSetSource:
+    """The one module that decides the consensus validator set: `updates` runs after every module's
+    end block and returns the changes (power 0 removes; consensus applies them from H+2), `current`
+    the whole set (init_chain's answer, so an exported chain restarts with its set)."""
+
+    updates: Callable[[StoreView, BlockContext], list[ValidatorUpdate]]
+    current: Callable[[StoreView], list[ValidatorUpdate]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +92,7 @@ class Module:
     handlers: Mapping[type[Msg], Handler] = field(default_factory=dict)
     begin_block: BlockHook | None = None
     end_block: BlockHook | None = None
+    validator_set: ValidatorSetSource | None = None
     invariants: Mapping[str, Invariant] = field(default_factory=dict)
     params: ParamSet | None = None
     genesis: Genesis | None = None

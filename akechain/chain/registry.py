@@ -1,23 +1,25 @@
 """The app's modules, listed once in execution order, and every table derived from that list:
-msg -> handler, begin/end-block hooks, invariants ("module/name"), params, genesis sections,
-key prefixes and queries. Adding a module is its package plus one entry in `MODULES`.
+msg -> handler, begin/end-block hooks, the validator set's source (at most one module), invariants
+("module/name"), params, genesis sections, key prefixes and queries. Adding a module is its
+package plus one entry in `MODULES`.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
 from akechain.chain.codec import Msg
-from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query
+from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query, ValidatorSetSource
 from akechain.chain.modules.auth.module import MODULE as AUTH
 from akechain.chain.modules.bank.module import MODULE as BANK
 from akechain.chain.modules.escrow.module import MODULE as ESCROW
 from akechain.chain.modules.market.module import LEASES
 from akechain.chain.modules.market.module import MODULE as MARKET
 from akechain.chain.modules.reputation.module import MODULE as REPUTATION
+from akechain.chain.modules.staking.module import MODULE as STAKING
 from akechain.chain.modules.verify.module import make_module as make_verify_module
 from akechain.chain.params import ParamSet
 
-MODULES: tuple[Module, ...] = (AUTH, BANK, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION)
+MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION)
 
 
 class RegistryError(ValueError):
@@ -36,6 +38,10 @@ class Registry:
                 self.handlers[msg_type] = handler
         self.begin_blockers: tuple[BlockHook, ...] = tuple(m.begin_block for m in self.modules if m.begin_block)
         self.end_blockers: tuple[BlockHook, ...] = tuple(m.end_block for m in self.modules if m.end_block)
+        sources = [m for m in self.modules if m.validator_set is not None]
+        if len(sources) > 1:
+            raise RegistryError(f"{' and '.join(m.name for m in sources)} both decide the validator set")
+        self.validator_set: ValidatorSetSource | None = sources[0].validator_set if sources else None
         self.invariants: dict[str, Invariant] = {
             f"{m.name}/{name}": check for m in self.modules for name, check in m.invariants.items()
         }

@@ -21,9 +21,9 @@ import httpx
 
 from akechain.node.config import Home, load_config, save_config
 from akechain.chain.crypto import parse_address
-from akechain.chain.genesis import build_genesis
+from akechain.chain.genesis import build_gentx, build_genesis
 from akechain.node.genesis_file import write_genesis
-from akechain.node.home import DEFAULT_BURN_BPS, DEFAULT_VALIDATOR_POWER, TREASURY_KEY, create_node_files
+from akechain.node.home import DEFAULT_BURN_BPS, SELF_DELEGATION, TREASURY_KEY, create_node_files
 from akechain.client.keystore import Keystore
 from akechain.cli.processes import stop_all
 from akechain.chain.modules.bank.params import Params as BankParams
@@ -35,6 +35,7 @@ from p2p.identity import peer_id_from_seed
 FAUCET_KEY = "faucet"
 FAUCET_BALANCE = 10**15  # 1e9 AKE in uake
 VALIDATOR_BALANCE = 10**12
+OPERATOR_KEY = "validator"  # each node's operator account, in its own keyring; it bonds SELF_DELEGATION at genesis
 # Two verifiers: a challenge's referee is drawn excluding the challenger, so a spot-check verifier
 # that challenges needs another verifier to judge it.
 VERIFIER_KEYS = ("verifier", "verifier2")
@@ -123,12 +124,16 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
     accounts.update((verifier, VERIFIER_BALANCE) for verifier in verifiers)
     if not market_params.verifiers:
         market_params = replace(market_params, verifiers=tuple(sorted(verifiers)))
-    for spec in specs:
-        operator = Keystore(Home(spec.home).keyring_dir).add("validator", passphrase)
+    gentxs = []
+    for spec, signer in zip(specs, signers):
+        operator_keys = Keystore(Home(spec.home).keyring_dir)
+        operator = operator_keys.add(OPERATOR_KEY, passphrase)
         accounts[parse_address(operator.address)] = VALIDATOR_BALANCE
+        gentxs.append(build_gentx(operator_keys.load(OPERATOR_KEY, passphrase), chain_id, signer.pub_key, spec.name,
+                                  SELF_DELEGATION))
     genesis = build_genesis(
         chain_id,
-        validators=[(signer.pub_key, DEFAULT_VALIDATOR_POWER) for signer in signers],
+        gentxs=gentxs,
         accounts=accounts,
         bank_params=BankParams(burn_bps=DEFAULT_BURN_BPS, treasury=parse_address(treasury.address)),
         genesis_time_ms=time.time_ns() // 1_000_000,
@@ -183,6 +188,7 @@ def devnet_doc(root: Path, chain_id: str, specs: list[NodeSpec], procs: list[sub
             {"name": s.name, "home": str(s.home), "pid": p.pid, "rpc": s.rpc, "p2p": s.p2p}
             for s, p in zip(specs, procs)
         ],
+        "validators": list_validators(specs),
         "faucet": {"key": FAUCET_KEY, "address": faucet.address},
         "passphrase_file": str(root / PASSPHRASE_FILE),
         "keyring": str(root / "keyring"),
@@ -190,6 +196,18 @@ def devnet_doc(root: Path, chain_id: str, specs: list[NodeSpec], procs: list[sub
     if verifiers:  # devnets created before verifier keys existed have none
         doc.update(verifier=verifiers[0], verifiers=verifiers)
     return doc
+
+
+def list_validators(specs: list[NodeSpec]) -> list[dict[str, Any]]:
+    """Each node's genesis validator: its operator account and what its gentx bonded."""
+    validators = []
+    for spec in specs:
+        home = Home(spec.home)
+        operator = Keystore(home.keyring_dir).show(OPERATOR_KEY)
+        consensus_pub_key = json.loads(home.validator_key_file.read_text())["pub_key"]
+        validators.append({"node": spec.name, "operator": operator.address, "key": OPERATOR_KEY,
+                           "consensus_pub_key": consensus_pub_key, "self_delegation": SELF_DELEGATION})
+    return validators
 
 
 def stop_devnet(root: Path, grace: float = STOP_GRACE) -> list[str]:
@@ -267,6 +285,9 @@ def watch(specs: list[NodeSpec], procs: list[subprocess.Popen[bytes]]) -> None:
 
     console = Console()
     console.print(f"nodes: {', '.join(s.rpc for s in specs)}   logs: {specs[0].home.parent}/node*/node.log")
+    for validator in list_validators(specs):
+        console.print(f"validator {validator['node']}: operator {validator['operator']} bonded "
+                      f"{validator['self_delegation']} uake, consensus key {validator['consensus_pub_key'][:16]}…")
     with Live(table(), console=console, refresh_per_second=2) as live:
         while True:
             time.sleep(1)

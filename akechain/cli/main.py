@@ -50,18 +50,19 @@ def main() -> None:
 @click.option("--rpc-port", type=click.IntRange(1, 65535), default=26657, show_default=True)
 @click.option("--p2p-port", type=click.IntRange(1, 65535), default=26656, show_default=True)
 @passphrase_option
-@click.option("--balance", type=click.IntRange(0, 2**63 - 1), default=1_000_000_000_000, show_default=True,
-              help="Genesis balance of the `validator` operator account, in uake.")
+@click.option("--balance", type=click.IntRange(0, 2**63 - 1), default=1_000_000_000_000,
+              show_default=True, help="Genesis balance of the `validator` operator account, in uake (its gentx "
+              "bonds 10 AKE of it).")
 def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
          passphrase_file: Path | None, balance: int) -> None:
     """Create a node home: config.toml, genesis.json, node key, validator key and a funded `validator` account."""
-    from akechain.node.home import HomeExistsError, init_home
+    from akechain.node.home import HomeExistsError, InitError, init_home
 
     passphrase = read_passphrase(passphrase_file, confirm=True)
     try:
         summary = init_home(home, chain_id=chain_id, moniker=moniker, rpc_port=rpc_port, p2p_port=p2p_port,
                             passphrase=passphrase, balance=balance)
-    except HomeExistsError as exc:
+    except (HomeExistsError, InitError) as exc:
         fail(str(exc))
     echo_json(summary)
 
@@ -303,17 +304,20 @@ def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
     report_submission(answer, compute_tx_hash(raw).hex())
 
 
-def register_market_commands() -> None:
+def register_module_commands() -> None:
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
+    from akechain.cli.staking import staking_query, staking_tx
 
     tx.add_command(market_tx)
     query.add_command(market_query)
+    tx.add_command(staking_tx)
+    query.add_command(staking_query)
     main.add_command(market)
     main.add_command(provider)
     main.add_command(verifier)
 
 
-register_market_commands()
+register_module_commands()
 
 
 def register_simulate_command() -> None:

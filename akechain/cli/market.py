@@ -316,7 +316,8 @@ LOOKUPS = (
 )
 
 
-def register_lookup(name: str, argument: tuple[str, Any] | None, method: str, help_text: str) -> None:
+def register_lookup(group: click.Group, name: str, argument: tuple[str, Any] | None, method: str, help_text: str) -> None:
+    """Add to GROUP a query command NAME [ARGUMENT] that prints NodeClient.METHOD's answer."""
     def lookup(node_url: str, **value: Any) -> None:
         query_node(lambda client: getattr(client, method)(*value.values()), node_url)
 
@@ -324,11 +325,11 @@ def register_lookup(name: str, argument: tuple[str, Any] | None, method: str, he
     command = node_option(lookup)
     if argument is not None:
         command = click.argument(argument[0], type=argument[1])(command)
-    market_query.command(name)(command)
+    group.command(name)(command)
 
 
 for spec in LOOKUPS:
-    register_lookup(*spec)
+    register_lookup(market_query, *spec)
 
 
 # ---------------------------------------------------------------- market run-job

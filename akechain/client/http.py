@@ -112,3 +112,20 @@ class NodeClient:
 
     def market_params(self) -> dict[str, Any]:
         return self._call("GET", "/market/params")
+
+    # -- staking
+
+    def validators(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/validators")
+
+    def validator(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/validators/{address}")
+
+    def delegations(self, address: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/delegations/{address}")
+
+    def unbonding(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/unbonding/{address}")
+
+    def staking_params(self) -> dict[str, Any]:
+        return self.params()["staking"]

@@ -16,10 +16,9 @@ def load_genesis(path: str | Path) -> dict:
         genesis = json.loads(Path(path).read_text())
     except ValueError as exc:
         raise GenesisError(f"{path} is not valid JSON: {exc}") from exc
-    check_json_fields(genesis, {"chain_id", "genesis_time_ms", "initial_height", "validators", "app_state"}, "genesis")
+    check_json_fields(genesis, {"chain_id", "genesis_time_ms", "initial_height", "app_state"}, "genesis")
     get_json_field(genesis, "chain_id", str, "genesis")
     get_json_field(genesis, "genesis_time_ms", int, "genesis")
     get_json_field(genesis, "initial_height", int, "genesis")
-    get_json_field(genesis, "validators", list, "genesis")
     get_json_field(genesis, "app_state", dict, "genesis")
     return genesis

@@ -7,7 +7,9 @@ from typing import Any
 
 from akechain.chain.crypto import parse_address
 from akechain.node.config import Config, Home, P2PConfig, RPCConfig, save_config
-from akechain.chain.genesis import build_genesis
+from akechain.chain.genesis import build_gentx, build_genesis
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
+from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS
 from akechain.node.genesis_file import write_genesis
 from akechain.client.keystore import Keystore
 from akechain.chain.modules.bank.params import Params as BankParams
@@ -15,12 +17,19 @@ from consensus.privval import FilePV
 from p2p.identity import load_or_create_node_key
 
 DEFAULT_VALIDATOR_POWER = 10
+# what an operator bonds at genesis (its gentx): DEFAULT_VALIDATOR_POWER units of consensus power
+SELF_DELEGATION = DEFAULT_VALIDATOR_POWER * DEFAULT_STAKING_PARAMS.power_reduction
+MIN_OPERATOR_BALANCE = SELF_DELEGATION + DEFAULT_AUTH_PARAMS.min_fee  # the gentx bonds and pays its fee
 DEFAULT_BURN_BPS = 5_000  # half of every fee is burned, half goes to the treasury
 TREASURY_KEY = "treasury"
 
 
 class HomeExistsError(Exception):
     """Refuse to overwrite a home: its keys may guard funds or a validator's signing history."""
+
+
+class InitError(ValueError):
+    """A home that would not start (e.g. an operator too poor to bond its gentx)."""
 
 
 def create_node_files(home: Home, moniker: str, rpc_port: int, p2p_port: int,
@@ -38,15 +47,20 @@ def create_node_files(home: Home, moniker: str, rpc_port: int, p2p_port: int,
 
 def init_home(root: Path, *, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
               passphrase: str, balance: int) -> dict[str, Any]:
-    """A single-validator home whose `validator` account is funded in its genesis."""
+    """A single-validator home whose `validator` account is funded in its genesis and bonds
+    SELF_DELEGATION of it there (its gentx, signing with the node's validator key)."""
+    if balance < MIN_OPERATOR_BALANCE:
+        raise InitError(f"--balance {balance} uake cannot bond the {SELF_DELEGATION} uake self-delegation and pay "
+                        f"the gentx fee: at least {MIN_OPERATOR_BALANCE} uake")
     home = Home(root)
     signer = create_node_files(home, moniker, rpc_port, p2p_port)
     keystore = Keystore(home.keyring_dir)
     operator = keystore.add("validator", passphrase)
     treasury = keystore.add(TREASURY_KEY, passphrase)
+    gentx = build_gentx(keystore.load("validator", passphrase), chain_id, signer.pub_key, moniker, SELF_DELEGATION)
     genesis = build_genesis(
         chain_id,
-        validators=[(signer.pub_key, DEFAULT_VALIDATOR_POWER)],
+        gentxs=[gentx],
         accounts={parse_address(operator.address): balance},
         bank_params=BankParams(burn_bps=DEFAULT_BURN_BPS, treasury=parse_address(treasury.address)),
         genesis_time_ms=time.time_ns() // 1_000_000,
@@ -58,5 +72,6 @@ def init_home(root: Path, *, chain_id: str, moniker: str, rpc_port: int, p2p_por
         "moniker": moniker,
         "validator_address": operator.address,
         "consensus_pub_key": signer.pub_key.hex(),
+        "self_delegation": SELF_DELEGATION,
         "rpc": f"http://127.0.0.1:{rpc_port}",
     }

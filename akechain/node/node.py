@@ -30,10 +30,11 @@ from akechain.node.network import (
     tx_batch_validator,
 )
 from akechain.node.rpc import market as market_json
+from akechain.node.rpc import staking as staking_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.node.rpc.server import build_app, serve_http
 from akechain.chain.tx import compute_tx_hash, decode_tx
-from consensus.abci import TxResult, ValidatorUpdate, decode_results
+from consensus.abci import TxResult, decode_results
 from consensus.driver import Driver, HandshakeError
 from consensus.precheck import Precheck
 from consensus.wal import WALCorruptError
@@ -60,10 +61,11 @@ class NodeStartError(Exception):
 
 
 def consensus_genesis(genesis: dict[str, Any]) -> Genesis:
-    validators = tuple(ValidatorUpdate(bytes.fromhex(v["pub_key"]), int(v["power"])) for v in genesis["validators"])
+    """The engine's genesis. It names no validators: the app's `init_chain` answers the set that the
+    staking gentxs bond, so the set is declared once, in staking genesis."""
     return Genesis(
         genesis_time_ms=genesis["genesis_time_ms"],
-        validators=validators,
+        validators=(),
         initial_height=genesis["initial_height"],
         app_state=encode_app_state(genesis["app_state"]),
     )
@@ -306,6 +308,18 @@ class Node:
 
     def market_params(self) -> dict[str, Any]:
         return market_json.get_params(self.app.get_state_view()[0])
+
+    def validators(self) -> list[dict[str, Any]]:
+        return staking_json.get_validators(self.app.get_state_view()[0])
+
+    def validator(self, address: str) -> dict[str, Any] | None:
+        return staking_json.get_validator(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def delegations(self, address: str) -> list[dict[str, Any]]:
+        return staking_json.get_delegations(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def unbonding(self, address: str) -> dict[str, Any]:
+        return staking_json.get_unbonding(self.app.get_state_view()[0], parse_address_arg(address))
 
 
 def parse_address_arg(address: str) -> bytes:

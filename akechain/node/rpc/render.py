@@ -12,6 +12,7 @@ from state.codec import Tagged
 ADDRESS_FIELDS = frozenset({
     "to", "sender", "address", "recipient", "owner", "provider", "consumer",
     "bidders", "allow", "deny", "verifier", "verifiers", "challenger", "referee", "depositor",
+    "operator", "validator", "delegator", "src_validator", "dst_validator",
 })
 
 

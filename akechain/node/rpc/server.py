@@ -85,6 +85,14 @@ class NodeAPI(Protocol):
 
     def market_params(self) -> dict[str, Any]: ...
 
+    def validators(self) -> list[dict[str, Any]]: ...
+
+    def validator(self, address: str) -> dict[str, Any] | None: ...
+
+    def delegations(self, address: str) -> list[dict[str, Any]]: ...
+
+    def unbonding(self, address: str) -> dict[str, Any]: ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -294,6 +302,19 @@ def build_app(node: NodeAPI) -> Starlette:
     async def market_params(request: Request) -> Response:
         return JSONResponse(node.market_params())
 
+    async def get_validators(request: Request) -> Response:
+        return JSONResponse(node.validators())
+
+    async def get_validator(request: Request) -> Response:
+        address = request.path_params["address"]
+        return found_or_404(ask(node.validator, address), f"validator {address}")
+
+    async def get_delegations(request: Request) -> Response:
+        return JSONResponse(ask(node.delegations, request.path_params["address"]))
+
+    async def get_unbonding(request: Request) -> Response:
+        return JSONResponse(ask(node.unbonding, request.path_params["address"]))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -324,6 +345,10 @@ def build_app(node: NodeAPI) -> Starlette:
         Route("/reputation/{address}", get_reputation, methods=["GET"]),
         Route("/challenges", get_challenges, methods=["GET"]),
         Route("/market/params", market_params, methods=["GET"]),
+        Route("/validators", get_validators, methods=["GET"]),
+        Route("/validators/{address}", get_validator, methods=["GET"]),
+        Route("/delegations/{address}", get_delegations, methods=["GET"]),
+        Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

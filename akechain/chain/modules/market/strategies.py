@@ -4,10 +4,10 @@ provider submits its receipt); ininvalid ones break one rule (a stateless check,
 an unknown id, a price above the job's max)."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
 
 from hypothesis import strategies as st
 
+from akechain.chain.strategies import st_among, st_build
 from akechain.chain.module import Draft, MsgStrategies, StrategyContext
 from akechain.chain.modules.market.msgs import (
     POLICY_NONE,
@@ -36,16 +36,10 @@ POLICIES = (Policy(POLICY_NONE, 0, 1, 1), Policy(POLICY_SPOT_CHECK, 5_000, 1, 1)
 OUTPUTS = (b"\x01" * 32, b"\x02" * 32, b"\x03" * 32)  # few distinct outputs, so replicas agree or clash
 UNKNOWN_ID = 10**9
 regions = st.sampled_from(("eu", "us"))
-T = TypeVar("T")
 
 
 def get_providers(ctx: StrategyContext) -> list[bytes]:
     return [a for a in ctx.accounts if ctx.query("market", "provider", a) is not None]
-
-
-def st_among(items: list) -> st.SearchStrategy:
-    """One of `items`; none: nothing to draw (the kit then drafts another message)."""
-    return st.sampled_from(items) if items else st.nothing()
 
 
 def st_account(ctx: StrategyContext, exclude: tuple[bytes, ...] = ()) -> st.SearchStrategy[bytes]:
@@ -68,11 +62,6 @@ def st_job(ctx: StrategyContext, open_only: bool = True, status: int | None = No
 
 def st_lease(ctx: StrategyContext, *statuses: int) -> st.SearchStrategy:
     return st_among([x for x in ctx.query("market", "leases") if not statuses or x.status in statuses])
-
-
-def st_build(make: Callable[..., T], *args: st.SearchStrategy) -> st.SearchStrategy[T]:
-    """`st.builds` that is empty when one of its arguments is (nothing to act on)."""
-    return st.tuples(*args).map(lambda values: make(*values))
 
 
 def st_by_other(ctx: StrategyContext, records: st.SearchStrategy, owner: str, make) -> st.SearchStrategy[Draft]:

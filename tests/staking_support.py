@@ -1,0 +1,100 @@
+"""Shared fixtures for the staking tests: a genesis whose first validators come from gentxs, short
+periods, a driver that signs txs and runs blocks, and hypothesis strategies for staking messages
+(kept here until the testing kit has per-module strategies; they depend only on the msgs and the
+addresses passed in, so they move as they are to `akechain/chain/modules/staking/strategies.py`)."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from akechain.chain.crypto import get_address, get_pub_key, signing_key_from_seed
+from akechain.chain.genesis import build_gentx, build_genesis
+from akechain.chain.modules.staking.msgs import (
+    MsgBeginRedelegate,
+    MsgCancelUnbondingDelegation,
+    MsgCreateValidator,
+    MsgDelegate,
+    MsgEditValidator,
+    MsgUndelegate,
+)
+from akechain.chain.modules.staking.params import Params
+from akechain.chain.tx import build_tx
+from akechain.testing import SimChain
+from consensus.abci import FinalizeResult
+from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID
+
+FEE = AUTH_PARAMS.min_fee
+PARAMS = Params(unbonding_time_ms=10_000, max_validators=3, max_entries=3, min_self_delegation=1_000, power_reduction=1_000)
+KEYS = [signing_key_from_seed(bytes([50 + i]) * 32) for i in range(6)]
+ADDRESSES = [get_address(k) for k in KEYS]
+CONSENSUS_KEYS = [get_pub_key(signing_key_from_seed(bytes([150 + i]) * 32)) for i in range(len(KEYS))]
+GENESIS_AMOUNT = 10**7
+GENESIS_BOND = 10_000
+BLOCK_MS = 1_000
+
+
+def create_validator_msg(i: int, self_delegation: int = GENESIS_BOND, **kw) -> MsgCreateValidator:
+    fields = dict(consensus_pub_key=CONSENSUS_KEYS[i], moniker=f"v{i}", commission_rate_bps=1_000, max_rate_bps=2_000,
+                  max_change_rate_bps=100, self_delegation=self_delegation)
+    fields.update(kw)
+    return MsgCreateValidator(**fields)
+
+
+def make_staking_chain(validators: int = 2, params: Params = PARAMS) -> SimChain:
+    """Accounts 0..validators-1 are validators bonded by their gentxs; every account is funded."""
+    gentxs = [build_gentx(KEYS[i], CHAIN_ID, CONSENSUS_KEYS[i], f"v{i}", GENESIS_BOND, AUTH_PARAMS) for i in range(validators)]
+    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
+                            staking_params=params)
+    return SimChain(genesis["app_state"], CHAIN_ID)
+
+
+class Driver:
+    """Runs block 1, then signs txs with tracked nonces (gentx senders start at 1) and runs blocks BLOCK_MS apart."""
+
+    def __init__(self, chain: SimChain) -> None:
+        self.chain = chain
+        self.pending: list[bytes] = []
+        self.block()  # genesis commits with block 1; queries read committed state
+        self.nonces = {a: chain.app.get_account(a).nonce for a in ADDRESSES}
+
+    def tx(self, i: int, *msgs) -> None:
+        self.pending.append(build_tx(KEYS[i], CHAIN_ID, self.nonces[ADDRESSES[i]], FEE, list(msgs)))
+        self.nonces[ADDRESSES[i]] += 1
+
+    def block(self, advance_ms: int = BLOCK_MS) -> FinalizeResult:
+        result = self.chain.apply_block(self.pending, time_ms=self.chain.time_ms + advance_ms)
+        self.pending = []
+        return result
+
+    def run(self, i: int, *msgs) -> FinalizeResult:
+        """One tx in its own block."""
+        self.tx(i, *msgs)
+        return self.block()
+
+
+# -- strategies -------------------------------------------------------------------------------
+
+
+def amounts(high: int) -> st.SearchStrategy[int]:
+    return st.integers(1, high)
+
+
+def delegate_msgs(validators: list[bytes], high: int = 50_000) -> st.SearchStrategy[MsgDelegate]:
+    return st.builds(MsgDelegate, st.sampled_from(validators), amounts(high))
+
+
+def undelegate_msgs(validators: list[bytes], high: int = 50_000) -> st.SearchStrategy[MsgUndelegate]:
+    return st.builds(MsgUndelegate, st.sampled_from(validators), amounts(high))
+
+
+def redelegate_msgs(validators: list[bytes], high: int = 50_000) -> st.SearchStrategy[MsgBeginRedelegate]:
+    """Includes src == dst, which admission refuses (SelfRedelegationError)."""
+    return st.builds(MsgBeginRedelegate, st.sampled_from(validators), st.sampled_from(validators), amounts(high))
+
+
+def cancel_msgs(validators: list[bytes], heights: st.SearchStrategy[int], high: int = 50_000) -> st.SearchStrategy[MsgCancelUnbondingDelegation]:
+    return st.builds(MsgCancelUnbondingDelegation, st.sampled_from(validators), amounts(high), heights)
+
+
+def edit_msgs() -> st.SearchStrategy[MsgEditValidator]:
+    return st.builds(MsgEditValidator, st.one_of(st.none(), st.text("abc", min_size=1, max_size=8)),
+                     st.one_of(st.none(), st.integers(0, 2_500)))

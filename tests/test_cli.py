@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from akechain.cli import main
@@ -89,3 +90,18 @@ def test_init_and_devnet_genesis_validators_are_gentxs(tmp_path: Path) -> None:
     chain.apply_block()
     bonded = {view.validator.consensus_pub_key.hex(): view.power for view in chain.query("staking", "validators")}
     assert bonded == {v["consensus_pub_key"]: 10 for v in validators}
+
+
+def test_devnet_params_change_any_modules_genesis_params_within_their_bounds(tmp_path: Path) -> None:
+    from akechain.cli.devnet import DevnetError, create_devnet
+
+    changes = {"staking": {"unbonding_time_ms": 20_000}, "market": {"challenge_window_blocks": 2}}
+    specs = create_devnet(tmp_path / "devnet", 1, 31100, "ake-t-3", param_changes=changes)
+    app_state = json.loads((specs[0].home / "genesis.json").read_text())["app_state"]
+    assert app_state["staking"]["params"]["unbonding_time_ms"] == 20_000
+    assert app_state["market"]["params"]["challenge_window_blocks"] == 2
+    assert app_state["staking"]["params"]["max_validators"] == 100  # the rest keep their defaults
+    for bad, says in (({"staking": {"max_validators": 0}}, "max_validators"), ({"nosuch": {}}, "no module"),
+                      ({"staking": {"typo_ms": 1}}, "typo_ms")):
+        with pytest.raises(DevnetError, match=says):
+            create_devnet(tmp_path / f"bad{len(says)}", 1, 31200, "ake-t-4", param_changes=bad)

@@ -112,6 +112,27 @@ def build_gentx(operator_key: nacl.signing.SigningKey, chain_id: str, consensus_
     return build_tx(operator_key, chain_id, 0, auth_params.min_fee, [msg])
 
 
+def apply_param_changes(app_state: dict, changes: Mapping[str, object], registry: Registry = DEFAULT_REGISTRY) -> dict:
+    """`changes` ({module: {param: value}}, genesis JSON form, e.g. a devnet's short unbonding
+    period) over the params of `app_state`; each changed module's params are checked against their
+    declared bounds here, so a bad file is refused before any node starts (ValueError)."""
+    out = dict(app_state)
+    for module, params in changes.items():
+        param_set = registry.params.get(module)
+        if param_set is None:
+            raise ValueError(f"no module {module!r} has params; these do: {', '.join(sorted(registry.params))}")
+        if not isinstance(params, dict):
+            raise ValueError(f"the {module} params must be a JSON object of param: value")
+        section = dict(out.get(module, {}))
+        section["params"] = {**section.get("params", {}), **params}
+        try:
+            param_set.from_json(section["params"])
+        except (GenesisError, KeyError, TypeError) as exc:
+            raise ValueError(f"{module} params: {exc}") from exc
+        out[module] = section
+    return out
+
+
 def encode_app_state(app_state: dict) -> bytes:
     """Canonical JSON bytes, as `GenesisRequest.app_state` carries them."""
     return json.dumps(app_state, sort_keys=True, separators=(",", ":")).encode()

@@ -15,13 +15,13 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import httpx
 
 from akechain.node.config import Home, load_config, save_config
 from akechain.chain.crypto import parse_address
-from akechain.chain.genesis import build_gentx, build_genesis
+from akechain.chain.genesis import apply_param_changes, build_gentx, build_genesis
 from akechain.node.genesis_file import write_genesis
 from akechain.node.home import DEFAULT_BURN_BPS, SELF_DELEGATION, TREASURY_KEY, create_node_files
 from akechain.client.keystore import Keystore
@@ -96,11 +96,24 @@ def load_market_params(path: Path) -> MarketParams:
         raise DevnetError(f"{path}: {exc}") from exc
 
 
+def load_param_changes(path: Path) -> dict:
+    """{module: {param: value}} from a JSON file, e.g. `{"staking": {"unbonding_time_ms": 20000}}`."""
+    try:
+        changes = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DevnetError(f"cannot read params {path}: {exc}") from exc
+    if not isinstance(changes, dict):
+        raise DevnetError(f"{path} must hold a JSON object {{module: {{param: value}}}}")
+    return changes
+
+
 def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
-                  market_params: MarketParams = DEFAULT_MARKET_PARAMS) -> list[NodeSpec]:
+                  market_params: MarketParams = DEFAULT_MARKET_PARAMS,
+                  param_changes: Mapping[str, object] | None = None) -> list[NodeSpec]:
     """Write every home (node I: RPC on base+2I, p2p on base+2I+1), the shared genesis, the faucet
-    key and the verifier keys (the market's `verifiers` if the params name none); refuse to
-    overwrite an existing devnet."""
+    key and the verifier keys (the market's `verifiers` if the params name none); `param_changes`
+    ({module: {param: value}}) go over any module's genesis params. Refuses to overwrite an
+    existing devnet."""
     if validators < 1:
         raise DevnetError("a devnet needs at least one validator")
     if (root / PASSPHRASE_FILE).exists():
@@ -139,6 +152,10 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
         genesis_time_ms=time.time_ns() // 1_000_000,
         market_params=market_params,
     )
+    try:
+        genesis["app_state"] = apply_param_changes(genesis["app_state"], param_changes or {})
+    except ValueError as exc:
+        raise DevnetError(f"--params: {exc}") from exc
     for spec in specs:
         write_genesis(Home(spec.home).genesis_file, genesis)
         set_persistent_peers(Home(spec.home), [other.p2p for other in specs if other is not spec])
@@ -231,17 +248,18 @@ def node_row(spec: NodeSpec) -> dict[str, Any]:
 
 
 def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, detach: bool,
-               market_params: Path | None = None) -> None:
+               market_params: Path | None = None, params: Path | None = None) -> None:
     """Create DIR if new, start every node, then either return (detach) or watch until Ctrl-C."""
     if (root / DEVNET_FILE).exists():
         raise DevnetError(f"{root / DEVNET_FILE} exists: the devnet may be running; `akechain devnet stop --home {root}` first")
     if (root / PASSPHRASE_FILE).exists():
-        if market_params is not None:
-            raise DevnetError(f"{root} already holds a devnet: --market-params applies only when creating one")
+        if market_params is not None or params is not None:
+            raise DevnetError(f"{root} already holds a devnet: --market-params and --params apply only when creating one")
         specs = node_specs(root)
     else:
-        params = DEFAULT_MARKET_PARAMS if market_params is None else load_market_params(market_params)
-        specs = create_devnet(root, validators, base_port, chain_id, params)
+        market = DEFAULT_MARKET_PARAMS if market_params is None else load_market_params(market_params)
+        changes = {} if params is None else load_param_changes(params)
+        specs = create_devnet(root, validators, base_port, chain_id, market, changes)
     chain_id = json.loads(Home(specs[0].home).genesis_file.read_text())["chain_id"]
     procs = [start_node(spec) for spec in specs]
     try:

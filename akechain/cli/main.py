@@ -94,9 +94,12 @@ def start(home: Path) -> None:
 @click.option("--detach", is_flag=True, help="Start in the background, write DIR/devnet.json and return once every node answers.")
 @click.option("--market-params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="JSON object of genesis market params replacing the defaults (only when DIR is created).")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help='JSON {module: {param: value}} over any module\'s genesis params, checked against their bounds '
+                   '(only when DIR is created), e.g. {"staking": {"unbonding_time_ms": 20000}}.')
 @click.pass_context
 def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool,
-           market_params: Path | None) -> None:
+           market_params: Path | None, params_file: Path | None) -> None:
     """Run a local devnet: N validators on 127.0.0.1 with a funded `faucet` key.
 
     \b
@@ -111,7 +114,7 @@ def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chai
 
     try:
         run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach,
-                   market_params=market_params)
+                   market_params=market_params, params=params_file)
     except DevnetError as exc:
         fail(str(exc))
 

@@ -42,8 +42,11 @@ class ResourcesType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class HashType(click.ParamType):
-    name = "hash"
+class Hex32Type(click.ParamType):
+    """32 bytes as 64 hex digits: an output hash, a consensus public key."""
+
+    def __init__(self, name: str, what: str) -> None:
+        self.name, self.what = name, what
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         try:
@@ -51,7 +54,7 @@ class HashType(click.ParamType):
         except ValueError:
             self.fail(f"{value!r} is not hex", param, ctx)
         if len(raw) != 32:
-            self.fail(f"a hash is 32 bytes (64 hex digits), got {len(raw)}", param, ctx)
+            self.fail(f"{self.what} is 32 bytes (64 hex digits), got {len(raw)}", param, ctx)
         return raw
 
 
@@ -67,7 +70,7 @@ class AddressType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-RESOURCES, HASH, ADDRESS = ResourcesType(), HashType(), AddressType()
+RESOURCES, HASH, ADDRESS = ResourcesType(), Hex32Type("hash", "a hash"), AddressType()
 RESOURCES_HELP = "field=value list: cpu_cores, gpu_model, gpu_count, memory_mb, storage_gb, bandwidth_mbps (missing = 0)."
 
 

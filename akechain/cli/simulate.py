@@ -53,7 +53,8 @@ def simulate(blocks: int, seed: int, txs_per_block: int, accounts: int, genesis:
     """
     from akechain.chain.codec import GenesisError
     from akechain.testing.driver import ChainFailure, ReplayError, Setup, load_registry, make_sim_app_state, make_sim_keys, run_replay
-    from akechain.testing.simulate import SimulationFailed, apply_param_changes, fund_sim_accounts
+    from akechain.chain.genesis import apply_param_changes
+    from akechain.testing.simulate import SimulationFailed, fund_sim_accounts
     from akechain.testing.simulate import simulate as run_simulation
     from akechain.chain.crypto import get_address
     from akechain.testing.sim import SimChain
@@ -81,9 +82,9 @@ def simulate(blocks: int, seed: int, txs_per_block: int, accounts: int, genesis:
         else:
             app_state = make_sim_app_state([get_address(k) for k in keys], registry)
         if params_file is not None:
-            app_state = apply_param_changes(app_state, read_json(params_file))
+            app_state = apply_param_changes(app_state, read_json(params_file), registry)
         SimChain(app_state, registry=registry)
-    except (GenesisError, KeyError, TypeError, AttributeError) as exc:
+    except (GenesisError, KeyError, TypeError, AttributeError, ValueError) as exc:
         fail(f"the genesis or params do not start a chain: {exc!r}")
     try:
         report = run_simulation(Setup(app_state, registry_spec), keys, blocks, seed, txs_per_block,

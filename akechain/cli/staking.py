@@ -9,20 +9,10 @@ from typing import Any
 import click
 
 from akechain.cli.common import AMOUNT, UINT63
-from akechain.cli.market import ADDRESS, BPS_RANGE, msg_command, register_lookup
+from akechain.cli.market import ADDRESS, BPS_RANGE, Hex32Type, msg_command, register_lookup
 
 
-class ConsensusKeyType(click.ParamType):
-    name = "hex key"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            self.fail(f"{value!r} is not hex", param, ctx)
-        if len(raw) != 32:
-            self.fail(f"an ed25519 public key is 32 bytes (64 hex digits), got {len(raw)}", param, ctx)
-        return raw
+CONSENSUS_KEY = Hex32Type("hex key", "an ed25519 public key")
 
 
 def read_node_consensus_key(home: Path) -> bytes:
@@ -40,7 +30,7 @@ def staking_tx() -> None:
 @staking_tx.command("create-validator")
 @click.option("--amount", "self_delegation", type=AMOUNT, required=True, help="uake the operator bonds itself.")
 @click.option("--moniker", required=True)
-@click.option("--consensus-pub-key", type=ConsensusKeyType(),
+@click.option("--consensus-pub-key", type=CONSENSUS_KEY,
               help="The node's ed25519 consensus key (default: the validator key of --home's node).")
 @click.option("--commission-rate", "commission_rate_bps", type=BPS_RANGE, default=1_000, show_default=True)
 @click.option("--max-rate", "max_rate_bps", type=BPS_RANGE, default=2_000, show_default=True)

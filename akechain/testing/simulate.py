@@ -172,11 +172,3 @@ def fund_sim_accounts(app_state: dict, keys: Sequence[nacl.signing.SigningKey]) 
     return {**app_state, "bank": bank}
 
 
-def apply_param_changes(app_state: dict, changes: dict) -> dict:
-    """`changes` ({module: {param: value}}, genesis JSON form) applied over the params of `app_state`."""
-    out = dict(app_state)
-    for module, params in changes.items():
-        section = dict(out.get(module, {}))
-        section["params"] = {**section.get("params", {}), **params}
-        out[module] = section
-    return out

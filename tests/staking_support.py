@@ -1,21 +1,11 @@
 """Shared fixtures for the staking tests: a genesis whose first validators come from gentxs, short
-periods, a driver that signs txs and runs blocks, and hypothesis strategies for staking messages
-(kept here until the testing kit has per-module strategies; they depend only on the msgs and the
-addresses passed in, so they move as they are to `akechain/chain/modules/staking/strategies.py`)."""
+periods, and a driver that signs txs and runs blocks (the random tests use the module's own
+strategies through `ChainMachine`)."""
 from __future__ import annotations
-
-from hypothesis import strategies as st
 
 from akechain.chain.crypto import get_address, get_pub_key, signing_key_from_seed
 from akechain.chain.genesis import build_gentx, build_genesis
-from akechain.chain.modules.staking.msgs import (
-    MsgBeginRedelegate,
-    MsgCancelUnbondingDelegation,
-    MsgCreateValidator,
-    MsgDelegate,
-    MsgEditValidator,
-    MsgUndelegate,
-)
+from akechain.chain.modules.staking.msgs import MsgCreateValidator
 from akechain.chain.modules.staking.params import Params
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
@@ -69,32 +59,3 @@ class Driver:
         """One tx in its own block."""
         self.tx(i, *msgs)
         return self.block()
-
-
-# -- strategies -------------------------------------------------------------------------------
-
-
-def amounts(high: int) -> st.SearchStrategy[int]:
-    return st.integers(1, high)
-
-
-def delegate_msgs(validators: list[bytes], high: int = 50_000) -> st.SearchStrategy[MsgDelegate]:
-    return st.builds(MsgDelegate, st.sampled_from(validators), amounts(high))
-
-
-def undelegate_msgs(validators: list[bytes], high: int = 50_000) -> st.SearchStrategy[MsgUndelegate]:
-    return st.builds(MsgUndelegate, st.sampled_from(validators), amounts(high))
-
-
-def redelegate_msgs(validators: list[bytes], high: int = 50_000) -> st.SearchStrategy[MsgBeginRedelegate]:
-    """Includes src == dst, which admission refuses (SelfRedelegationError)."""
-    return st.builds(MsgBeginRedelegate, st.sampled_from(validators), st.sampled_from(validators), amounts(high))
-
-
-def cancel_msgs(validators: list[bytes], heights: st.SearchStrategy[int], high: int = 50_000) -> st.SearchStrategy[MsgCancelUnbondingDelegation]:
-    return st.builds(MsgCancelUnbondingDelegation, st.sampled_from(validators), amounts(high), heights)
-
-
-def edit_msgs() -> st.SearchStrategy[MsgEditValidator]:
-    return st.builds(MsgEditValidator, st.one_of(st.none(), st.text("abc", min_size=1, max_size=8)),
-                     st.one_of(st.none(), st.integers(0, 2_500)))

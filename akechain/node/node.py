@@ -31,6 +31,7 @@ from akechain.node.network import (
 )
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
+from akechain.node.rpc.supply import get_supply_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.node.rpc.server import build_app, serve_http
 from akechain.chain.tx import compute_tx_hash, decode_tx
@@ -311,6 +312,9 @@ class Node:
 
     def validators(self) -> list[dict[str, Any]]:
         return staking_json.get_validators(self.app.get_state_view()[0])
+
+    def supply(self) -> dict[str, Any]:
+        return get_supply_json(self.app.get_state_view()[0])
 
     def validator(self, address: str) -> dict[str, Any] | None:
         return staking_json.get_validator(self.app.get_state_view()[0], parse_address_arg(address))

@@ -87,6 +87,8 @@ class NodeAPI(Protocol):
 
     def validators(self) -> list[dict[str, Any]]: ...
 
+    def supply(self) -> dict[str, Any]: ...
+
     def validator(self, address: str) -> dict[str, Any] | None: ...
 
     def delegations(self, address: str) -> list[dict[str, Any]]: ...
@@ -226,6 +228,16 @@ def build_app(node: NodeAPI) -> Starlette:
     async def params(request: Request) -> Response:
         return JSONResponse(node.params())
 
+    async def module_params(request: Request) -> Response:
+        module = request.path_params["module"]
+        every = node.params()
+        if module not in every:
+            raise BadRequest(f"no module {module[:40]!r} has params; these do: {', '.join(sorted(every))}", status=404)
+        return JSONResponse(every[module])
+
+    async def supply(request: Request) -> Response:
+        return JSONResponse(node.supply())
+
     async def submit(request: Request) -> Response:
         txs, batch = await read_txs(request)
         wait = request.query_params.get("wait")
@@ -332,6 +344,8 @@ def build_app(node: NodeAPI) -> Starlette:
     routes = [
         Route("/status", status, methods=["GET"]),
         Route("/params", params, methods=["GET"]),
+        Route("/params/{module}", module_params, methods=["GET"]),
+        Route("/supply", supply, methods=["GET"]),
         Route("/txs", submit, methods=["POST"]),
         Route("/txs/{tx_hash}", get_tx, methods=["GET"]),
         Route("/blocks/{height}", get_block, methods=["GET"]),

@@ -31,6 +31,16 @@ class Misbehavior:
 
 
 @dataclass(frozen=True, slots=True)
+class VoteInfo:
+    """One validator of the previous height's set and whether its precommit is in the decided
+    last commit (ABCI++ `decided_last_commit`): what downtime tracking and rewards read."""
+
+    validator_address: bytes
+    power: int
+    signed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AppInfo:
     """What the app has durably committed; the engine replays blocks above `last_height`."""
 
@@ -79,6 +89,7 @@ class BlockRequest:
     txs: tuple[bytes, ...]
     last_commit_hash: bytes  # deterministic randomness seed (hash of the previous commit)
     misbehavior: tuple[Misbehavior, ...] = ()
+    decided_last_commit: tuple[VoteInfo, ...] = ()  # every validator of height - 1, in set order
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from consensus.abci import BlockRequest, Misbehavior, ValidatorUpdate
+from consensus.abci import BlockRequest, Misbehavior, ValidatorUpdate, VoteInfo
 from consensus.proposer import increment, update
 from consensus.types import (
     FLAG_ABSENT,
@@ -203,9 +203,20 @@ def validate_block(state: ChainState, block: Block, max_block_bytes: int) -> Non
             raise InvalidBlockError(f"bad evidence: {exc}") from exc
 
 
-def block_request(block: Block) -> BlockRequest:
+def block_request(block: Block, last_validators: ValidatorSet | None = None) -> BlockRequest:
+    """The block as the app sees it; `last_validators` (the set that signed `block.last_commit`)
+    turns the last commit into who signed and who did not."""
     misbehavior = tuple(
         Misbehavior(e.vote_a.validator_address, e.height, block.header.time_ms, e.validator_power) for e in block.evidence
     )
     h = block.header
-    return BlockRequest(h.height, h.time_ms, block.hash(), h.proposer_address, block.txs, h.last_commit_hash, misbehavior)
+    return BlockRequest(h.height, h.time_ms, block.hash(), h.proposer_address, block.txs, h.last_commit_hash, misbehavior,
+                        get_vote_infos(block.last_commit, last_validators))
+
+
+def get_vote_infos(commit: Commit | None, validators: ValidatorSet | None) -> tuple[VoteInfo, ...]:
+    if commit is None or validators is None:
+        return ()
+    """Signed = its precommit (for the block or nil) is in the commit, as x/slashing counts it."""
+    return tuple(VoteInfo(v.address, v.power, i < len(commit.signatures) and commit.signatures[i].flag != FLAG_ABSENT)
+                 for i, v in enumerate(validators.validators))

@@ -342,7 +342,7 @@ class Driver:
         return decode(Block, raw_block, max_size=self.config.max_message_bytes), decode(Commit, raw_commit)
 
     def _execute(self, block: Block) -> tuple[FinalizeResult, bytes]:
-        results = self.app.finalize_block(block_request(block))
+        results = self.app.finalize_block(block_request(block, self.validators(block.header.height - 1)))
         self.block_store.save_results(block.header.height, encode_results(results))
         return results, self.app.commit()
 

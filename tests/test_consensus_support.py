@@ -75,6 +75,7 @@ class CounterApp:
         self.app_hash = b""
         self.pending_height = 0
         self.finalized: list[int] = []
+        self.decided_last_commits: dict[int, tuple] = {}  # height -> BlockRequest.decided_last_commit
 
     def info(self) -> AppInfo:
         return AppInfo(self.height, self.app_hash)
@@ -105,6 +106,7 @@ class CounterApp:
         self.pending[b"__height"] = str(block.height).encode()
         self.pending_height = block.height
         self.finalized.append(block.height)
+        self.decided_last_commits[block.height] = block.decided_last_commit
         return FinalizeResult(tuple(TxResult(0) for _ in block.txs), tuple(updates), self._hash(self.pending))
 
     def commit(self) -> bytes:

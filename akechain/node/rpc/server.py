@@ -142,7 +142,7 @@ def parse_id(text: str, what: str) -> int:
 def get_page_args(request: Request) -> tuple[str | None, int]:
     """`?cursor=` (where the previous page ended) and `?limit=` (1 to MAX_PAGE, default DEFAULT_PAGE)."""
     raw = request.query_params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw[:5]) <= MAX_PAGE:
+    if not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE:
         raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}, got {raw[:40]!r}")
     return request.query_params.get("cursor"), int(raw)
 

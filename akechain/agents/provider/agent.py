@@ -1,7 +1,8 @@
 """The provider agent loop: register once, then poll the node's HTTP API, bid on jobs it can serve
 at its price policy's price, run each won lease's workload in the sandbox, submit the receipt and
 withdraw the earnings. Each job's stdout is kept sealed to its consumer and served from the agent's
-output server (`outputs.py`) at the provider's registered endpoint. One tx at a time (the wallet waits for each commit), so nonces never race.
+output server (`outputs.py`) at the provider's registered endpoint. One tx at a time (the wallet
+waits for each commit), so nonces never race.
 A job's command is its `workload` field (hex in the HTTP API, `market_client.decode_workload`).
 """
 from __future__ import annotations

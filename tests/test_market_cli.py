@@ -5,6 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from akechain.cli import main
@@ -96,3 +97,40 @@ def test_provider_agent_serves_a_job_posted_with_run_job(single_node: NodeProces
     finally:
         agent.terminate()
         agent.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_the_consumer_fetches_decrypts_and_checks_the_output(single_node: NodeProcess, tmp_path: Path) -> None:
+    """A provider agent runs a job and serves its output sealed to the consumer; `market run-job --out`
+    and `market fetch-output` write exactly the job's stdout, and the account JSON names the key."""
+    keys = Keystore(single_node.home / "keyring")
+    keys.add("consumer", PASSPHRASE)
+    code, out = invoke("tx", "bank", "send", "validator", keys.show("consumer").address, "100000000",
+                       *signer(single_node)[2:])
+    assert code == 0, out
+    log = open(tmp_path / "agent.log", "w")
+    agent = subprocess.Popen([*AKECHAIN, "provider", "run", *signer(single_node), "--hardware", "cpu_cores=2,memory_mb=1024",
+                              "--collateral", "5000000", "--price-policy", "fixed:40", "--poll", "0.2"],
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        code, out = invoke("market", "run-job", *signer(single_node, "consumer"), "--cmd", "python3 -c 'print(6*7)'",
+                           "--budget", "200000", "--max-price", "100", "--bid-window", "8", "--duration", "20",
+                           "--timeout", "90", "--out", str(tmp_path / "run-job.out"))
+        assert code == 0, out + (tmp_path / "agent.log").read_text()
+        report = json.loads(out[out.index("{"):])
+        assert report["state"] == "completed" and report["output_bytes"] == 3
+        assert (tmp_path / "run-job.out").read_bytes() == b"42\n"
+        code, out = invoke("market", "fetch-output", str(report["job_id"]), *signer(single_node, "consumer"),
+                           "--out", str(tmp_path / "fetched.out"))
+        assert code == 0, out
+        assert (tmp_path / "fetched.out").read_bytes() == b"42\n"
+        assert json.loads(out)["output_hash"] == report["output_hash"]
+        # the output is sealed to the consumer: the validator's key cannot open it
+        code, out = invoke("market", "fetch-output", str(report["job_id"]), *signer(single_node),
+                           "--out", str(tmp_path / "not-mine.out"))
+        assert code == 1 and "sealed to that key" in out and not (tmp_path / "not-mine.out").exists()
+        account = json.loads(invoke("query", "account", keys.show("consumer").address, "--node", single_node.url)[1])
+        assert account["pub_key"] == keys.show("consumer").pub_key.hex()
+    finally:
+        agent.terminate()
+        assert agent.wait(timeout=20) == 0, (tmp_path / "agent.log").read_text()

@@ -3,12 +3,12 @@ the outcome (winners, output hash, paid and refunded) for `akechain market run-j
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from akechain.client.http import NodeClient
 from akechain.client.market import sorted_attributes
+from akechain.client.outputs import agreed_output_hash
 from akechain.chain.modules.market.msgs import MsgCreateJob, Policy, Resources
 from akechain.client.wallet import Wallet, find_event
 
@@ -62,16 +62,13 @@ def summarise(client: NodeClient, job: dict[str, Any]) -> dict[str, Any]:
     """Winners, the output hash the job settled on, and where the escrow's money went."""
     leases = client.leases(job_id=job["id"])
     escrow = client.escrow(job["id"])
-    hashes = [lease["receipt"]["output_hash"] for lease in leases if lease["receipt"] is not None]
-    settled = [lease["receipt"]["output_hash"] for lease in leases if lease["close_reason"] == "settled"]
-    output_hash = Counter(settled or hashes).most_common(1)[0][0] if hashes else None
     return {
         "job_id": job["id"],
         "state": job["state"],
         "winners": [{"provider": lease["provider"], "lease_id": lease["id"], "price": lease["price"],
                      "output_hash": lease["receipt"]["output_hash"] if lease["receipt"] else None,
                      "close_reason": lease["close_reason"], "verified": lease["verified"]} for lease in leases],
-        "output_hash": output_hash,
+        "output_hash": agreed_output_hash(leases),
         "deposited": escrow["deposited"],
         "paid": escrow["paid"],
         "refunded": escrow["refunded"],

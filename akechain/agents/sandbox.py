@@ -14,7 +14,6 @@ stdout open nor a chatty one can hold or exhaust the agent.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import resource
@@ -28,8 +27,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from akechain.client.outputs import MAX_OUTPUT_BYTES, compute_output_hash
+
 MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_STDOUT_BYTES = 16 * 1024 * 1024
+MAX_STDOUT_BYTES = MAX_OUTPUT_BYTES  # what a consumer accepts back
 MAX_STDERR_BYTES = 64 * 1024
 MAX_MEMORY_MB = 1024 * 1024  # 1 TiB: anything larger is a mistake, refused before starting
 CONTAINER_PIDS_LIMIT = 256
@@ -85,11 +86,6 @@ class RunResult:
     @property
     def output_hash(self) -> bytes:
         return compute_output_hash(self.stdout)
-
-
-def compute_output_hash(stdout: bytes) -> bytes:
-    """What a receipt commits to: sha256 of the command's stdout."""
-    return hashlib.sha256(stdout).digest()
 
 
 def bwrap_path() -> str | None:

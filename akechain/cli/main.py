@@ -239,7 +239,7 @@ def query() -> None:
 @node_option
 @click.option("--prove", is_flag=True, help="Include an SMT proof against the app hash.")
 def query_account(address: str, node_url: str, prove: bool) -> None:
-    """Balance (uake) and nonce of ADDRESS."""
+    """Balance (uake), nonce and public key (hex, "" before its first tx) of ADDRESS."""
     query_node(lambda client: client.account(address, prove=prove), node_url)
 
 

@@ -335,7 +335,11 @@ for spec in LOOKUPS:
     register_lookup(market_query, *spec)
 
 
-# ---------------------------------------------------------------- market run-job
+# ---------------------------------------------------------------- market run-job and fetch-output
+
+def out_option(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                        required=required, help="Write the job's output (its stdout, checked against the receipt) to FILE.")
 
 
 @click.group("market")
@@ -355,13 +359,16 @@ def market() -> None:
 @click.option("--timeout", type=click.FloatRange(1, 86_400), default=300, show_default=True,
               help="Seconds to wait for the job to settle.")
 @click.option("--verify-locally", is_flag=True, help="Also run the command here and compare output hashes.")
+@out_option(required=False)
 def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, fee: int | None,
-            max_fee: int | None, timeout: float, verify_locally: bool, **job: Any) -> None:
-    """Post a job, wait until it settles, and print the winners, the output hash and the settlement."""
+            max_fee: int | None, timeout: float, verify_locally: bool, out_file: Path | None, **job: Any) -> None:
+    """Post a job, wait until it settles, and print the winners, the output hash and the settlement
+    (with --out, also fetch the output from a provider and write it to FILE)."""
     from akechain.client.http import NodeClientError
     from akechain.agents.consumer import JobWaitError, post_job, summarise, wait_for_job
     from akechain.client.keystore import KeystoreError
     from akechain.client.market import MarketInputError, decode_workload
+    from akechain.client.outputs import OutputError
     from akechain.agents.sandbox import SandboxError, SandboxPolicy, run_sandboxed
     from akechain.client.wallet import TxFailedError
 
@@ -372,6 +379,11 @@ def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, f
             job_id = post_job(wallet, spec)
             click.echo(f"posted job {job_id}; waiting for bids, leases and receipts", err=True)
             report = summarise(wallet.client, wait_for_job(wallet.client, job_id, timeout))
+            if out_file is not None:
+                try:
+                    report.update(deliver_output(wallet, job_id, out_file))
+                except OutputError as exc:  # the job settled all the same: report it, then fail
+                    report["output_error"] = str(exc)
         if verify_locally:
             workload = decode_workload(spec.workload)
             memory_mb = spec.resources.memory_mb or 512
@@ -385,6 +397,55 @@ def run_job(home: Path, key: str, node_url: str, passphrase_file: Path | None, f
     echo_json(report)
     if verify_locally and not report["verified_locally"]:
         fail(f"output hash {report['output_hash']} differs from the local run's {report['local_output_hash']}")
+    if "output_error" in report:
+        fail(f"no output written to {out_file}: {report['output_error']}")
+
+
+@market.command("fetch-output")
+@click.argument("job_id", type=UINT63)
+@home_option
+@click.option("--key", required=True, help="Name of the job's consumer key in HOME's keyring.")
+@node_option
+@passphrase_option
+@out_option(required=True)
+def fetch_output_command(job_id: int, home: Path, key: str, node_url: str, passphrase_file: Path | None,
+                         out_file: Path) -> None:
+    """Fetch JOB_ID's output from a provider that receipted it, decrypt it with the consumer's key,
+    check it against the receipt's output hash and write it to FILE (nothing is written on a mismatch)."""
+    from akechain.client.http import NodeClientError
+    from akechain.client.keystore import KeystoreError
+    from akechain.client.outputs import OutputError
+    from akechain.client.wallet import TxFailedError
+
+    try:
+        wallet = open_wallet(home, key, node_url, passphrase_file)
+        with wallet.client:
+            report = {"job_id": job_id, **deliver_output(wallet, job_id, out_file)}
+    except (KeystoreError, NodeClientError, TxFailedError, OutputError) as exc:
+        fail(str(exc))
+    echo_json(report)
+
+
+def deliver_output(wallet: Any, job_id: int, out_file: Path) -> dict[str, Any]:
+    """Fetch, open and check the job's output, then write it to OUT_FILE (replacing it whole, and
+    only once it matches the receipt); what to add to the command's report."""
+    import os
+    import tempfile
+
+    from akechain.client.outputs import fetch_output
+
+    wallet.check_node()  # the output hash comes from this node: it must be on HOME's chain
+    output = fetch_output(wallet.client, wallet.key, job_id)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_file.name}.", dir=out_file.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(output.data)
+        os.replace(tmp, out_file)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return {"output_hash": output.output_hash.hex(), "output_file": str(out_file), "output_bytes": len(output.data),
+            "output_provider": output.provider}
 
 
 # ---------------------------------------------------------------- provider run and verifier run
@@ -455,17 +516,27 @@ def provider() -> None:
 @click.option("--fee", type=UINT63, help="Fee per tx in uake (default: the chain's minimum fee).")
 @MAX_FEE_OPTION
 @click.option("--lie", is_flag=True, hidden=True, help="Test only: submit a wrong output hash.")
+@click.option("--serve-host", default="127.0.0.1", show_default=True, help="Address the output server listens on.")
+@click.option("--serve-port", type=click.IntRange(0, 65_535), default=0, show_default=True,
+              help="Port of the output server (0: any free port).")
+@click.option("--max-kept-outputs", type=click.IntRange(1), default=256, show_default=True,
+              help="Outputs kept for consumers to fetch (the oldest go first).")
+@click.option("--max-kept-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True,
+              help="Bytes of (sealed) outputs kept.")
 def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, profile_file: Path | None,
                  hardware: Any, region: str, attributes: tuple[str, ...], endpoint: str, collateral: int,
                  price_policy: str, latency_ms: int, time_limit: float, memory_mb: int, poll: float,
                  allow_network: bool, unsafe_no_sandbox: bool, max_jobs: int, once: bool, fee: int | None,
-                 max_fee: int | None, lie: bool) -> None:
+                 max_fee: int | None, lie: bool, serve_host: str, serve_port: int, max_kept_outputs: int,
+                 max_kept_bytes: int) -> None:
     """Register if needed, then bid on jobs, run the won ones in a sandbox, submit receipts and
-    withdraw earnings until SIGINT/SIGTERM (or --max-jobs)."""
+    withdraw earnings until SIGINT/SIGTERM (or --max-jobs), serving each job's output sealed to its
+    consumer at GET /outputs/{hash} (registered as the endpoint when --endpoint names none)."""
     from akechain.client.http import NodeClientError
     from akechain.client.keystore import KeystoreError
     from akechain.client.market import MarketInputError
     from akechain.agents.provider.agent import Agent, AgentConfig
+    from akechain.agents.provider.outputs import ServeConfig
     from akechain.agents.provider.pricing import parse_price_policy
     from akechain.agents.provider.profile import Profile, load_profile
     from akechain.client.wallet import TxFailedError
@@ -475,12 +546,13 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
         profile = load_profile(profile_file) if profile_file else Profile(
             hardware, region, sorted_tuple(attributes), endpoint, collateral)
         config = AgentConfig(profile, parse_price_policy(price_policy), latency_ms, time_limit, memory_mb, poll,
-                             1 if once else max_jobs, lie, sandbox_policy(allow_network, unsafe_no_sandbox))
+                             1 if once else max_jobs, lie, sandbox_policy(allow_network, unsafe_no_sandbox),
+                             ServeConfig(serve_host, serve_port, max_kept_outputs, max_kept_bytes))
         wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
         with wallet.client:
             served = Agent(wallet, config).run(stop)
-    except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, ValueError) as exc:
-        fail(str(exc))
+    except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, ValueError, OSError) as exc:
+        fail(str(exc))  # OSError: the output server's port is taken
     echo_json({"provider": wallet.address, "leases_served": served})
 
 

@@ -274,7 +274,8 @@ class Node:
     def account(self, address: str, prove: bool) -> dict[str, Any]:
         raw_address = parse_address_arg(address)
         info = self.app.get_account(raw_address)
-        doc: dict[str, Any] = {"address": format_address(raw_address), "balance": info.balance, "nonce": info.nonce}
+        doc: dict[str, Any] = {"address": format_address(raw_address), "balance": info.balance, "nonce": info.nonce,
+                               "pub_key": info.pub_key.hex()}  # "" until the account's first tx
         if prove:
             proof = self.app.prove_account(raw_address)
             doc["proof"] = record_to_json(proof)

@@ -1,21 +1,25 @@
 """The provider agent loop: register once, then poll the node's HTTP API, bid on jobs it can serve
 at its price policy's price, run each won lease's workload in the sandbox, submit the receipt and
-withdraw the earnings. One tx at a time (the wallet waits for each commit), so nonces never race.
+withdraw the earnings. Each job's stdout is kept sealed to its consumer and served from the agent's
+output server (`outputs.py`) at the provider's registered endpoint. One tx at a time (the wallet
+waits for each commit), so nonces never race.
 A job's command is its `workload` field (hex in the HTTP API, `market_client.decode_workload`).
 """
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from akechain.client.http import NodeClientError, NotFoundError
 from akechain.client.market import Workload, decode_workload
 from akechain.chain.modules.market.msgs import BPS, MsgBid, MsgSubmitReceipt, MsgWithdrawEarnings, Resources
+from akechain.agents.provider.outputs import OutputServer, OutputStore, ServeConfig
 from akechain.agents.provider.pricing import PricePolicy
 from akechain.agents.provider.profile import Profile
-from akechain.agents.sandbox import SandboxError, SandboxPolicy, compute_output_hash, run_sandboxed, sandbox_problem
+from akechain.agents.sandbox import SandboxError, SandboxPolicy, run_sandboxed, sandbox_problem
+from akechain.client.outputs import OutputError, compute_output_hash, get_pub_key
 from akechain.client.wallet import TxFailedError, Wallet
 
 log = logging.getLogger("akechain.provider")
@@ -32,6 +36,7 @@ class AgentConfig:
     max_jobs: int = 0  # stop after serving this many leases (0: run until stopped)
     lie: bool = False  # test only: commit to a wrong output hash
     sandbox: SandboxPolicy = SandboxPolicy()
+    serve: ServeConfig = ServeConfig()
 
 
 class Agent:
@@ -41,23 +46,32 @@ class Agent:
         self.config = config
         self.considered: set[int] = set()  # job ids bid on or skipped
         self.served: set[int] = set()  # lease ids run and receipted
+        self.outputs = OutputStore(config.serve.max_outputs, config.serve.max_bytes)
 
     def run(self, stop: threading.Event) -> int:
-        """Serve until `stop` is set or `max_jobs` leases are served; returns the number served."""
-        self.ensure_registered()
-        poll_until(stop, self.step, self.is_done, self.config.poll_seconds)
+        """Serve until `stop` is set or `max_jobs` leases are served; returns the number served.
+        Outputs are served while it runs (they are kept in memory only)."""
+        with OutputServer(self.outputs, self.config.serve.host, self.config.serve.port) as server:
+            self.ensure_registered(self.config.profile.endpoint or server.url)
+            poll_until(stop, self.step, self.is_done, self.config.poll_seconds)
         return len(self.served)
 
     def is_done(self) -> bool:
         return 0 < self.config.max_jobs <= len(self.served)
 
-    def ensure_registered(self) -> None:
+    def ensure_registered(self, endpoint: str) -> None:
+        """Register with `endpoint` (where consumers fetch outputs) unless already registered."""
         try:
-            self.client.provider(self.wallet.address)
-            log.info("provider %s already registered", self.wallet.address)
+            registered = self.client.provider(self.wallet.address)["endpoint"]
         except NotFoundError:
-            self.wallet.send([self.config.profile.register_msg()])
-            log.info("registered provider %s with collateral %d", self.wallet.address, self.config.profile.collateral)
+            self.wallet.send([replace(self.config.profile, endpoint=endpoint).register_msg()])
+            log.info("registered provider %s with collateral %d, endpoint %s", self.wallet.address,
+                     self.config.profile.collateral, endpoint)
+            return
+        log.info("provider %s already registered", self.wallet.address)
+        if registered != endpoint:
+            log.warning("the registered endpoint %r is not %r, where this agent serves outputs: consumers cannot "
+                        "fetch them until `akechain tx market update-provider --endpoint %s`", registered, endpoint, endpoint)
 
     def step(self) -> None:
         """Serve won leases first (they are paid by the block), then bid on new jobs."""
@@ -109,6 +123,7 @@ class Agent:
         job = self.client.job(lease["job_id"])
         workload = get_workload(job)
         stdout, uptime = self.execute(workload, job["resources"]["memory_mb"] or self.config.default_memory_mb)
+        self.keep_output(stdout, job["consumer"])
         output_hash = compute_output_hash(stdout + (b"\0lie" if self.config.lie else b""))
         receipt = MsgSubmitReceipt(lease["id"], output_hash, Resources(**job["resources"]), uptime, self.config.latency_ms)
         self.served.add(lease["id"])
@@ -123,6 +138,17 @@ class Agent:
             log.info("lease %d: earnings withdrawn", lease["id"])
         except TxFailedError as exc:  # the receipt may have closed the lease already (a k-of-n verdict)
             log.info("lease %d: nothing withdrawn: %s", lease["id"], exc)
+
+    def keep_output(self, stdout: bytes, consumer: str) -> None:
+        """Seal the output to the consumer and keep it for the output server (before the receipt
+        names its hash, so a consumer that sees the receipt can fetch it)."""
+        try:
+            kept = self.outputs.keep(stdout, consumer, get_pub_key(self.client, consumer))
+        except OutputError as exc:
+            log.warning("output not kept: %s", exc)
+            return
+        if kept is None:
+            log.warning("output of %d bytes not kept: larger than the store (%d bytes)", len(stdout), self.outputs.max_bytes)
 
     def execute(self, workload: Workload | None, memory_mb: int) -> tuple[bytes, int]:
         """The output and the uptime to report: full if the command succeeded, zero otherwise."""

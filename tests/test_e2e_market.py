@@ -12,6 +12,7 @@ from akechain.client.http import NodeClient
 from akechain.client.keystore import Keystore
 from akechain.chain.modules.bank.msgs import MsgMultiSend, Output
 from akechain.chain.crypto import format_address, parse_address
+import akechain.chain.registry  # noqa: F401  every module's msgs, so decode_tx reads market txs too
 from akechain.chain.tx import decode_tx, get_sender
 from akechain.client.wallet import Wallet
 from tests.conftest import Devnet, running_devnet

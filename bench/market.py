@@ -127,13 +127,13 @@ def build_market(jobs: int, providers: int, bids_per_job: int) -> tuple[Chain, d
     return chain, figures
 
 
-def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, int]:
-    """(seconds per top-up by a new depositor, escrow record bytes) for an escrow that already has
-    `depositors` depositors (committed): one block of `samples` top-ups over that state. (Not a
-    block each: MemoryKV copies its whole dict per write, which would time the cache, not us.)"""
+def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, float, int]:
+    """(seconds and keys written per top-up by a new depositor, escrow record bytes) for an escrow
+    that already has `depositors` depositors (committed): one block of `samples` top-ups over that
+    state. (Not a block each: MemoryKV copies its whole dict per write, which would time the cache.)"""
     kv = MemoryKV()
 
-    def block(work) -> float:
+    def block(work) -> tuple[float, int]:
         store = Journal(kv.get, lambda prefix, start: (key for key, _ in kv.iterate(prefix, start=start)))
         started = time.perf_counter()
         work(store)
@@ -141,7 +141,7 @@ def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, int]:
         kv.write({k: v for k, v in store.changes().items() if v is not None},
                  [k for k, v in store.changes().items() if v is None], sync=False)
         list(kv.iterate(b"\xff"))  # re-sort outside the timers
-        return seconds
+        return seconds, len(store.changes())
 
     def fill(store) -> None:
         for i in range(depositors + samples):
@@ -150,9 +150,9 @@ def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, int]:
         for i in range(1, depositors):
             escrow.deposit(store, 1, address(b"d", i), 1_000, 1)
     block(fill)
-    seconds = block(lambda store: [escrow.deposit(store, 1, address(b"d", depositors + i), 1_000, 2)
+    seconds, written = block(lambda store: [escrow.deposit(store, 1, address(b"d", depositors + i), 1_000, 2)
                                    for i in range(samples)])
-    return seconds / samples, len(kv.get(escrow.get_escrow_key(1)) or b"")
+    return seconds / samples, written / samples, len(kv.get(escrow.get_escrow_key(1)) or b"")
 
 
 def main() -> None:
@@ -176,10 +176,10 @@ def main() -> None:
     for due in (10, 100, 1_000):
         print(f"  {due:5d} grace ends (pay+refund)    {big[f'close{due}'] * 1e3:7.2f} ms {small[f'close{due}'] * 1e3:7.2f} ms"
               f"   ({big[f'close{due}'] / due * 1e6:.0f} us per lease)")
-    print("top-up (new depositor)            depositors      cost  escrow record")
+    print("top-up (new depositor)            depositors      cost  keys written  escrow record")
     for depositors in (10, 100_000):
-        seconds, size = time_top_up(depositors)
-        print(f"                                  {depositors:>10} {seconds * 1e6:7.1f} us {size:6d} bytes")
+        seconds, written, size = time_top_up(depositors)
+        print(f"                                  {depositors:>10} {seconds * 1e6:7.1f} us {written:9.2f} {size:10d} bytes")
 
 
 if __name__ == "__main__":

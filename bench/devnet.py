@@ -28,6 +28,7 @@ import psutil
 import trio
 
 from akechain.client.keystore import Keystore
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from bench.baseline import measure_verify_rate
 from bench.load import LoadResult, fund_senders, offer_load, percentile, presign, report_load
 from tests.node_process import free_ports, run_cli
@@ -111,14 +112,14 @@ def main() -> None:
             chain_id = doc["chain_id"]
             passphrase = (root / "passphrase").read_text().strip()
             faucet = Keystore(root / "keyring").load("faucet", passphrase)
-            fee = httpx.get(f"{urls[0]}/params").json()["auth"]["min_fee"]
+            fee_params = AUTH_PARAMS.from_json(httpx.get(f"{urls[0]}/params").json()["auth"])
             if args.overload:  # one sender per batch, enough for the probes and twice --max-rate
                 probes = sum(batch_count(r, PROBE_SECONDS, args.batch, len(urls)) for r in args.probe_rates)
                 args.senders = probes + batch_count(args.max_rate, args.seconds, args.batch, len(urls))
                 per_sender = args.batch
             senders = [nacl.signing.SigningKey.generate() for _ in range(args.senders)]
-            fund_senders(urls[0], faucet, chain_id, senders, fee)
-            batches = presign(senders, chain_id, per_sender, args.batch, fee)
+            fund_senders(urls[0], faucet, chain_id, senders, fee_params)
+            batches = presign(senders, chain_id, per_sender, args.batch, fee_params)
             start = httpx.get(f"{urls[0]}/status").json()
             sampled = time.monotonic()
             with ResourceSampler([node["pid"] for node in doc["nodes"]]) as sampler:

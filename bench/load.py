@@ -9,32 +9,35 @@ import nacl.signing
 import trio
 
 from akechain.chain.crypto import format_address, get_address
-from akechain.chain.tx import build_multi_send_tx, build_send_tx
+from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.tx import build_tx_paying_fee
 
 SENDER_FUNDS = 10**10
 
 
 def fund_senders(url: str, funder: nacl.signing.SigningKey, chain_id: str,
-                 senders: list[nacl.signing.SigningKey], fee: int) -> None:
+                 senders: list[nacl.signing.SigningKey], fee_params: AuthParams) -> None:
     """Multi-sends from `funder` to every sender, each waited for until committed."""
     outputs = [(get_address(key), SENDER_FUNDS) for key in senders]
     funder_address = format_address(get_address(funder))
     for start in range(0, len(outputs), 100):
         nonce = httpx.get(f"{url}/accounts/{funder_address}", timeout=10).json()["nonce"]
-        tx = build_multi_send_tx(funder, chain_id, nonce, outputs[start:start + 100], fee)
+        msg = MsgMultiSend(tuple(Output(to, amount) for to, amount in outputs[start:start + 100]))
+        tx = build_tx_paying_fee(funder, chain_id, nonce, [msg], fee_params)
         answer = httpx.post(f"{url}/txs", content=tx.hex(), params={"wait": "commit"}, timeout=60).json()
         if answer.get("result") is None or answer["result"]["code"] != 0:
             raise SystemExit(f"funding failed: {answer}")
 
 
 def presign(senders: list[nacl.signing.SigningKey], chain_id: str, per_sender: int, batch: int,
-            fee: int) -> list[list[bytes]]:
+            fee_params: AuthParams) -> list[list[bytes]]:
     """Batches of `batch` txs, each of consecutive nonces of one sender, senders interleaved:
     batch i belongs to sender i % len(senders)."""
     sink = get_address(nacl.signing.SigningKey.generate())
     by_sender = []
     for key in senders:
-        txs = [build_send_tx(key, chain_id, nonce, sink, 1, fee) for nonce in range(per_sender)]
+        txs = [build_tx_paying_fee(key, chain_id, nonce, [MsgSend(sink, 1)], fee_params) for nonce in range(per_sender)]
         by_sender.append([txs[i:i + batch] for i in range(0, per_sender, batch)])
     return [batches[i] for i in range(len(by_sender[0])) for batches in by_sender]
 

@@ -3,6 +3,8 @@
 Prints the cost of a bid, of selection when bid windows close, and of the per-block escrow work
 (run-outs, pauses, completions), and shows the latter grows with the leases *due at that height*,
 not with all leases: the same due counts are timed in a market of 1,000 and of 10,000 leases.
+It also times a top-up of an escrow that already has 10 and 100,000 depositors (must be the same:
+depositors are keyed entries) and shows the escrow record's size does not change.
 
 Runs the handlers and the end-of-block hook over a Journal per block on an in-memory KV (no SMT,
 no signatures: bench/tx_apply.py measures those), so the figures are the market's own work.
@@ -16,7 +18,9 @@ import time
 
 from akechain.chain.crypto import Address
 from akechain.chain.genesis import init_app_state
+from akechain.chain.modules.bank.keeper import increase_balance
 from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.bank.params import PARAMS as BANK_PARAM_SET
 from akechain.chain.modules.market import handlers
 from akechain.chain.modules.market.endblock import process_end_block
@@ -123,6 +127,34 @@ def build_market(jobs: int, providers: int, bids_per_job: int) -> tuple[Chain, d
     return chain, figures
 
 
+def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, float, int]:
+    """(seconds and keys written per top-up by a new depositor, escrow record bytes) for an escrow
+    that already has `depositors` depositors (committed): one block of `samples` top-ups over that
+    state. (Not a block each: MemoryKV copies its whole dict per write, which would time the cache.)"""
+    kv = MemoryKV()
+
+    def block(work) -> tuple[float, int]:
+        store = Journal(kv.get, lambda prefix, start: (key for key, _ in kv.iterate(prefix, start=start)))
+        started = time.perf_counter()
+        work(store)
+        seconds = time.perf_counter() - started
+        kv.write({k: v for k, v in store.changes().items() if v is not None},
+                 [k for k, v in store.changes().items() if v is None], sync=False)
+        list(kv.iterate(b"\xff"))  # re-sort outside the timers
+        return seconds, len(store.changes())
+
+    def fill(store) -> None:
+        for i in range(depositors + samples):
+            increase_balance(store, address(b"d", i), 10**9)
+        escrow.open_escrow(store, 1, address(b"d", 0), 1_000, 1)
+        for i in range(1, depositors):
+            escrow.deposit(store, 1, address(b"d", i), 1_000, 1)
+    block(fill)
+    seconds, written = block(lambda store: [escrow.deposit(store, 1, address(b"d", depositors + i), 1_000, 2)
+                                   for i in range(samples)])
+    return seconds / samples, written / samples, len(kv.get(escrow.get_escrow_key(1)) or b"")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -144,6 +176,10 @@ def main() -> None:
     for due in (10, 100, 1_000):
         print(f"  {due:5d} grace ends (pay+refund)    {big[f'close{due}'] * 1e3:7.2f} ms {small[f'close{due}'] * 1e3:7.2f} ms"
               f"   ({big[f'close{due}'] / due * 1e6:.0f} us per lease)")
+    print("top-up (new depositor)            depositors      cost  keys written  escrow record")
+    for depositors in (10, 100_000):
+        seconds, written, size = time_top_up(depositors)
+        print(f"                                  {depositors:>10} {seconds * 1e6:7.1f} us {written:9.2f} {size:10d} bytes")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import psutil
 import trio
 
 from akechain.client.keystore import Keystore
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from bench.baseline import measure_verify_rate
 from bench.load import fund_senders, offer_load, presign, report_load
 from tests.node_process import NodeProcess, free_port, run_cli
@@ -48,10 +49,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="akebench-") as tmp:
         node = start_node(Path(tmp))
         try:
-            fee = node.get("/params").json()["auth"]["min_fee"]
+            fee_params = AUTH_PARAMS.from_json(node.get("/params").json()["auth"])
             senders = [nacl.signing.SigningKey.generate() for _ in range(args.senders)]
-            fund_senders(node.url, Keystore(node.home / "keyring").load("validator", PASSPHRASE), CHAIN_ID, senders, fee)
-            batches = presign(senders, CHAIN_ID, per_sender, args.batch, fee)
+            fund_senders(node.url, Keystore(node.home / "keyring").load("validator", PASSPHRASE), CHAIN_ID, senders, fee_params)
+            batches = presign(senders, CHAIN_ID, per_sender, args.batch, fee_params)
             start_height = node.status()["height"]
             load = trio.run(offer_load, [node.url], batches, args.rate)
             blocks = node.status()["height"] - start_height

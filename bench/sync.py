@@ -27,6 +27,7 @@ from akechain.node.config import Home, load_config, save_config
 from akechain.node.genesis_file import load_genesis
 from akechain.node.node import consensus_genesis
 from akechain.client.keystore import Keystore
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from bench.baseline import measure_verify_rate
 from consensus.abci import GenesisRequest
 from consensus.chain import block_request
@@ -61,11 +62,11 @@ def set_config(home: Path, **changes: object) -> None:
 
 
 def build_chain(source: NodeProcess, blocks: int, txs_per_block: int) -> int:
-    fee = source.get("/params").json()["auth"]["min_fee"]
+    fee_params = AUTH_PARAMS.from_json(source.get("/params").json()["auth"])
     senders = [nacl.signing.SigningKey.generate() for _ in range(SENDERS)]
-    fund_senders(source.url, Keystore(source.home / "keyring").load("validator", PASSPHRASE), CHAIN_ID, senders, fee)
+    fund_senders(source.url, Keystore(source.home / "keyring").load("validator", PASSPHRASE), CHAIN_ID, senders, fee_params)
     per_sender = blocks * txs_per_block // SENDERS
-    batches = presign(senders, CHAIN_ID, per_sender, 100, fee)
+    batches = presign(senders, CHAIN_ID, per_sender, 100, fee_params)
     for batch in batches:
         httpx.post(f"{source.url}/txs", json={"txs": [t.hex() for t in batch]}, timeout=60).raise_for_status()
     wait_until(lambda: source.status()["mempool_size"] == 0, 600, "the chain to include every tx")

@@ -17,7 +17,9 @@ from akechain.chain.crypto import get_address, signing_key_from_seed
 from akechain.chain.genesis import build_genesis, encode_app_state
 from akechain.node.mempool import Mempool
 from akechain.chain.modules.bank.params import Params as BankParams
-from akechain.chain.tx import build_send_tx
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS as AUTH_PARAMS
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.chain.tx import build_tx_paying_fee
 from consensus.abci import BlockRequest, GenesisRequest
 from state.kv import MemoryKV
 from state.store import CommitStore
@@ -36,7 +38,8 @@ def make_app(keys: list) -> App:
 def make_txs(keys: list, count: int) -> list[bytes]:
     recipients = [get_address(k) for k in keys]
     return [
-        build_send_tx(keys[i % len(keys)], CHAIN_ID, i // len(keys), recipients[(i + 1) % len(keys)], 1, 1_000)
+        build_tx_paying_fee(keys[i % len(keys)], CHAIN_ID, i // len(keys), [MsgSend(recipients[(i + 1) % len(keys)], 1)],
+                            AUTH_PARAMS)
         for i in range(count)
     ]
 

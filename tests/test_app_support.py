@@ -12,7 +12,7 @@ from state.store import CommitStore
 
 CHAIN_ID = "ake-test-1"
 TREASURY = bytes.fromhex("77" * 20)
-AUTH_PARAMS = AuthParams(min_fee=10, max_tx_bytes=4096, max_memo_length=32)
+AUTH_PARAMS = AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=4096, max_memo_length=32)  # flat fee: tests of other rules
 BANK_PARAMS = BankParams(burn_bps=2_500, treasury=TREASURY)
 
 

@@ -13,7 +13,9 @@ from akechain.node.config import load_config, save_config
 from akechain.chain.crypto import parse_address
 from akechain.client.keystore import Keystore
 from akechain.node.network import LARGE_MESSAGE_PROTOCOL, topic_names
-from akechain.chain.tx import build_send_tx
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.chain.tx import build_tx_paying_fee
 from consensus import sync
 from tests.conftest import Devnet
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until
@@ -32,8 +34,9 @@ def test_txs_sent_to_any_node_commit_with_one_app_hash_everywhere(devnet: Devnet
     keys = Keystore(devnet.root / "keyring")
     faucet = keys.load("faucet", devnet.passphrase)
     recipient = parse_address(keys.show("treasury").address)
-    fee = devnet.nodes[0].get("/params").json()["auth"]["min_fee"]
-    txs = [build_send_tx(faucet, devnet.chain_id, nonce, recipient, 10 + nonce, fee) for nonce in range(12)]
+    fee_params = AUTH_PARAMS.from_json(devnet.nodes[0].get("/params").json()["auth"])
+    txs = [build_tx_paying_fee(faucet, devnet.chain_id, nonce, [MsgSend(recipient, 10 + nonce)], fee_params)
+           for nonce in range(12)]
     # Consecutive nonces must reach one mempool in order; spread whole accounts over nodes instead
     # by sending every tx to a different node only after the previous one committed.
     heights = []

@@ -11,7 +11,9 @@ import pytest
 from akechain.client.http import NodeClient
 from akechain.client.keystore import Keystore
 from akechain.chain.modules.bank.msgs import MsgMultiSend, Output
-from akechain.chain.crypto import parse_address
+from akechain.chain.crypto import format_address, parse_address
+import akechain.chain.registry  # noqa: F401  every module's msgs, so decode_tx reads market txs too
+from akechain.chain.tx import decode_tx, get_sender
 from akechain.client.wallet import Wallet
 from tests.conftest import Devnet, running_devnet
 from tests.node_process import AKECHAIN, run_cli
@@ -61,14 +63,14 @@ def test_agents_win_serve_get_paid_and_a_liar_is_slashed(market_devnet: Devnet, 
               for i, (name, extra) in enumerate(AGENTS.items())}
     try:
         wait_registered(client, address, agents, tmp_path)
-        fee = client.params()["auth"]["min_fee"]
-
+        first = client.status()["height"] + 1
         before = client.account(address["consumer"])["balance"]
         single = run_job(net)
         assert single["state"] == "completed" and single["verified_locally"], single
         assert [w["provider"] for w in single["winners"]] == [address["p1"]]  # the cheapest bid
         assert single["winners"][0]["close_reason"] == "settled" and 0 < single["paid"] < 30 * 30
         assert single["paid"] + single["refunded"] == 1_000_000
+        fee = fees_paid(client, {address["consumer"]}, first)
         assert client.account(address["consumer"])["balance"] == before - fee - single["paid"]
         p1 = client.reputation(address["p1"])
         assert p1["settled"] == 1 and p1["score_bps"] > 5_000
@@ -88,6 +90,16 @@ def test_agents_win_serve_get_paid_and_a_liar_is_slashed(market_devnet: Devnet, 
         codes = {name: agent.wait(timeout=20) for name, agent in agents.items()}
         client.close()
     assert codes == {name: 0 for name in AGENTS}, "agents must stop cleanly on SIGTERM"
+
+
+def fees_paid(client: NodeClient, senders: set[str], first: int) -> int:
+    """The fees `senders` paid in blocks `first`..now: a fee depends on its tx's size and messages."""
+    total = 0
+    for height in range(first, client.status()["height"] + 1):
+        for raw in client.block(height)["txs"]:
+            tx = decode_tx(bytes.fromhex(raw), 1 << 20)
+            total += tx.body.fee if format_address(get_sender(tx)) in senders else 0
+    return total
 
 
 def wait_registered(client: NodeClient, address: dict[str, str], agents: dict, logs: Path) -> None:

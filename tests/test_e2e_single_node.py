@@ -10,7 +10,9 @@ import pytest
 from akechain.chain.app import AccountProof
 from akechain.chain.crypto import parse_address
 from akechain.client.keystore import Keystore
-from akechain.chain.tx import build_send_tx
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.chain.tx import build_tx_paying_fee, decode_tx
 from state.codec import decode
 from state.smt import verify_proof
 from tests.conftest import PASSPHRASE
@@ -24,11 +26,12 @@ def test_txs_over_http_are_committed_and_survive_kill9(single_node: NodeProcess)
     sender = keys.load("validator", PASSPHRASE)
     recipient = parse_address(keys.show("treasury").address)
     recipient_text = keys.show("treasury").address
-    min_fee = single_node.get("/params").json()["auth"]["min_fee"]
+    fee_params = AUTH_PARAMS.from_json(single_node.get("/params").json()["auth"])
     before = single_node.get(f"/accounts/{recipient_text}").json()["balance"]
 
     first = single_node.get(f"/accounts/{keys.show('validator').address}").json()["nonce"]  # 1: its gentx used 0
-    txs = [build_send_tx(sender, "ake-e2e-1", first + i, recipient, 1_000 + i, min_fee) for i in range(20)]
+    txs = [build_tx_paying_fee(sender, "ake-e2e-1", first + i, [MsgSend(recipient, 1_000 + i)], fee_params)
+           for i in range(20)]
     answers = httpx.post(f"{single_node.url}/txs", json={"txs": [t.hex() for t in txs]}, params={"wait": "commit"},
                          timeout=60).json()["results"]
     assert [a["check"]["code"] for a in answers] == [0] * 20
@@ -38,7 +41,8 @@ def test_txs_over_http_are_committed_and_survive_kill9(single_node: NodeProcess)
     # The recipient got the amounts plus the treasury's (unburned) share of each fee.
     after = single_node.get(f"/accounts/{recipient_text}").json()
     burn_bps = single_node.get("/params").json()["bank"]["burn_bps"]
-    fee_to_treasury = 20 * (min_fee - min_fee * burn_bps // 10_000)
+    fees = [decode_tx(tx, fee_params.max_tx_bytes).body.fee for tx in txs]
+    fee_to_treasury = sum(fee - fee * burn_bps // 10_000 for fee in fees)
     assert after["balance"] - before == sum(1_000 + n for n in range(20)) + fee_to_treasury
 
     # A replayed tx is rejected and a committed tx can be looked up.

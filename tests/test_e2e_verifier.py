@@ -17,7 +17,7 @@ from akechain.chain.modules.bank.msgs import MsgMultiSend, Output
 from akechain.client.wallet import Wallet
 from tests.conftest import Devnet, running_devnet
 from tests.node_process import AKECHAIN, run_cli
-from tests.test_e2e_market import COLLATERAL, keyed, start_agent, wait_registered
+from tests.test_e2e_market import COLLATERAL, fees_paid, keyed, start_agent, wait_registered
 
 pytestmark = pytest.mark.slow
 # Every receipt is spot-checked; the challenge window leaves time to re-execute and judge.
@@ -49,7 +49,7 @@ def check_a_liar_is_caught(net: Devnet, tmp_path: Path) -> None:
         for i, name in enumerate(verifiers)}
     try:
         wait_registered(client, {"liar": address["liar"]}, {"liar": liar}, tmp_path)
-        fee = client.params()["auth"]["min_fee"]
+        first = client.status()["height"] + 1
         consumer_before = client.account(address["consumer"])["balance"]
         verifiers_before = sum(client.account(a)["balance"] for a in verifiers.values())
 
@@ -71,9 +71,11 @@ def check_a_liar_is_caught(net: Devnet, tmp_path: Path) -> None:
         assert reputation["slashes"] == 1 and reputation["score_bps"] < 5_000
         # consumer: the budget minus what the liar withdrew before the check, plus its share of the slash
         assert report["paid"] + report["refunded"] == 1_000_000
+        fee = fees_paid(client, {address["consumer"]}, first)
         assert client.account(address["consumer"])["balance"] == consumer_before - fee - report["paid"] + to_consumer
         # verifiers: one challenge (bond back, reward) and one verdict, a fee each
-        assert sum(client.account(a)["balance"] for a in verifiers.values()) == verifiers_before - 2 * fee + to_challenger
+        fees = fees_paid(client, set(verifiers.values()), first)
+        assert sum(client.account(a)["balance"] for a in verifiers.values()) == verifiers_before - fees + to_challenger
     finally:
         for proc in (liar, *checkers.values()):
             proc.terminate()

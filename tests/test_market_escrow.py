@@ -89,3 +89,33 @@ def test_refund_is_pro_rata_and_exact() -> None:
     refunds = escrow.compute_refunds(depositors, 100)
     assert refunds == [(b"\x01" * 20, 14), (b"\x02" * 20, 28), (b"\x03" * 20, 58)]
     assert sum(a for _, a in refunds) == 100
+
+
+def test_top_up_never_grows_the_escrow_record() -> None:
+    """Depositors are keyed entries: 1,000 more depositors leave the escrow record the same size
+    (counters chosen so their varints keep their length), and each top-up writes O(1) keys."""
+    store = Journal(lambda key: None, lambda prefix, start: ())
+    donors = [Address(i.to_bytes(4, "big") * 5) for i in range(1, 1_400)]
+    for donor in donors:
+        increase_balance(store, donor, 10**6)
+    increase_balance(store, CONSUMER, 10**15)
+    escrow.open_escrow(store, 1, CONSUMER, 10**14, START)
+    escrow.add_streams(store, 1, [(7, 1, 10**6)], START)
+    for donor in donors[:300]:
+        escrow.deposit(store, 1, donor, 1, START)
+    size = len(store.get_bytes(escrow.get_escrow_key(1)))
+    for donor in donors[300:1_300]:
+        before = store.snapshot()
+        escrow.deposit(store, 1, donor, 1, START)
+        assert store.snapshot() - before <= 4  # escrow, its deposit entry, two balances
+    assert len(store.get_bytes(escrow.get_escrow_key(1))) == size
+    assert escrow.query_escrow(store, 1, START).depositors[0].depositor == donors[0]
+    assert len(escrow.query_escrow(store, 1, START).depositors) == escrow.MAX_DEPOSITORS_SHOWN
+
+
+def test_refund_walks_the_keyed_deposits_pro_rata() -> None:
+    store = make_store()
+    escrow.open_escrow(store, 1, CONSUMER, 100, START)
+    escrow.deposit(store, 1, DONOR, 50, START)
+    escrow.deposit(store, 1, CONSUMER, 50, START)  # same depositor again: one entry, 150
+    assert escrow.refund(store, 1, START + 1) == [(CONSUMER, 150), (DONOR, 50)]

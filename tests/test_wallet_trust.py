@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 from click.testing import CliRunner
 
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS, PARAMS, compute_required_fee
 from akechain.chain.tx import decode_tx
 from akechain.cli import main
 
@@ -40,7 +41,7 @@ class LyingNode:
                 if self.path.startswith("/status"):
                     self.answer({"chain_id": stub.chain_id, "height": 1})
                 elif self.path.startswith("/params"):
-                    self.answer({"auth": {"min_fee": stub.min_fee}})
+                    self.answer({"auth": {**PARAMS.to_json(DEFAULT_PARAMS), "min_fee": stub.min_fee}})
                 else:
                     self.answer({"nonce": 0, "balance": 0})
 
@@ -105,16 +106,19 @@ def test_an_explicit_chain_id_overrides_the_home_and_is_checked_too(home: Path, 
 
 
 def test_a_node_asking_a_huge_fee_is_refused_and_max_fee_raises_the_cap(home: Path, node_factory: Any) -> None:
-    node = node_factory(min_fee=10_001)  # the default cap is 10x the genesis min fee of 1,000 uake
+    # the default cap is 10x the fee the home's genesis (min fee 1,000 uake) requires of this tx
+    node = node_factory(min_fee=20_000)
     code, out = send(home, node)
-    assert code == 1 and "above the max fee 10000" in out
+    assert code == 1 and "above the max fee" in out
     assert node.submitted == []
-    code, out = send(home, node, "--fee", "20000")
-    assert code == 1 and "fee 20000" in out
-    code, out = send(home, node, "--max-fee", "10001")
+    code, out = send(home, node, "--fee", "30000")
+    assert code == 1 and "fee 30000" in out
+    code, out = send(home, node, "--max-fee", "30000")
     assert code == 0, out
-    signed = decode_tx(node.submitted[0], 1 << 20)
-    assert signed.body.chain_id == "ake-home-1" and signed.body.fee == 10_001
+    raw = node.submitted[0]
+    signed = decode_tx(raw, 1 << 20)
+    required = compute_required_fee(PARAMS.from_json({**PARAMS.to_json(DEFAULT_PARAMS), "min_fee": 20_000}), 1, len(raw))
+    assert signed.body.chain_id == "ake-home-1" and signed.body.fee == required
 
 
 def test_sign_only_takes_the_chain_id_from_the_home(home: Path, node_factory: Any) -> None:

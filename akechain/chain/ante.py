@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from akechain.chain.crypto import Address
 from akechain.chain.modules.auth.keeper import get_nonce, increase_nonce
-from akechain.chain.modules.auth.params import get_params
+from akechain.chain.modules.auth.params import compute_required_fee, get_params
 from akechain.chain.modules.bank.keeper import get_balance, process_fee
 from akechain.chain.store import StoreView
 from akechain.chain.tx import BadNonceError, CannotPayFeeError, FeeTooLowError, Tx, verify_memo
 
 
-def process_ante(store: StoreView, tx: Tx, sender: Address) -> None:
+def process_ante(store: StoreView, tx: Tx, sender: Address, tx_bytes: int) -> None:
+    """`tx_bytes`: the length of the tx's wire bytes, which its fee must pay for."""
     body = tx.body
     params = get_params(store)
     verify_memo(tx, params.max_memo_length)
@@ -21,9 +22,13 @@ def process_ante(store: StoreView, tx: Tx, sender: Address) -> None:
     expected = get_nonce(store, sender)
     if body.nonce != expected:
         raise BadNonceError(f"nonce {body.nonce} is not the account's next nonce {expected}")
-    # Verify the fee meets the minimum
-    if body.fee < params.min_fee:
-        raise FeeTooLowError(f"fee {body.fee} uake is below the minimum {params.min_fee} uake")
+    # Verify the fee pays for the tx: a base, its messages and its bytes
+    required = compute_required_fee(params, len(body.msgs), tx_bytes)
+    if body.fee < required:
+        raise FeeTooLowError(
+            f"fee {body.fee} uake is below the required {required} uake (min_fee {params.min_fee} + "
+            f"{params.fee_per_msg} x {len(body.msgs)} msgs + {params.fee_per_byte} x {tx_bytes} bytes)"
+        )
     # Verify the sender can pay the fee
     balance = get_balance(store, sender)
     if balance < body.fee:

@@ -141,7 +141,7 @@ class App:
         try:
             decoded = self._get_verified_tx(tx, AUTH_PARAMS.get(journal).max_tx_bytes)
             sender = get_sender(decoded)
-            process_ante(journal, decoded, sender)
+            process_ante(journal, decoded, sender, len(tx))
         except Exception as exc:  # noqa: BLE001  a bad tx is refused, whatever it breaks
             journal.revert(snapshot)
             error = as_app_error(exc)
@@ -229,7 +229,7 @@ class App:
         try:
             tx = self._get_verified_tx(tx_bytes, max_tx_bytes, consume=True)
             sender = get_sender(tx)
-            process_ante(journal, tx, sender)
+            process_ante(journal, tx, sender, len(tx_bytes))
         except Exception as exc:  # noqa: BLE001
             journal.revert(0)
             error = as_app_error(exc)

@@ -5,7 +5,8 @@ genesis.json fields:
     chain_id         str, e.g. "ake-devnet-1"; signed into every tx
     genesis_time_ms  int, unix milliseconds; the chain's clock starts here (BFT time afterwards)
     initial_height   int, 1
-    app_state        {"auth": {"params": {"min_fee": uake per tx, "max_tx_bytes": int,
+    app_state        {"auth": {"params": {"min_fee": uake per tx, "fee_per_msg": uake per message,
+                                          "fee_per_byte": uake per tx byte, "max_tx_bytes": int,
                                           "max_memo_length": chars},
                                "accounts": [{"address": "ake1…", "nonce": int, "pub_key": hex or ""}]},
                       "bank": {"params": {"burn_bps": 0..10000 share of fees burned,
@@ -46,7 +47,7 @@ from akechain.chain.modules.staking.params import PARAMS as STAKING_PARAMS
 from akechain.chain.modules.staking.params import Params as StakingParams
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import StoreView
-from akechain.chain.tx import build_tx
+from akechain.chain.tx import build_tx_paying_fee
 
 
 def init_app_state(store: StoreView, app_state: object, registry: Registry = DEFAULT_REGISTRY) -> None:
@@ -105,11 +106,11 @@ def build_genesis(
 def build_gentx(operator_key: nacl.signing.SigningKey, chain_id: str, consensus_pub_key: bytes, moniker: str,
                 self_delegation: int, auth_params: AuthParams = DEFAULT_AUTH_PARAMS, commission_rate_bps: int = 1_000,
                 max_rate_bps: int = 2_000, max_change_rate_bps: int = 100) -> bytes:
-    """An operator's genesis tx: its first tx (nonce 0, the minimum fee), creating its validator."""
+    """An operator's genesis tx: its first tx (nonce 0, the required fee), creating its validator."""
     msg = MsgCreateValidator(consensus_pub_key=consensus_pub_key, moniker=moniker, commission_rate_bps=commission_rate_bps,
                              max_rate_bps=max_rate_bps, max_change_rate_bps=max_change_rate_bps,
                              self_delegation=self_delegation)
-    return build_tx(operator_key, chain_id, 0, auth_params.min_fee, [msg])
+    return build_tx_paying_fee(operator_key, chain_id, 0, [msg], auth_params)
 
 
 def apply_param_changes(app_state: dict, changes: Mapping[str, object], registry: Registry = DEFAULT_REGISTRY) -> dict:

@@ -13,8 +13,10 @@ from typing import Sequence
 import nacl.signing
 
 from akechain.chain.codec import AppError, InvalidMsgError, Msg, check_uint63
+from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.auth.params import compute_tx_fee
 from akechain.chain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, compute_address, get_pub_key, is_valid_signature, sign
-from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
+from akechain.chain.modules.bank.msgs import MsgSend
 from state.codec import CodecError, decode, encode
 
 MAX_MSGS = 32
@@ -140,19 +142,15 @@ def build_tx(
     return encode(Tx(body=body, signature=sign(signing_key, compute_sign_bytes(body))))
 
 
+def build_tx_paying_fee(
+    signing_key: nacl.signing.SigningKey, chain_id: str, nonce: int, msgs: Sequence[Msg], params: AuthParams, memo: str = ""
+) -> bytes:
+    """`build_tx` with the least fee `params` require for this very tx (base, messages, bytes)."""
+    fee = compute_tx_fee(params, len(msgs), lambda f: len(build_tx(signing_key, chain_id, nonce, f, msgs, memo)))
+    return build_tx(signing_key, chain_id, nonce, fee, msgs, memo)
+
+
 def build_send_tx(
     signing_key: nacl.signing.SigningKey, chain_id: str, nonce: int, to: bytes, amount: int, fee: int, memo: str = ""
 ) -> bytes:
     return build_tx(signing_key, chain_id, nonce, fee, [MsgSend(to=to, amount=amount)], memo)
-
-
-def build_multi_send_tx(
-    signing_key: nacl.signing.SigningKey,
-    chain_id: str,
-    nonce: int,
-    outputs: Sequence[tuple[bytes, int]],
-    fee: int,
-    memo: str = "",
-) -> bytes:
-    msg = MsgMultiSend(outputs=tuple(Output(to=to, amount=amount) for to, amount in outputs))
-    return build_tx(signing_key, chain_id, nonce, fee, [msg], memo)

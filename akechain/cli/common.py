@@ -27,8 +27,8 @@ passphrase_option = click.option(
 )
 MAX_FEE_OPTION = click.option(
     "--max-fee", type=UINT63,
-    help=f"Refuse to sign a fee above this, in uake (default: {MAX_FEE_MULTIPLE}x the minimum fee "
-         "of HOME's genesis, or of the default params), whether it came from --fee or the node.")
+    help=f"Refuse to sign a fee above this, in uake (default: {MAX_FEE_MULTIPLE}x the fee the tx requires "
+         "under HOME's genesis, or the default params), whether it came from --fee or the node.")
 SIGNING_OPTIONS = (
     home_option,
     node_option,
@@ -82,7 +82,8 @@ def open_keystore(home: Path) -> Any:
 def open_wallet(home: Path, key_name: str, node_url: str, passphrase_file: Path | None, *,
                 chain_id: str | None = None, max_fee: int | None = None, **overrides: Any) -> Any:
     """Unlock KEY from HOME's keyring and bind it to the node, signing only for HOME's chain (or
-    `chain_id`) and at most `max_fee` (default: a multiple of the local minimum fee). Raises
+    `chain_id`) and at most `max_fee` (default: a multiple of the fee HOME's genesis requires for
+    each tx). Raises
     KeystoreError; exits with an error if HOME does not say which chain it is on."""
     from akechain.cli.local_chain import LocalChainError, load_local_chain
     from akechain.client.http import NodeClient
@@ -93,7 +94,7 @@ def open_wallet(home: Path, key_name: str, node_url: str, passphrase_file: Path 
     except LocalChainError as exc:
         fail(str(exc))
     signing_key = open_keystore(home).load(key_name, read_passphrase(passphrase_file))
-    options = TxOptions(chain_id=chain.chain_id, max_fee=chain.default_max_fee if max_fee is None else max_fee, **overrides)
+    options = TxOptions(chain_id=chain.chain_id, max_fee=max_fee, max_fee_for=chain.compute_max_fee, **overrides)
     return Wallet(NodeClient(node_url), signing_key, options)
 
 

@@ -1,4 +1,4 @@
-"""What a wallet knows of its chain without asking a node: the chain id and minimum fee of the
+"""What a wallet knows of its chain without asking a node: the chain id and fee params of the
 home's genesis.json (or the chain id of a devnet directory's devnet.json), so a node that lies
 cannot make the wallet sign for another chain or overpay."""
 from __future__ import annotations
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from akechain.chain.codec import GenesisError
-from akechain.chain.modules.auth.params import DEFAULT_PARAMS, PARAMS
+from akechain.chain.modules.auth.params import DEFAULT_PARAMS, PARAMS, Params, compute_required_fee
 from akechain.node.genesis_file import load_genesis
 
-MAX_FEE_MULTIPLE = 10  # the default --max-fee, in minimum fees: room for priority, not for a node's lie
+MAX_FEE_MULTIPLE = 10  # the default --max-fee, in required fees: room for priority, not for a node's lie
 DEVNET_FILE = "devnet.json"
 
 
@@ -22,26 +22,26 @@ class LocalChainError(ValueError):
 @dataclass(frozen=True, slots=True)
 class LocalChain:
     chain_id: str
-    min_fee: int
+    auth_params: Params
 
-    @property
-    def default_max_fee(self) -> int:
-        return MAX_FEE_MULTIPLE * self.min_fee
+    def compute_max_fee(self, msg_count: int, tx_bytes: int) -> int:
+        """The default --max-fee of a tx: a multiple of the fee the home's genesis requires for it."""
+        return MAX_FEE_MULTIPLE * compute_required_fee(self.auth_params, msg_count, tx_bytes)
 
 
 def load_local_chain(home: Path, chain_id: str | None = None) -> LocalChain:
     """The chain HOME signs for: `chain_id` if given, else its genesis.json, else its devnet.json.
-    The minimum fee comes from the genesis when there is one, else the default auth params."""
+    The fee params come from the genesis when there is one, else the default auth params."""
     genesis_path = home / "genesis.json"
     genesis = _load_genesis(genesis_path) if genesis_path.exists() else None
-    min_fee = DEFAULT_PARAMS.min_fee if genesis is None else _genesis_min_fee(genesis, genesis_path)
+    auth_params = DEFAULT_PARAMS if genesis is None else _genesis_auth_params(genesis, genesis_path)
     if chain_id is None and genesis is not None:
         chain_id = genesis["chain_id"]
     if chain_id is None:
         chain_id = _devnet_chain_id(home / DEVNET_FILE)
     if chain_id is None:
         raise LocalChainError(f"{home} holds no genesis.json or {DEVNET_FILE} to tell the chain id: pass --chain-id")
-    return LocalChain(chain_id=chain_id, min_fee=min_fee)
+    return LocalChain(chain_id=chain_id, auth_params=auth_params)
 
 
 def _load_genesis(path: Path) -> dict:
@@ -51,9 +51,9 @@ def _load_genesis(path: Path) -> dict:
         raise LocalChainError(str(exc)) from None
 
 
-def _genesis_min_fee(genesis: dict, path: Path) -> int:
+def _genesis_auth_params(genesis: dict, path: Path) -> Params:
     try:
-        return PARAMS.from_json(genesis["app_state"]["auth"]["params"]).min_fee
+        return PARAMS.from_json(genesis["app_state"]["auth"]["params"])
     except (KeyError, TypeError, GenesisError) as exc:
         raise LocalChainError(f"{path}: no valid app_state.auth.params ({exc})") from None
 

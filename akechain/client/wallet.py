@@ -1,5 +1,5 @@
-"""A key bound to a node: builds every tx one way (chain id, next nonce, minimum fee, each
-overridable for offline signing) and submits it. Shared by `akechain tx …`, the provider agent and
+"""A key bound to a node: builds every tx one way (chain id, next nonce, the fee the chain's auth
+params require for that tx, each overridable for offline signing) and submits it. Shared by `akechain tx …`, the provider agent and
 the consumer command.
 
 The node is not trusted: given a chain id, the wallet refuses a node that reports another one, and
@@ -7,13 +7,16 @@ given a max fee, it refuses to pay more whoever asked for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import nacl.signing
 
 from akechain.client.http import NodeClient
 from akechain.chain.codec import Msg
 from akechain.chain.crypto import compute_address, format_address, get_pub_key
+from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
+from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.auth.params import compute_tx_fee
 from akechain.chain.tx import build_tx
 
 
@@ -28,13 +31,15 @@ class WalletRefusedError(TxFailedError):
 @dataclass(frozen=True, slots=True)
 class TxOptions:
     """Overrides; None means ask the node (so all three given = signing offline). `chain_id`, when
-    given, is also what the node must report; `max_fee` (None: no cap) bounds any fee signed."""
+    given, is also what the node must report; `max_fee` bounds any fee signed, else
+    `max_fee_for(msg count, tx bytes)` bounds the fee of each tx (both None: no cap)."""
 
     fee: int | None = None
     nonce: int | None = None
     chain_id: str | None = None
     memo: str = ""
     max_fee: int | None = None
+    max_fee_for: Callable[[int, int], int] | None = None
 
 
 class Wallet:
@@ -44,23 +49,35 @@ class Wallet:
         self.options = options
         self.address = format_address(compute_address(get_pub_key(key)))
         self._chain_id = options.chain_id
-        self._fee = options.fee
+        self._fee_params: AuthParams | None = None  # the node's, fetched once
         self._node_checked = False
 
     def sign(self, msgs: Sequence[Msg]) -> bytes:
-        if self.options.nonce is None or self._fee is None:
+        options = self.options
+        if options.nonce is None or options.fee is None:
             self.check_node()
         if self._chain_id is None:
             self._chain_id = str(self.client.status()["chain_id"])
-        if self._fee is None:
-            self._fee = int(self.client.params()["auth"]["min_fee"])
-        # Verify the fee is one the wallet's owner agreed to, whoever chose it
-        if self.options.max_fee is not None and self._fee > self.options.max_fee:
-            raise WalletRefusedError(f"fee {self._fee} uake is above the max fee {self.options.max_fee} uake (--max-fee)")
-        nonce = self.options.nonce
+        nonce = options.nonce
         if nonce is None:
             nonce = int(self.client.account(self.address)["nonce"])
-        return build_tx(self.key, self._chain_id, nonce, self._fee, msgs, self.options.memo)
+        chain_id = self._chain_id
+
+        def size_with_fee(fee: int) -> int:
+            return len(build_tx(self.key, chain_id, nonce, fee, msgs, options.memo))
+
+        fee = options.fee
+        if fee is None:
+            if self._fee_params is None:
+                self._fee_params = AUTH_PARAMS.from_json(self.client.params()["auth"])
+            fee = compute_tx_fee(self._fee_params, len(msgs), size_with_fee)
+        # Verify the fee is one the wallet's owner agreed to, whoever chose it
+        max_fee = options.max_fee
+        if max_fee is None and options.max_fee_for is not None:
+            max_fee = options.max_fee_for(len(msgs), size_with_fee(fee))
+        if max_fee is not None and fee > max_fee:
+            raise WalletRefusedError(f"fee {fee} uake is above the max fee {max_fee} uake (--max-fee)")
+        return build_tx(self.key, chain_id, nonce, fee, msgs, options.memo)
 
     def check_node(self) -> None:
         """Raise WalletRefusedError if the node reports another chain than the one this wallet signs for."""

@@ -5,11 +5,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import nacl.signing
+
 from akechain.chain.crypto import parse_address
 from akechain.node.config import Config, Home, P2PConfig, RPCConfig, save_config
 from akechain.chain.genesis import build_gentx, build_genesis
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
 from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS
+from akechain.chain.tx import decode_tx
 from akechain.node.genesis_file import write_genesis
 from akechain.client.keystore import Keystore
 from akechain.chain.modules.bank.params import Params as BankParams
@@ -19,7 +22,6 @@ from p2p.identity import load_or_create_node_key
 DEFAULT_VALIDATOR_POWER = 10
 # what an operator bonds at genesis (its gentx): DEFAULT_VALIDATOR_POWER units of consensus power
 SELF_DELEGATION = DEFAULT_VALIDATOR_POWER * DEFAULT_STAKING_PARAMS.power_reduction
-MIN_OPERATOR_BALANCE = SELF_DELEGATION + DEFAULT_AUTH_PARAMS.min_fee  # the gentx bonds and pays its fee
 DEFAULT_BURN_BPS = 5_000  # half of every fee is burned, half goes to the treasury
 TREASURY_KEY = "treasury"
 
@@ -45,13 +47,21 @@ def create_node_files(home: Home, moniker: str, rpc_port: int, p2p_port: int,
     return FilePV.generate(home.validator_key_file, home.validator_state_file)
 
 
+def compute_min_operator_balance(chain_id: str, moniker: str) -> int:
+    """SELF_DELEGATION plus the gentx's fee, which depends on its size: measured on a gentx signed
+    by a throwaway key (keys and signatures have fixed lengths), before any file is written."""
+    probe = build_gentx(nacl.signing.SigningKey(bytes(32)), chain_id, bytes(32), moniker, SELF_DELEGATION)
+    return SELF_DELEGATION + decode_tx(probe, DEFAULT_AUTH_PARAMS.max_tx_bytes).body.fee
+
+
 def init_home(root: Path, *, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
               passphrase: str, balance: int) -> dict[str, Any]:
     """A single-validator home whose `validator` account is funded in its genesis and bonds
     SELF_DELEGATION of it there (its gentx, signing with the node's validator key)."""
-    if balance < MIN_OPERATOR_BALANCE:
+    min_balance = compute_min_operator_balance(chain_id, moniker)
+    if balance < min_balance:
         raise InitError(f"--balance {balance} uake cannot bond the {SELF_DELEGATION} uake self-delegation and pay "
-                        f"the gentx fee: at least {MIN_OPERATOR_BALANCE} uake")
+                        f"the gentx fee: at least {min_balance} uake")
     home = Home(root)
     signer = create_node_files(home, moniker, rpc_port, p2p_port)
     keystore = Keystore(home.keyring_dir)

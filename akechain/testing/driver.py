@@ -26,10 +26,11 @@ from typing import Any, Callable, Iterable, Sequence
 import nacl.signing
 
 from akechain.chain.codec import AppError, InternalError, Msg
-from akechain.chain.crypto import Address, format_address, get_address, get_pub_key, sign, signing_key_from_seed
+from akechain.chain.crypto import SIGNATURE_LENGTH, Address, format_address, get_address, get_pub_key, sign, signing_key_from_seed
 from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.auth.params import compute_tx_fee
 from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as MARKET_DEFAULTS
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
@@ -59,7 +60,7 @@ def make_sim_app_state(addresses: Sequence[Address], registry: Registry = DEFAUL
     three addresses as verifiers; `params` replaces a module's record (e.g. `market=...`);
     `authority` (with a governed registry) may change params."""
     defaults = {
-        "auth": AuthParams(min_fee=10, max_tx_bytes=16 * 1024, max_memo_length=32),
+        "auth": AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=16 * 1024, max_memo_length=32),
         "bank": BankParams(burn_bps=2_500, treasury=SIM_TREASURY),
         "market": replace(MARKET_DEFAULTS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000,
                           verifiers=tuple(sorted(addresses[-3:]))),
@@ -168,7 +169,7 @@ class SimDriver:
         self.records: list[dict | Callable[[], dict]] = []  # the replay document's blocks (rendered when asked)
         self.outcomes: Counter[tuple[str, bool]] = Counter()  # (kind, succeeded) -> txs
         self.failure: ChainFailure | None = None
-        self.min_fee = 0
+        self.fee_params: AuthParams | None = None  # of committed state; None before genesis: no fee
         self.queries: dict[tuple, Any] = {}
         self.end_block()  # genesis state is committed with block 1: queries read it from then on
 
@@ -193,9 +194,12 @@ class SimDriver:
         fault), spoiled as its fault says. Messages are not checked: invalid ones are the point."""
         key = self.keys[draft.sender]
         nonce = self.nonces[draft.sender] + (1 if draft.fault == "nonce" else 0)
-        fee = self.min_fee - 1 if draft.fault == "fee" and self.min_fee else self.min_fee
         chain_id = self.chain.chain_id + "-other" if draft.fault == "chain" else self.chain.chain_id
-        body = TxBody(chain_id=chain_id, pub_key=get_pub_key(key), nonce=nonce, fee=fee, memo="", msgs=draft.msgs)
+        body = TxBody(chain_id=chain_id, pub_key=get_pub_key(key), nonce=nonce, fee=0, memo="", msgs=draft.msgs)
+        if self.fee_params is not None:
+            fee = compute_tx_fee(self.fee_params, len(draft.msgs), lambda f: len(encode(
+                Tx(body=replace(body, fee=f), signature=bytes(SIGNATURE_LENGTH)))))
+            body = replace(body, fee=fee - 1 if draft.fault == "fee" and fee else fee)
         signature = sign(key, compute_sign_bytes(body))
         if draft.fault == "signature":
             signature = bytes([signature[0] ^ 1]) + signature[1:]
@@ -225,7 +229,7 @@ class SimDriver:
             kind = "raw" if isinstance(draft, bytes) else f"fault/{draft.fault}" if draft.fault else draft.msgs[0].TAG
             self.outcomes[kind, r.code == 0] += 1
         self.nonces = {a: self.chain.app.get_account(a).nonce for a in self.accounts}
-        self.min_fee = AUTH_PARAMS.get(self.chain.app.get_state_view()[0]).min_fee
+        self.fee_params = AUTH_PARAMS.get(self.chain.app.get_state_view()[0])
         self.check_block(result)
         return result
 

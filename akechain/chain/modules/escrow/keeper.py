@@ -12,10 +12,16 @@ Pausing: at the height where the unearned funds can no longer pay one more block
 accruing stream, those streams pause (their accrual stops at exactly that height) with a grace
 period; a top-up resumes them, otherwise they expire at the end of the grace and the market
 closes their leases. Money moves only through the bank keeper.
+
+Depositors are keyed entries (prefix + job id + address -> Deposit), never a list in the escrow
+record: a top-up reads and writes one entry whatever the number of depositors, and no record grows
+with the number of users. Only the refund at close walks them (once, in address order).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 
 from akechain.chain.crypto import Address, module_account
 from akechain.chain.modules.bank.keeper import decrease_balance, increase_balance, process_burn, process_transfer
@@ -24,6 +30,8 @@ from akechain.chain.store import StoreView
 
 ESCROW_PREFIX = b"\x41"
 ESCROW_QUEUE_PREFIX = b"\x42"
+ESCROW_DEPOSIT_PREFIX = b"\x43"  # + job id + depositor: that depositor's total
+MAX_DEPOSITORS_SHOWN = 100  # a query lists at most this many depositors (lowest addresses first)
 ESCROW_ACCOUNT = module_account("escrow")
 BPS = 10_000
 
@@ -62,7 +70,7 @@ class Escrow:
     settled_height: int
     next_event: int  # height of this escrow's queue key; 0 when nothing is scheduled
     closed: bool  # refunded; nothing can move any more
-    depositors: tuple[Deposit, ...]  # sorted by address
+    depositor_count: int  # keyed Deposit entries of this job
     streams: tuple[Stream, ...]  # in lease id order
 
 
@@ -86,11 +94,21 @@ class Payment:
     net: int
 
 
-TABLES: dict[bytes, type] = {ESCROW_PREFIX: Escrow, ESCROW_QUEUE_PREFIX: Due}  # record type per key prefix
+TABLES: dict[bytes, type] = {ESCROW_PREFIX: Escrow, ESCROW_QUEUE_PREFIX: Due, ESCROW_DEPOSIT_PREFIX: Deposit}  # record type per key prefix
 
 
 def get_escrow_key(job_id: int) -> bytes:
     return ESCROW_PREFIX + job_id.to_bytes(8, "big")
+
+
+def get_deposit_key(job_id: int, depositor: bytes) -> bytes:
+    return ESCROW_DEPOSIT_PREFIX + job_id.to_bytes(8, "big") + depositor
+
+
+def iterate_deposits(store: StoreView, job_id: int) -> Iterator[Deposit]:
+    """A job's deposits in address order (lazy: a caller that stops early reads no further)."""
+    for _, d in store.iterate(ESCROW_DEPOSIT_PREFIX + job_id.to_bytes(8, "big"), Deposit):
+        yield d
 
 
 def get_queue_key(height: int, job_id: int) -> bytes:
@@ -184,7 +202,7 @@ def compute_payment(gross: int, take_rate_bps: int, take_burn_bps: int) -> Payme
     return Payment(gross=gross, take=take, burned=burned, net=gross - take)
 
 
-def compute_refunds(depositors: tuple[Deposit, ...], amount: int) -> list[tuple[bytes, int]]:
+def compute_refunds(depositors: Sequence[Deposit], amount: int) -> list[tuple[bytes, int]]:
     """`amount` split pro rata to deposits, rounding down; the dust goes to the largest depositor
     (lowest address on a tie), so the split is exact and order-independent."""
     total = sum(d.amount for d in depositors)
@@ -218,15 +236,18 @@ def _settle(store: StoreView, job_id: int, height: int) -> Escrow:
     return compute_settled(escrow, height)
 
 
-def _add_deposit(depositors: tuple[Deposit, ...], depositor: bytes, amount: int) -> tuple[Deposit, ...]:
-    merged = {d.depositor: d.amount for d in depositors}
-    merged[depositor] = merged.get(depositor, 0) + amount
-    return tuple(Deposit(a, merged[a]) for a in sorted(merged))
+def _add_deposit(store: StoreView, escrow: Escrow, depositor: Address, amount: int) -> Escrow:
+    """Move `amount` in and add it to the depositor's entry: one key read and written, O(1)."""
+    process_transfer(store, depositor, ESCROW_ACCOUNT, amount)
+    key = get_deposit_key(escrow.job_id, depositor)
+    previous = store.get(key, Deposit)
+    store.set(key, Deposit(depositor, amount + (previous.amount if previous else 0)))
+    return replace(escrow, deposited=escrow.deposited + amount, unearned=escrow.unearned + amount,
+                   depositor_count=escrow.depositor_count + (previous is None))
 
 
 def open_escrow(store: StoreView, job_id: int, depositor: Address, amount: int, height: int) -> Escrow:
-    process_transfer(store, depositor, ESCROW_ACCOUNT, amount)
-    escrow = Escrow(job_id, amount, amount, 0, height, 0, False, (Deposit(depositor, amount),), ())
+    escrow = _add_deposit(store, Escrow(job_id, 0, 0, 0, height, 0, False, 0, ()), depositor, amount)
     return _save(store, 0, escrow)
 
 
@@ -235,9 +256,7 @@ def deposit(store: StoreView, job_id: int, depositor: Address, amount: int, heig
     Returns the ids of the resumed leases."""
     escrow = _settle(store, job_id, height)
     old_next = escrow.next_event
-    process_transfer(store, depositor, ESCROW_ACCOUNT, amount)
-    escrow = replace(escrow, deposited=escrow.deposited + amount, unearned=escrow.unearned + amount,
-                     depositors=_add_deposit(escrow.depositors, depositor, amount))
+    escrow = _add_deposit(store, escrow, depositor, amount)
     resumed: list[int] = []
     paused_rate = sum(s.rate for s in escrow.streams if s.state in (ACCRUING, PAUSED))
     if any(s.state == PAUSED for s in escrow.streams) and escrow.unearned >= paused_rate:
@@ -310,7 +329,7 @@ def refund(store: StoreView, job_id: int, height: int) -> list[tuple[bytes, int]
     escrow = _settle(store, job_id, height)
     if any(s.state != CLOSED for s in escrow.streams):
         raise EscrowBrokenError(f"escrow of job {job_id} refunded with open streams")
-    refunds = compute_refunds(escrow.depositors, escrow.unearned)
+    refunds = compute_refunds(list(iterate_deposits(store, job_id)), escrow.unearned)
     for depositor, amount in refunds:
         increase_balance(store, Address(depositor), amount)
     decrease_balance(store, ESCROW_ACCOUNT, escrow.unearned)
@@ -359,7 +378,8 @@ class EscrowView:
     refunded: int
     balance: int  # held for this job now: left + owed
     closed: bool
-    depositors: tuple[Deposit, ...]
+    depositor_count: int
+    depositors: tuple[Deposit, ...]  # the first MAX_DEPOSITORS_SHOWN by address
     streams: tuple[StreamView, ...]
 
 
@@ -379,4 +399,5 @@ def query_escrow(store: StoreView, job_id: int, height: int) -> EscrowView | Non
     earned = sum(s.earned for s in escrow.streams)
     paid = sum(s.paid for s in escrow.streams)
     return EscrowView(escrow.job_id, height, escrow.deposited, earned, paid, escrow.unearned, escrow.refunded,
-                      escrow.unearned + earned - paid, escrow.closed, escrow.depositors, streams)
+                      escrow.unearned + earned - paid, escrow.closed, escrow.depositor_count,
+                      tuple(islice(iterate_deposits(store, job_id), MAX_DEPOSITORS_SHOWN)), streams)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from akechain.chain.module import Module
 from akechain.chain.modules.escrow.invariants import INVARIANTS
-from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT, ESCROW_PREFIX, ESCROW_QUEUE_PREFIX, TABLES, query_escrow
+from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT, TABLES, query_escrow
 
 MODULE = Module(
     name="escrow",
-    prefixes=(ESCROW_PREFIX, ESCROW_QUEUE_PREFIX),
+    prefixes=tuple(TABLES),
     error_codes=range(60, 70),
     invariants=INVARIANTS,
     tables=TABLES,

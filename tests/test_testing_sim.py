@@ -7,9 +7,12 @@ from dataclasses import replace
 import pytest
 
 from akechain.chain.crypto import get_address
+from akechain.chain.modules.staking.msgs import MsgDelegate
 from akechain.chain.tx import build_send_tx
 from akechain.testing import SimChain
 from akechain.testing.sim import SimChainError
+from consensus.types import address_of
+from staking_support import ADDRESSES, CONSENSUS_KEYS, Driver, make_staking_chain
 from state.kv import LevelKV
 from state.store import CommitStore
 from test_app_support import AUTH_PARAMS, make_genesis, make_keys
@@ -49,3 +52,32 @@ def test_export_reimports_to_the_same_hash_and_replay_is_deterministic(tmp_path)
     chain.blocks[2] = replace(chain.blocks[2], app_hash=bytes(32))
     with pytest.raises(SimChainError, match="height 3"):
         chain.replay()
+
+
+def test_blocks_carry_the_proposer_and_decided_last_commit_of_the_engine_rules() -> None:
+    """The sim hands the app what a node would: the last set with signed flags (`absent` missed it),
+    proposers from that set, and validator updates acting from H + 2."""
+    d = Driver(make_staking_chain(validators=2))
+    addresses = {address_of(CONSENSUS_KEYS[i]) for i in range(2)}
+    first = d.chain.blocks[0].request
+    assert first.decided_last_commit == () and first.proposer_address in addresses
+    d.block()
+    votes = d.chain.blocks[-1].request.decided_last_commit
+    assert {v.validator_address for v in votes} == addresses and all(v.signed for v in votes)
+    missed = address_of(CONSENSUS_KEYS[1])
+    d.chain.apply_block(absent={missed})
+    assert {v.validator_address: v.signed for v in d.chain.blocks[-1].request.decided_last_commit} == {
+        address_of(CONSENSUS_KEYS[0]): True, missed: False}
+    before = {v.validator_address: v.power for v in d.chain.blocks[-1].request.decided_last_commit}
+    result = d.run(0, MsgDelegate(validator=ADDRESSES[0], amount=5_000))
+    assert result.validator_updates, "the delegation changes validator 0's power"
+    updated_at = d.chain.height
+    for _ in range(3):
+        d.block()
+    powers = {b.request.height: {v.validator_address: v.power for v in b.request.decided_last_commit}
+              for b in d.chain.blocks}
+    # updates of H act from H + 2, which H + 3's last commit (signed by H + 2's set) shows first
+    assert powers[updated_at + 2] == before
+    assert powers[updated_at + 3][address_of(CONSENSUS_KEYS[0])] > before[address_of(CONSENSUS_KEYS[0])]
+    assert d.chain.replay().app_hashes == d.chain.app_hashes
+

@@ -6,11 +6,12 @@ The replay document (JSON) is the kit's counterexample format:
     {"akechain_replay": 1, "chain_id": str, "registry": "package.module:attr" or null,
      "governed": bool, "app_state": {...genesis app_state...},
      "failure": {"height": int, "invariant": str, "message": str} or null,
-     "blocks": [{"height": int, "time_ms": int,
+     "blocks": [{"height": int, "time_ms": int, "absent": [hex consensus address], (optional)
+                "misbehavior": [{"address": hex, "height": int, "time_ms": int, "power": int}], (optional)
                  "txs": [{"tx": hex wire bytes, "sender": "ake1…", "msgs": ["bank/send {...}"],
                           "fault": "" or "nonce" | "signature" | "chain" | "fee", "code": int}]}]}
-Only `chain_id`, `registry`, `governed`, `app_state` and each block's `time_ms` and `tx` are read
-back; the rest is there for the reader.
+Only `chain_id`, `registry`, `governed`, `app_state` and each block's `time_ms`, `absent`,
+`misbehavior` and `tx` are read back; the rest is there for the reader.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Sequence
 
 import nacl.signing
 
@@ -38,7 +39,7 @@ from akechain.chain.tx import Tx, TxBody, compute_sign_bytes
 from akechain.testing.governor import with_governor
 from akechain.testing.sim import SimChain, SimChainError
 from akechain.testing.strategies import TxDraft, make_app_state
-from consensus.abci import FinalizeResult
+from consensus.abci import FinalizeResult, Misbehavior
 from state.codec import encode
 
 REPLAY_VERSION = 1
@@ -215,15 +216,18 @@ class SimDriver:
         """Queue wire bytes as they are (e.g. a tx already committed: a replay)."""
         self.pending.append(tx)
 
-    def end_block(self, time_ms: int | None = None) -> FinalizeResult:
-        """Run the queued txs in the next block, then check it: raises ChainFailure."""
+    def end_block(self, time_ms: int | None = None, absent: Collection[bytes] = (),
+                  misbehavior: Sequence[Misbehavior] = ()) -> FinalizeResult:
+        """Run the queued txs in the next block, then check it: raises ChainFailure. `absent`: consensus
+        addresses missing from its last commit; `misbehavior`: evidence it carries."""
         drafts, self.pending = self.pending, []
         txs = [draft if isinstance(draft, bytes) else self.sign(draft) for draft in drafts]
-        result = self.chain.apply_block(txs, time_ms)
+        result = self.chain.apply_block(txs, time_ms, absent=absent, misbehavior=misbehavior)
         self.queries.clear()
         self.drafts.append(drafts)
         height, time_ms = self.height, self.chain.time_ms
-        self.records.append(lambda: {"height": height, "time_ms": time_ms, "txs": [
+        faults = encode_faults(absent, misbehavior)
+        self.records.append(lambda: {"height": height, "time_ms": time_ms, **faults, "txs": [
             {"tx": tx.hex(), "code": r.code, **describe_draft(d)} for d, tx, r in zip(drafts, txs, result.tx_results)]})
         for draft, r in zip(drafts, result.tx_results):
             kind = "raw" if isinstance(draft, bytes) else f"fault/{draft.fault}" if draft.fault else draft.msgs[0].TAG
@@ -278,6 +282,24 @@ class ReplayError(ValueError):
     """A replay document that is not one (wrong version, missing fields)."""
 
 
+def encode_faults(absent: Collection[bytes], misbehavior: Sequence[Misbehavior]) -> dict:
+    """A block's validator faults as replay-document fields (none: no fields)."""
+    faults: dict[str, Any] = {}
+    if absent:
+        faults["absent"] = sorted(a.hex() for a in absent)
+    if misbehavior:
+        faults["misbehavior"] = [{"address": m.validator_address.hex(), "height": m.height, "time_ms": m.time_ms,
+                                  "power": m.power} for m in misbehavior]
+    return faults
+
+
+def decode_faults(block: dict) -> tuple[frozenset[bytes], tuple[Misbehavior, ...]]:
+    absent = frozenset(bytes.fromhex(a) for a in block.get("absent", ()))
+    misbehavior = tuple(Misbehavior(bytes.fromhex(m["address"]), int(m["height"]), int(m["time_ms"]), int(m["power"]))
+                        for m in block.get("misbehavior", ()))
+    return absent, misbehavior
+
+
 def run_replay(replay: dict) -> SimDriver:
     """Apply a replay document's blocks exactly (the recorded wire bytes), checking after each block
     and replaying for determinism at the end; raises ChainFailure if it still fails, else returns the driver."""
@@ -285,14 +307,15 @@ def run_replay(replay: dict) -> SimDriver:
         raise ReplayError(f"not an akechain replay document (version {REPLAY_VERSION})")
     try:
         setup = Setup(replay["app_state"], replay["registry"], replay["governed"], replay["chain_id"])
-        blocks = [([bytes.fromhex(tx["tx"]) for tx in block["txs"]], block["time_ms"], block) for block in replay["blocks"]]
+        blocks = [([bytes.fromhex(tx["tx"]) for tx in block["txs"]], block["time_ms"], decode_faults(block), block)
+                  for block in replay["blocks"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise ReplayError(f"malformed replay document: {exc!r}") from exc
     if not blocks or blocks[0][0]:
         raise ReplayError("a replay starts with block 1, empty (it commits genesis)")
     driver = SimDriver(setup, ())  # runs block 1
-    for txs, time_ms, block in blocks[1:]:
-        result = driver.chain.apply_block(txs, time_ms)
+    for txs, time_ms, (absent, misbehavior), block in blocks[1:]:
+        result = driver.chain.apply_block(txs, time_ms, absent=absent, misbehavior=misbehavior)
         driver.records.append(block)
         driver.check_block(result)
     driver.check_determinism()

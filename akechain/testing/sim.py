@@ -4,17 +4,24 @@ Blocks are applied exactly as a node applies them (finalize_block, then commit),
 BFT time the caller chooses; the block's randomness seed (a node's previous commit hash) defaults
 to a hash of the previous app hash, so a run depends only on genesis and the txs. Every applied
 block is kept, so the same run can be replayed on a fresh chain (`replay`).
+
+The validator set follows the engine's rules (`SimValidators`: the app's updates of height H act
+from H + 2, proposers rotate by priority), so each block carries the proposer and the decided last
+commit a node would hand the app; the caller says which validators missed it (`absent`) and which
+misbehaved (`misbehavior`).
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Sequence
 
 from akechain.chain.app import App
 from akechain.chain.genesis import encode_app_state
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
-from consensus.abci import BlockRequest, FinalizeResult, GenesisRequest
+from consensus.abci import BlockRequest, FinalizeResult, GenesisRequest, Misbehavior, ValidatorUpdate, VoteInfo
+from consensus.proposer import increment, make_validator_set, update
+from consensus.types import ValidatorSet
 from state.kv import MemoryKV
 from state.store import CommitStore
 
@@ -32,6 +39,25 @@ class AppliedBlock:
     app_hash: bytes
 
 
+class SimValidators:
+    """The sets that signed the last block, decide this one and decide the next (consensus/chain.py's
+    `genesis_state` / `next_state` without the blocks)."""
+
+    def __init__(self, genesis: Sequence[ValidatorUpdate]) -> None:
+        self.last: ValidatorSet | None = None
+        self.current = make_validator_set(genesis)
+        self.next = increment(self.current, 1)
+
+    def advance(self, updates: Sequence[ValidatorUpdate]) -> None:
+        self.last, self.current, self.next = self.current, self.next, increment(update(self.next, updates), 1)
+
+    def vote_infos(self, absent: Collection[bytes]) -> tuple[VoteInfo, ...]:
+        """The last set, each validator signed unless its address is in `absent`."""
+        if self.last is None:
+            return ()
+        return tuple(VoteInfo(v.address, v.power, v.address not in absent) for v in self.last.validators)
+
+
 class SimChain:
     def __init__(self, app_state: dict, chain_id: str = "ake-sim-1", registry: Registry = DEFAULT_REGISTRY,
                  store: CommitStore | None = None, genesis_time_ms: int = 0) -> None:
@@ -44,6 +70,7 @@ class SimChain:
         self.app = App(store if store is not None else CommitStore(MemoryKV()), registry)
         response = self.app.init_chain(GenesisRequest(chain_id, genesis_time_ms, 1, encode_app_state(app_state), ()))
         self.app_hashes: dict[int, bytes] = {0: response.app_hash}  # height -> app hash after it (0: genesis)
+        self.validators = SimValidators(response.validators) if response.validators else None
         self.blocks: list[AppliedBlock] = []
 
     @property
@@ -55,8 +82,10 @@ class SimChain:
         """BFT time of the last block (genesis time before the first)."""
         return self.blocks[-1].request.time_ms if self.blocks else self.genesis_time_ms
 
-    def apply_block(self, txs: Sequence[bytes] = (), time_ms: int | None = None, seed: bytes | None = None) -> FinalizeResult:
-        """Finalize and commit the next block; `time_ms` must not go back in time."""
+    def apply_block(self, txs: Sequence[bytes] = (), time_ms: int | None = None, seed: bytes | None = None,
+                    absent: Collection[bytes] = (), misbehavior: Sequence[Misbehavior] = ()) -> FinalizeResult:
+        """Finalize and commit the next block; `time_ms` must not go back in time. `absent`: consensus
+        addresses of last-set validators whose precommit the block's last commit lacks."""
         height = self.height + 1
         if time_ms is None:
             time_ms = self.time_ms + BLOCK_TIME_MS
@@ -64,8 +93,11 @@ class SimChain:
             raise SimChainError(f"block {height} at {time_ms} ms is before the previous block's {self.time_ms} ms")
         if seed is None:
             seed = hashlib.sha256(self.app_hashes[height - 1] + height.to_bytes(8, "big")).digest()
-        request = BlockRequest(height=height, time_ms=time_ms, hash=bytes(32), proposer_address=bytes(20),
-                               txs=tuple(txs), last_commit_hash=seed)
+        vset = self.validators
+        request = BlockRequest(height=height, time_ms=time_ms, hash=bytes(32),
+                               proposer_address=vset.current.proposer_address if vset else bytes(20),
+                               txs=tuple(txs), last_commit_hash=seed, misbehavior=tuple(misbehavior),
+                               decided_last_commit=vset.vote_infos(absent) if vset else ())
         return self.apply(request)
 
     def apply(self, request: BlockRequest) -> FinalizeResult:
@@ -73,6 +105,8 @@ class SimChain:
         if request.height != self.height + 1:
             raise SimChainError(f"block {request.height} given, the next height is {self.height + 1}")
         result = self.app.finalize_block(request)
+        if self.validators is not None:
+            self.validators.advance(result.validator_updates)
         app_hash = self.app.commit()
         self.app_hashes[request.height] = app_hash
         self.blocks.append(AppliedBlock(request, result, app_hash))

@@ -23,12 +23,13 @@ from akechain.chain.modules.staking.params import DAY_MS
 from akechain.chain.modules.staking.records import BONDED, BONDED_POOL, NOT_BONDED_POOL, UNBONDED, UNBONDING
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
-from consensus.abci import ValidatorUpdate
+from consensus.abci import Misbehavior, ValidatorUpdate
 from consensus.chain import block_request, genesis_state, make_block, next_state
 from consensus.proposer import make_validator_set
-from consensus.types import FLAG_COMMIT, Commit, CommitSig
+from consensus.types import FLAG_COMMIT, Commit, CommitSig, address_of
 from staking_support import (
     ADDRESSES,
+    BLOCK_MS,
     CONSENSUS_KEYS,
     FEE,
     GENESIS_AMOUNT,
@@ -180,22 +181,12 @@ def test_delegate_and_its_refusals(d: Driver) -> None:
 
 
 def tombstone(d: Driver, operator: bytes) -> None:
-    """What slashing will do (a later module): tombstone and jail a validator within a block."""
-    from akechain.chain.modules.staking.keeper import get_validator, set_validator
-
-    app = d.chain.app
-    finalize = app.finalize_block
-
-    def finalize_and_tombstone(request):
-        result = finalize(request)
-        journal = app._block
-        set_validator(journal, replace(get_validator(journal, operator), tombstoned=True, jailed=True))
-        return result
-
-    app.finalize_block = finalize_and_tombstone
-    d.block()
-    app.finalize_block = finalize
-    assert d.block().validator_updates == (ValidatorUpdate(CONSENSUS_KEYS[ADDRESSES.index(operator)], 0),)
+    """Double-sign evidence against the validator (slashing tombstones and jails it): out of the set at once."""
+    i = ADDRESSES.index(operator)
+    evidence = Misbehavior(address_of(CONSENSUS_KEYS[i]), d.chain.height, d.chain.time_ms, power(d, operator))
+    result = d.chain.apply_block(time_ms=d.chain.time_ms + BLOCK_MS, misbehavior=[evidence])
+    assert result.validator_updates == (ValidatorUpdate(CONSENSUS_KEYS[i], 0),)
+    assert validator(d, operator).tombstoned
 
 
 def test_delegation_to_a_tombstoned_validator_is_refused(d: Driver) -> None:

@@ -196,7 +196,8 @@ class App:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
         ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash,
-                           module_accounts=self._registry.module_accounts)
+                           module_accounts=self._registry.module_accounts, last_commit=block.decided_last_commit,
+                           misbehavior=block.misbehavior)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         events: list[Event] = []
         for begin_block in self._registry.begin_blockers:

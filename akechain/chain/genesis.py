@@ -16,6 +16,8 @@ genesis.json fields:
                       "staking": {"params": {...}, "gentxs": ["<hex signed tx>", ...]} or, exported,
                                  {"params", "state": [[hex key, hex record], ...]}: the first validator
                                  set is what the gentxs bond (see modules/staking/genesis.py),
+                      "slashing": {"params": {...}, "state": [[hex key, hex record], ...]} (optional;
+                                  see akechain/chain/modules/slashing/genesis.py),
                       "market": {"params": {...}, "state": [[hex key, hex record], ...]}
                                 (optional: without it the market starts empty with default params;
                                  see akechain/chain/modules/market/genesis.py and docs/market.md)}
@@ -41,6 +43,9 @@ from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
+from akechain.chain.modules.slashing.params import DEFAULT_PARAMS as DEFAULT_SLASHING_PARAMS
+from akechain.chain.modules.slashing.params import PARAMS as SLASHING_PARAMS
+from akechain.chain.modules.slashing.params import Params as SlashingParams
 from akechain.chain.modules.staking.msgs import MsgCreateValidator
 from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS
 from akechain.chain.modules.staking.params import PARAMS as STAKING_PARAMS
@@ -80,6 +85,7 @@ def build_genesis(
     genesis_time_ms: int = 0,
     market_params: MarketParams = DEFAULT_MARKET_PARAMS,
     staking_params: StakingParams = DEFAULT_STAKING_PARAMS,
+    slashing_params: SlashingParams = DEFAULT_SLASHING_PARAMS,
 ) -> dict:
     """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
     `accounts` address -> uake (the operators' included, since their gentxs bond and pay a fee)."""
@@ -87,6 +93,7 @@ def build_genesis(
     BANK_PARAMS.validate(bank_params)
     MARKET_PARAMS.validate(market_params)
     STAKING_PARAMS.validate(staking_params)
+    SLASHING_PARAMS.validate(slashing_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
@@ -98,6 +105,7 @@ def build_genesis(
                 "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
             },
             "staking": {"params": STAKING_PARAMS.to_json(staking_params), "gentxs": [tx.hex() for tx in gentxs]},
+            "slashing": {"params": SLASHING_PARAMS.to_json(slashing_params)},
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
         },
     }

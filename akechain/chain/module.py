@@ -43,6 +43,11 @@ class StrategyContext(Protocol):
     @property
     def height(self) -> int: ...
 
+    @property
+    def time_ms(self) -> int:
+        """Block time of the last committed block (the next block is no earlier)."""
+        ...
+
     def query(self, module: str, name: str, *args: object) -> Any: ...
 
 

@@ -15,11 +15,12 @@ from akechain.chain.modules.escrow.module import MODULE as ESCROW
 from akechain.chain.modules.market.module import LEASES
 from akechain.chain.modules.market.module import MODULE as MARKET
 from akechain.chain.modules.reputation.module import MODULE as REPUTATION
+from akechain.chain.modules.slashing.module import MODULE as SLASHING
 from akechain.chain.modules.staking.module import MODULE as STAKING
 from akechain.chain.modules.verify.module import make_module as make_verify_module
 from akechain.chain.params import ParamSet
 
-MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION)
+MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION)
 
 
 class RegistryError(ValueError):

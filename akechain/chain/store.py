@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Protocol, TypeVar
 
+from consensus.abci import Misbehavior, VoteInfo
 from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
 
 T = TypeVar("T")
@@ -149,3 +150,6 @@ class BlockContext:
     time_ms: int
     random_seed: bytes
     module_accounts: frozenset[bytes] = frozenset()  # the registry's: plain sends to them are refused
+    # what consensus decided about the validators: who signed the previous block, who equivocated
+    last_commit: tuple[VoteInfo, ...] = ()
+    misbehavior: tuple[Misbehavior, ...] = ()

@@ -180,6 +180,10 @@ class SimDriver:
     def height(self) -> int:
         return self.chain.height
 
+    @property
+    def time_ms(self) -> int:
+        return self.chain.time_ms
+
     def query(self, module: str, name: str, *args: object) -> Any:
         """A module query on committed state, cached until the next block (strategies ask the same
         ones for every tx they draft)."""

@@ -27,6 +27,7 @@ from akechain.chain.modules.staking.msgs import (
 from akechain.chain.modules.staking.params import DAY_MS, get_params
 from akechain.chain.modules.staking.records import (
     BONDED,
+    CONSENSUS_ADDRESS_PREFIX,
     CONSENSUS_KEY_PREFIX,
     NOT_BONDED_POOL,
     UNBONDED,
@@ -35,6 +36,7 @@ from akechain.chain.modules.staking.records import (
     Validator,
 )
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
+from consensus.types import address_of
 
 
 def process_create_validator(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgCreateValidator) -> list[Event]:
@@ -58,6 +60,7 @@ def process_create_validator(store: StoreView, ctx: BlockContext, sender: Addres
         unbonding_time_ms=0, creation_height=ctx.height,
     )
     store.set(CONSENSUS_KEY_PREFIX + msg.consensus_pub_key, ConsensusKey(sender))
+    store.set(CONSENSUS_ADDRESS_PREFIX + address_of(msg.consensus_pub_key), ConsensusKey(sender))
     k.set_validator(store, validator)
     k.process_delegation(store, sender, validator, msg.self_delegation, sender)
     return [make_event("create_validator", validator=format_address(sender), consensus_pub_key=msg.consensus_pub_key.hex(),

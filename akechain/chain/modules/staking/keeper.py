@@ -22,10 +22,12 @@ from akechain.chain.modules.staking.params import Params
 from akechain.chain.modules.staking.records import (
     BONDED,
     BONDED_POOL,
+    CONSENSUS_ADDRESS_PREFIX,
     CONSENSUS_KEY_PREFIX,
     NOT_BONDED_POOL,
     REDELEGATION_PREFIX,
     UNBONDED,
+    ConsensusKey,
     Delegation,
     Marker,
     Redelegation,
@@ -35,13 +37,16 @@ from akechain.chain.modules.staking.records import (
     Validator,
     get_delegation_key,
     get_power_index_key,
+    get_redelegation_by_src_key,
     get_redelegation_key,
     get_redelegation_queue_key,
+    get_unbonding_by_validator_key,
     get_unbonding_key,
     get_unbonding_queue_key,
     get_validator_key,
 )
 from akechain.chain.store import StoreView
+from consensus.types import address_of
 
 
 class StakingBrokenError(RuntimeError):
@@ -85,6 +90,13 @@ def remove_validator(store: StoreView, operator: bytes) -> None:
         store.delete(get_power_index_key(stored))
     store.delete(get_validator_key(operator))
     store.delete(CONSENSUS_KEY_PREFIX + stored.consensus_pub_key)
+    store.delete(CONSENSUS_ADDRESS_PREFIX + address_of(stored.consensus_pub_key))
+
+
+def get_validator_by_consensus_address(store: StoreView, address: bytes) -> Validator | None:
+    """The validator whose consensus key has this address (how votes and evidence name it)."""
+    found = store.get(CONSENSUS_ADDRESS_PREFIX + address, ConsensusKey)
+    return None if found is None else get_validator(store, found.operator)
 
 
 def get_pool(status: int) -> Address:
@@ -151,8 +163,7 @@ def process_delegation(store: StoreView, delegator: bytes, validator: Validator,
 
 def process_unbond(store: StoreView, delegator: bytes, validator: Validator, amount: int, params: Params) -> tuple[Validator, int]:
     """Take `amount` (uake of value) out of a delegation; returns the validator as left and the tokens
-    removed, which stay in the validator's pool for the caller to move. An operator whose own stake
-    falls below the minimum is jailed (as Cosmos); a validator left unbonded and without shares is removed."""
+    removed, which stay in the validator's pool for the caller to move (see `remove_shares`)."""
     delegation = get_delegation(store, delegator, validator.operator)
     # Verify the delegation exists and is worth the amount
     if delegation is None:
@@ -165,6 +176,14 @@ def process_unbond(store: StoreView, delegator: bytes, validator: Validator, amo
     else:  # round the shares up and pay exactly `amount`, so the dust stays with the other delegators
         shares = min(-(-amount * validator.delegator_shares // validator.tokens), delegation.shares)
         tokens = amount
+    return remove_shares(store, delegation, validator, shares, tokens, params), tokens
+
+
+def remove_shares(store: StoreView, delegation: Delegation, validator: Validator, shares: int, tokens: int,
+                  params: Params) -> Validator:
+    """Take `shares` worth `tokens` out of a delegation and its validator. An operator whose own stake
+    falls below the minimum is jailed (as Cosmos); a validator left unbonded and without shares is removed."""
+    delegator = delegation.delegator
     left = delegation.shares - shares
     if left:
         store.set(get_delegation_key(delegator, validator.operator), replace(delegation, shares=left))
@@ -178,7 +197,7 @@ def process_unbond(store: StoreView, delegator: bytes, validator: Validator, amo
         remove_validator(store, validator.operator)
     else:
         set_validator(store, validator)
-    return validator, tokens
+    return validator
 
 
 # -- unbonding and redelegation entries -------------------------------------------------------
@@ -208,17 +227,23 @@ def add_unbonding_entry(store: StoreView, delegator: bytes, validator: bytes, he
     else:
         entries = (*entries, UnbondingEntry(height, completion_ms, amount, amount))
         store.set(get_unbonding_queue_key(completion_ms, delegator, validator), Marker())
+    if ubd is None:
+        store.set(get_unbonding_by_validator_key(delegator, validator), Marker())
     store.set(get_unbonding_key(delegator, validator), UnbondingDelegation(delegator, validator, entries))
 
 
 def set_unbonding_entries(store: StoreView, ubd: UnbondingDelegation, entries: tuple[UnbondingEntry, ...]) -> None:
     store_entries(store, get_unbonding_key(ubd.delegator, ubd.validator), ubd, entries,
                   lambda time_ms: get_unbonding_queue_key(time_ms, ubd.delegator, ubd.validator))
+    if not entries:
+        store.delete(get_unbonding_by_validator_key(ubd.delegator, ubd.validator))
 
 
 def set_redelegation_entries(store: StoreView, red: Redelegation, entries: tuple[RedelegationEntry, ...]) -> None:
     store_entries(store, get_redelegation_key(red.delegator, red.src_validator, red.dst_validator), red, entries,
                   lambda time_ms: get_redelegation_queue_key(time_ms, red.delegator, red.src_validator, red.dst_validator))
+    if not entries:
+        store.delete(get_redelegation_by_src_key(red.delegator, red.src_validator, red.dst_validator))
 
 
 def store_entries(store: StoreView, key: bytes, record: UnbondingDelegation | Redelegation, entries: tuple,
@@ -258,4 +283,6 @@ def add_redelegation_entry(store: StoreView, delegator: bytes, src: bytes, dst: 
     else:
         entries = (*entries, RedelegationEntry(height, completion_ms, amount, amount, shares_dst))
         store.set(get_redelegation_queue_key(completion_ms, delegator, src, dst), Marker())
+    if red is None:
+        store.set(get_redelegation_by_src_key(delegator, src, dst), Marker())
     store.set(get_redelegation_key(delegator, src, dst), Redelegation(delegator, src, dst, entries))

@@ -1,4 +1,4 @@
-"""Staking state records and their keys (prefixes 0x80-0x8a).
+"""Staking state records and their keys (prefixes 0x80-0x8d).
 
 Shares are integers: a validator's `delegator_shares` are claims on its `tokens`, 1:1 until a
 slash lowers the tokens. Queues are keyed by completion time (BFT ms, big-endian) first, so the end
@@ -20,6 +20,9 @@ UNBONDING_QUEUE_PREFIX = b"\x87"  # + completion time + delegator + validator
 REDELEGATION_PREFIX = b"\x88"  # + delegator + dst + src: "stake redelegated to dst" is one prefix scan
 REDELEGATION_QUEUE_PREFIX = b"\x89"  # + completion time + delegator + dst + src
 VALIDATOR_QUEUE_PREFIX = b"\x8a"  # + unbonding completion time + operator
+CONSENSUS_ADDRESS_PREFIX = b"\x8b"  # + consensus address -> operator: how evidence and votes name a validator
+UNBONDING_BY_VALIDATOR_PREFIX = b"\x8c"  # + validator + delegator: what a slash of the validator reaches
+REDELEGATION_BY_SRC_PREFIX = b"\x8d"  # + src + delegator + dst: likewise for stake moved away from src
 
 # Module accounts (no private key: the address is a hash of the name, as Cosmos' module accounts)
 BONDED_POOL = module_account("staking-bonded")
@@ -139,6 +142,14 @@ def get_validator_queue_key(validator: Validator) -> bytes:
     return VALIDATOR_QUEUE_PREFIX + u64(validator.unbonding_time_ms) + validator.operator
 
 
+def get_unbonding_by_validator_key(delegator: bytes, validator: bytes) -> bytes:
+    return UNBONDING_BY_VALIDATOR_PREFIX + validator + delegator
+
+
+def get_redelegation_by_src_key(delegator: bytes, src: bytes, dst: bytes) -> bytes:
+    return REDELEGATION_BY_SRC_PREFIX + src + delegator + dst
+
+
 TABLES: dict[bytes, type] = {  # record type per key prefix (genesis rows)
     VALIDATOR_PREFIX: Validator,
     CONSENSUS_KEY_PREFIX: ConsensusKey,
@@ -150,4 +161,7 @@ TABLES: dict[bytes, type] = {  # record type per key prefix (genesis rows)
     REDELEGATION_PREFIX: Redelegation,
     REDELEGATION_QUEUE_PREFIX: Marker,
     VALIDATOR_QUEUE_PREFIX: Marker,
+    CONSENSUS_ADDRESS_PREFIX: ConsensusKey,
+    UNBONDING_BY_VALIDATOR_PREFIX: Marker,
+    REDELEGATION_BY_SRC_PREFIX: Marker,
 }

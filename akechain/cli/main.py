@@ -309,12 +309,15 @@ def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
 
 def register_module_commands() -> None:
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
+    from akechain.cli.slashing import slashing_query, slashing_tx
     from akechain.cli.staking import staking_query, staking_tx
 
     tx.add_command(market_tx)
     query.add_command(market_query)
     tx.add_command(staking_tx)
     query.add_command(staking_query)
+    tx.add_command(slashing_tx)
+    query.add_command(slashing_query)
     main.add_command(market)
     main.add_command(provider)
     main.add_command(verifier)

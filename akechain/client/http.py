@@ -129,3 +129,11 @@ class NodeClient:
 
     def staking_params(self) -> dict[str, Any]:
         return self.params()["staking"]
+
+    # -- slashing
+
+    def signing_info(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/signing-info/{address}")
+
+    def slashing_params(self) -> dict[str, Any]:
+        return self.params()["slashing"]

@@ -326,6 +326,9 @@ class Node:
     def unbonding(self, address: str) -> dict[str, Any]:
         return staking_json.get_unbonding(self.app.get_state_view()[0], parse_address_arg(address))
 
+    def signing_info(self, address: str) -> dict[str, Any] | None:
+        return staking_json.get_signing_info(self.app.get_state_view()[0], parse_address_arg(address))
+
 
 def parse_address_arg(address: str) -> bytes:
     """A client-supplied bech32 address; a bad one is the client's mistake (ValueError → 400)."""

@@ -95,6 +95,8 @@ class NodeAPI(Protocol):
 
     def unbonding(self, address: str) -> dict[str, Any]: ...
 
+    def signing_info(self, address: str) -> dict[str, Any] | None: ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -327,6 +329,10 @@ def build_app(node: NodeAPI) -> Starlette:
     async def get_unbonding(request: Request) -> Response:
         return JSONResponse(ask(node.unbonding, request.path_params["address"]))
 
+    async def get_signing_info(request: Request) -> Response:
+        address = request.path_params["address"]
+        return found_or_404(ask(node.signing_info, address), f"signing info of {address}")
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -363,6 +369,7 @@ def build_app(node: NodeAPI) -> Starlette:
         Route("/validators/{address}", get_validator, methods=["GET"]),
         Route("/delegations/{address}", get_delegations, methods=["GET"]),
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
+        Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

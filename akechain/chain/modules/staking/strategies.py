@@ -59,8 +59,9 @@ def invalid_create(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
 
 
 def valid_edit(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
-    """A new moniker (the commission stays: its daily change limit depends on time)."""
-    return st_build(lambda v, name: Draft(v, MsgEditValidator(name, None)), st_among(get_validators(ctx)),
+    """A new moniker (the commission stays: its daily change limit depends on time), by an operator among the accounts."""
+    operators = [v for v in get_validators(ctx) if v in ctx.accounts]
+    return st_build(lambda v, name: Draft(v, MsgEditValidator(name, None)), st_among(operators),
                      st.text("abcdefgh", min_size=1, max_size=8))
 
 

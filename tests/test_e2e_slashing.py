@@ -1,7 +1,9 @@
 """Slashing on a real 4-validator devnet (short params through `akechain devnet --params`):
 a validator stopped past the downtime window is jailed and slashed 1%, unjails by
 `akechain tx slashing unjail` and signs again; a validator whose key runs in two processes at once
-is slashed 5%, tombstoned and removed from the set while the chain keeps going."""
+is slashed 5%, tombstoned and removed from the set while the chain keeps going; a fifth node
+started as a full node becomes a validator by `create-validator`, signs, and leaves the set when its
+stake is undelegated, which comes back only after the (devnet-short) unbonding period."""
 from __future__ import annotations
 
 import json
@@ -12,18 +14,24 @@ from typing import Any, Iterator
 
 import pytest
 
+from akechain.chain.crypto import parse_address
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.client.http import NodeClient
 from akechain.client.keystore import Keystore
+from akechain.client.wallet import Wallet
+from akechain.node.config import load_config, save_config
 from consensus.types import FLAG_COMMIT
 from tests.conftest import Devnet, running_devnet
-from tests.node_process import NodeProcess, run_cli, wait_until
+from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 from tests.test_e2e_evidence import start_twin
 
 pytestmark = pytest.mark.slow
 
 WINDOW = 10
 JAIL_MS = 5_000
+UNBONDING_MS = 30_000
 PARAMS = {"slashing": {"signed_blocks_window": WINDOW, "downtime_jail_duration": JAIL_MS},
-          "staking": {"unbonding_time_ms": 30_000}}
+          "staking": {"unbonding_time_ms": UNBONDING_MS}}
 
 
 @pytest.fixture
@@ -119,3 +127,64 @@ def test_a_double_signing_validator_is_slashed_tombstoned_and_removed(devnet: De
     devnet.wait_for_height(removed_at + 5, [0, 1, 2])  # the chain keeps going without it
     tokens = watcher.get("/validators").json()
     assert sum(v["power"] for v in tokens) == sum(v["power"] for v in tokens if v["operator"] != operator) > 0
+
+
+def start_full_node(devnet: Devnet, tmp_path: Path) -> NodeProcess:
+    """A fifth node on the devnet's genesis with a fresh validator key: a full node until it bonds."""
+    home = tmp_path / "node4"
+    (tmp_path / "pass5").write_text(devnet.passphrase + "\n")
+    rpc_port = free_port()
+    run_cli("init", "--home", str(home), "--chain-id", devnet.chain_id, "--moniker", "node4", "--rpc-port",
+            str(rpc_port), "--p2p-port", str(free_port()), "--passphrase-file", str(tmp_path / "pass5"))
+    (home / "genesis.json").write_text((devnet.nodes[0].home / "genesis.json").read_text())
+    config = load_config(home / "config.toml")
+    config.p2p.persistent_peers = [n["p2p"] for n in devnet.doc["nodes"]]
+    save_config(config, home / "config.toml")
+    return NodeProcess(home, rpc_port).start()
+
+
+def get_balance(node: NodeProcess, address: str) -> int:
+    return node.get(f"/accounts/{address}").json()["balance"]
+
+
+def test_a_full_node_bonds_signs_and_leaves_and_its_stake_returns_after_unbonding(devnet: Devnet, tmp_path: Path) -> None:
+    watcher = devnet.nodes[0]
+    fifth = start_full_node(devnet, tmp_path)
+    try:
+        operator = get_operator(fifth)
+        bond = 20_000_000
+        with NodeClient(watcher.url) as client:
+            faucet = Keystore(devnet.root / "keyring").load("faucet", devnet.passphrase)
+            Wallet(client, faucet).send([MsgSend(to=parse_address(operator), amount=2 * bond)])
+        fifth.wait_for_height(watcher.status()["height"], timeout=90)
+        assert fifth.status()["voting_power"] == 0
+        signer = ["--key", "validator", "--home", str(fifth.home), "--node", watcher.url,
+                  "--passphrase-file", str(tmp_path / "pass5")]
+        answer = json.loads(run_cli("tx", "staking", "create-validator", "--amount", str(bond), "--moniker", "node4",
+                                    *signer).stdout)
+        assert answer["code"] == 0, answer
+        address = fifth.status()["validator_address"]
+        joined = answer["height"]
+
+        def signs_a_new_block() -> bool:
+            tip = watcher.status()["height"]
+            return any(signed_by(watcher, h, address) for h in range(joined + 2, tip))
+
+        wait_until(signs_a_new_block, 60, "the new validator's precommit in a commit")
+        assert get_validator(watcher, operator)["status"] == "bonded"
+
+        answer = json.loads(run_cli("tx", "staking", "undelegate", operator, str(bond), *signer).stdout)
+        assert answer["code"] == 0, answer
+        wait_until(lambda: get_validator(watcher, operator)["power"] == 0, 30, "the unbonded validator out of the set")
+        (entry,) = watcher.get(f"/unbonding/{operator}").json()["unbonding"][0]["entries"]
+        assert entry["balance"] == bond
+        before_completion = watcher.status()["block_time"]
+        held = get_balance(watcher, operator)
+        assert before_completion < entry["completion_time_ms"]  # so `held` is a balance within the period
+        returned = wait_until(lambda: (b := get_balance(watcher, operator)) > held and b, UNBONDING_MS / 1000 + 60,
+                              "the undelegated stake back")
+        assert returned == held + bond
+        assert watcher.status()["block_time"] >= entry["completion_time_ms"]
+        assert watcher.get(f"/unbonding/{operator}").json()["unbonding"] == []
+    finally:
+        fifth.stop()

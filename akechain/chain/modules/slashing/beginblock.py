@@ -56,11 +56,13 @@ def add_span(spans: tuple[SetSpan, ...], height: int, oldest: int) -> tuple[tupl
 
 def process_validator_signature(store: StoreView, ctx: BlockContext, vote: VoteInfo, params: Params) -> list[Event]:
     address = vote.validator_address
+    validator = get_validator_by_consensus_address(store, address)
+    if validator is None:
+        return []  # cannot happen while staking keeps every validator of a recent set
     info = k.get_signing_info(store, address)
-    if info is None:
-        validator = get_validator_by_consensus_address(store, address)
-        if validator is None:
-            return []  # cannot happen while staking keeps every validator of a recent set
+    if info is None or info.operator != validator.operator:  # new, or a removed validator's key taken anew
+        if info is not None:
+            k.reset_window(store, address, info, info.window, ctx.height)
         info = SigningInfo(validator.operator, ctx.height, params.signed_blocks_window, 0, 0, 0, False, ())
     spans, joined = add_span(info.spans, ctx.height - 1, ctx.height - params.max_evidence_age_blocks)
     info = replace(info, spans=spans)
@@ -79,8 +81,7 @@ def process_validator_signature(store: StoreView, ctx: BlockContext, vote: VoteI
         events.append(make_event("liveness", validator=format_address(info.operator),
                                  missed_blocks=info.missed_blocks_counter, height=ctx.height - 1))
     if ctx.height > info.start_height + info.window and info.missed_blocks_counter > compute_max_missed(params):
-        validator = get_validator_by_consensus_address(store, address)
-        if validator is not None and not validator.jailed:
+        if not validator.jailed:
             burned = staking_slash.process_slash(store, ctx, validator.operator, ctx.height, validator.tokens,
                                                  params.slash_fraction_downtime)
             staking_slash.jail(store, require_validator(store, validator.operator))
@@ -105,10 +106,11 @@ def verify_misbehavior(store: StoreView, ctx: BlockContext, evidence: Misbehavio
     if age_blocks > params.max_evidence_age_blocks or age_ms > get_max_evidence_age_ms(store, params):
         raise EvidenceTooOldError(f"evidence from height {evidence.height} is {age_blocks} blocks and {age_ms} ms old")
     # Verify the validator is known, was in the set at that height and is not already tombstoned
-    info = k.get_signing_info(store, address)
-    if info is None or get_validator_by_consensus_address(store, address) is None:
+    validator = get_validator_by_consensus_address(store, address)
+    if validator is None:
         raise UnknownEvidenceValidatorError(f"no validator has consensus address {address.hex()}")
-    if not any(span.first <= evidence.height <= span.last for span in info.spans):
+    info = k.get_signing_info(store, address)
+    if info is None or info.operator != validator.operator or not any(span.first <= evidence.height <= span.last for span in info.spans):
         raise EvidenceNotInSetError(f"validator {address.hex()} was not in the set at height {evidence.height}")
     if info.tombstoned:
         raise ValidatorTombstonedError(f"validator {address.hex()} is already tombstoned")

@@ -35,7 +35,9 @@ def check_missed_counters(store: StoreView) -> None:
 def check_tombstones(store: StoreView) -> None:
     for key, info in store.iterate(SIGNING_INFO_PREFIX, SigningInfo):
         validator = get_validator_by_consensus_address(store, key[1:])
-        if info.tombstoned and validator is not None and not (validator.tombstoned and validator.jailed):
+        if validator is None or validator.operator != info.operator:
+            continue  # a removed validator's record (its key may be taken anew: the first vote resets it)
+        if info.tombstoned and not (validator.tombstoned and validator.jailed):
             raise InvariantBrokenError(f"validator {validator.operator.hex()} double-signed but is not jailed for good")
     for _, validator in store.iterate(VALIDATOR_PREFIX, Validator):
         if validator.tombstoned:

@@ -121,3 +121,28 @@ def test_a_peer_serving_heights_it_was_not_asked_for_is_reported(source: Node) -
     trio.run(syncer.sync_once, clock=trio.testing.MockClock(autojump_threshold=0))
     assert delivered == [1, 2, 3, 4]  # the first answer, then no more: the same blocks again are not followed
     assert any("served heights 1..4" in reason for reason in reports)
+
+
+def test_a_hung_peer_does_not_hold_back_the_status_pass(source: Node) -> None:
+    """A peer cut off without a reset never answers: the others are asked at the same time and
+    the pass ends after the status timeout, not after that peer's request timeout."""
+    delivered: list[int] = []
+
+    async def request(peer: str, payload: bytes) -> bytes:
+        if peer == "hung":
+            await trio.sleep_forever()
+        return sync.serve(source.block_store, payload)
+
+    syncer = sync.BlockSync(
+        peers=lambda: ["hung", "honest"], request=request,
+        deliver=lambda message, peer: delivered.append(message.block.header.height),
+        committed_height=lambda: delivered[-1] if delivered else 0, report=lambda peer, reason: None,
+    )
+
+    async def main() -> float:
+        start = trio.current_time()
+        heights = await syncer._peer_heights()
+        assert heights == {"honest": source.block_store.height}
+        return trio.current_time() - start
+
+    assert trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0)) == sync.STATUS_TIMEOUT_SECONDS

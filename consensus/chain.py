@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consensus.abci import BlockRequest, Misbehavior, ValidatorUpdate, VoteInfo
+from consensus.history import History
 from consensus.proposer import increment, update
 from consensus.types import (
     FLAG_ABSENT,
@@ -19,7 +20,10 @@ from consensus.types import (
     Block,
     BlockID,
     Commit,
+    DuplicateEvidenceError,
     DuplicateVoteEvidence,
+    EvidenceTooOldError,
+    EvidenceWindowError,
     Header,
     InvalidBlockError,
     InvalidCommitError,
@@ -48,7 +52,9 @@ class ChainState:
     last_validators: ValidatorSet | None  # signed last_commit
     validators: ValidatorSet  # decide `height`; priorities as of round 0
     next_validators: ValidatorSet
-    recent_evidence: tuple[bytes, ...] = ()  # hashes in the last block; older evidence is out of range anyway
+    # Hashes of the last block's evidence: committed, but maybe not yet in the History (it is
+    # written with the chain state that this state is the next of).
+    recent_evidence: tuple[bytes, ...] = ()
 
     def validators_at(self, height: int) -> ValidatorSet | None:
         if height == self.height:
@@ -146,17 +152,45 @@ def make_block(
     return Block(header, txs, state.last_commit, evidence)
 
 
-def verify_evidence(state: ChainState, evidence: DuplicateVoteEvidence) -> None:
-    """Evidence is accepted for the current and the previous height (whose sets we know)."""
-    validators = state.validators_at(evidence.height)
-    if validators is None:
-        raise InvalidEvidenceError(f"evidence height {evidence.height} is outside [{state.height - 1}, {state.height}]")
-    if evidence.hash() in state.recent_evidence:
-        raise InvalidEvidenceError("evidence was already committed")
-    evidence.verify(state.chain_id, validators)
+def evidence_validators(state: ChainState, evidence: DuplicateVoteEvidence, history: History | None = None,
+                        block_time_ms: int | None = None) -> ValidatorSet:
+    """The validator set to verify `evidence` against, if a block of `state.height` at
+    `block_time_ms` (default: the last block's time) may carry it: younger than the max age in
+    blocks and in block time, not committed before, and of a height whose set is known."""
+    height = evidence.height
+    if height > state.height:
+        raise EvidenceWindowError(f"evidence height {height} is above the height {state.height} being decided")
+    if history is not None and state.height - height > history.params.max_age_blocks:
+        raise EvidenceTooOldError(f"evidence from height {height} is more than {history.params.max_age_blocks} blocks old")
+    validators = state.validators_at(height) or (None if history is None else history.validators_at(height))
+    infraction_time = evidence_time(state, history, height)
+    if validators is None or (infraction_time is None and height < state.height):
+        raise EvidenceWindowError(f"the validator set or block time of height {height} is not known here")
+    now = state.last_block_time_ms if block_time_ms is None else block_time_ms
+    if history is not None and infraction_time is not None and now - infraction_time > history.params.max_age_ms:
+        raise EvidenceTooOldError(f"evidence from height {height} is {now - infraction_time} ms old, "
+                                  f"over the max age of {history.params.max_age_ms} ms")
+    key = evidence.hash()
+    if key in state.recent_evidence or (history is not None and history.has_evidence(height, key)):
+        raise DuplicateEvidenceError(f"evidence from height {height} was already committed")
+    return validators
 
 
-def validate_block(state: ChainState, block: Block, max_block_bytes: int) -> None:
+def evidence_time(state: ChainState, history: History | None, height: int) -> int | None:
+    """The block time of decided `height` (None for the height being decided, or if unknown)."""
+    if height == state.height - 1:
+        return state.last_block_time_ms
+    return None if history is None or height >= state.height else history.time_at(height)
+
+
+def verify_evidence(state: ChainState, evidence: DuplicateVoteEvidence, history: History | None = None,
+                    block_time_ms: int | None = None) -> None:
+    """Evidence in range (`evidence_validators`) whose votes that height's set signed. Without a
+    `history` only the current and the previous height are in range."""
+    evidence.verify(state.chain_id, evidence_validators(state, evidence, history, block_time_ms))
+
+
+def validate_block(state: ChainState, block: Block, max_block_bytes: int, history: History | None = None) -> None:
     """CometBFT validateBlock: every header field must follow from `state`."""
     h = block.header
     # Verify identity and linkage.
@@ -198,18 +232,26 @@ def validate_block(state: ChainState, block: Block, max_block_bytes: int) -> Non
         raise InvalidBlockError("block evidence is duplicated or too much")
     for evidence in block.evidence:
         try:
-            verify_evidence(state, evidence)
+            verify_evidence(state, evidence, history, h.time_ms)
         except InvalidEvidenceError as exc:
             raise InvalidBlockError(f"bad evidence: {exc}") from exc
 
 
-def block_request(block: Block, last_validators: ValidatorSet | None = None) -> BlockRequest:
+def block_request(block: Block, last_validators: ValidatorSet | None = None,
+                  history: History | None = None) -> BlockRequest:
     """The block as the app sees it; `last_validators` (the set that signed `block.last_commit`)
-    turns the last commit into who signed and who did not."""
-    misbehavior = tuple(
-        Misbehavior(e.vote_a.validator_address, e.height, block.header.time_ms, e.validator_power) for e in block.evidence
-    )
+    turns the last commit into who signed and who did not. Misbehaviour carries the infraction
+    block's time from `history` (the block's own time for evidence of its own height)."""
     h = block.header
+
+    def infraction_time(height: int) -> int:
+        known = None if history is None or height >= h.height else history.time_at(height)
+        return h.time_ms if known is None else known
+
+    misbehavior = tuple(
+        Misbehavior(e.vote_a.validator_address, e.height, infraction_time(e.height), e.validator_power)
+        for e in block.evidence
+    )
     return BlockRequest(h.height, h.time_ms, block.hash(), h.proposer_address, block.txs, h.last_commit_hash, misbehavior,
                         get_vote_infos(block.last_commit, last_validators))
 

@@ -38,6 +38,7 @@ from consensus.abci import (
 from consensus.chain import ChainState, block_request, genesis_state, next_state
 from consensus.config import Config
 from consensus.genesis import Genesis
+from consensus.history import History
 from consensus.precheck import Precheck, Verdict
 from consensus.privval import DoubleSignError, Signer
 from consensus.proposer import make_validator_set
@@ -83,7 +84,6 @@ from state.kv import KV
 log = logging.getLogger(__name__)
 
 STATE_KEY = b"consensus/state"
-VALIDATORS_PREFIX = b"consensus/validators/"
 MAX_PENDING_EVENTS = 1024  # events waiting for the consensus loop
 MAX_PENDING_BYTES = 32 * 1024 * 1024  # of peer messages among them
 MAX_CATCHUP_TASKS = 4  # catch-up replies being sent at once (one per peer at most)
@@ -130,10 +130,6 @@ class Status:
     validator_address: bytes | None
     voting_power: int
     validators: ValidatorSet
-
-
-def validators_key(height: int) -> bytes:
-    return VALIDATORS_PREFIX + height.to_bytes(8, "big")
 
 
 def wall_clock_ms() -> int:
@@ -198,6 +194,7 @@ class Driver:
         self.mempool = mempool
         self.block_store = block_store
         self.state_kv = state_kv
+        self.history = History(state_kv, genesis.evidence)
         self.signer = signer
         self.wal_path = Path(wal_path)
         self.transport = transport
@@ -228,7 +225,7 @@ class Driver:
         chain = self._handshake()
         self.committed_height = chain.height - 1
         address = None if self.signer is None else self.signer.address
-        self._state = State(chain, self.config, address)
+        self._state = State(chain, self.config, address, self.history)
         self._wal = WAL(self.wal_path)
         if self._wal.repaired_bytes:
             log.warning("WAL %s: cut a torn last record of %d bytes", self.wal_path, self._wal.repaired_bytes)
@@ -237,7 +234,7 @@ class Driver:
                 self._nursery = nursery
                 await self._perform(self._state.start())
                 await self._replay_wal()
-                self.precheck.update(self._state.chain, self._state.round, self._state.past_validators)
+                self.precheck.update(self._state.chain, self._state.round, self._state.past_validators, self.history)
                 nursery.start_soon(self._receive_loop)
                 task_status.started()
                 async for event, size in self._events_recv:
@@ -272,8 +269,8 @@ class Driver:
         )
 
     def validators(self, height: int) -> ValidatorSet | None:
-        raw = self.state_kv.get(validators_key(height))
-        return None if raw is None else decode(ValidatorSet, raw)
+        """The set of `height`, while within the evidence max age (see consensus.history)."""
+        return self.history.validators_at(height)
 
     # Handshake ------------------------------------------------------------------------------
     def _require_state(self) -> State:
@@ -291,12 +288,12 @@ class Driver:
             raise RuntimeError("the driver is not running")
         return self._nursery
 
-    def _save_chain(self, chain: ChainState) -> None:
-        self.state_kv.write({
-            STATE_KEY: encode(chain),
-            validators_key(chain.height): encode(chain.validators),
-            validators_key(chain.height + 1): encode(chain.next_validators),
-        })
+    def _save_chain(self, chain: ChainState, decided: Block | None = None) -> None:
+        """The chain state after `decided`, with what the History keeps of it, in one batch."""
+        sets = ((chain.height, chain.validators), (chain.height + 1, chain.next_validators))
+        puts, deletes = self.history.record(chain.height, sets, decided)
+        self.state_kv.write({STATE_KEY: encode(chain), **puts}, deletes)
+        self.history.recorded()
 
     def _handshake(self) -> ChainState:
         g = self.genesis
@@ -332,7 +329,7 @@ class Driver:
                 results, app_hash = decode_results(raw), self.app.info().last_app_hash
             if height > state_height:
                 chain = next_state(chain, block, commit, app_hash, results.validator_updates)
-                self._save_chain(chain)
+                self._save_chain(chain, block)
         return chain
 
     def _load_decided(self, height: int) -> tuple[Block, Commit]:
@@ -342,7 +339,7 @@ class Driver:
         return decode(Block, raw_block, max_size=self.config.max_message_bytes), decode(Commit, raw_commit)
 
     def _execute(self, block: Block) -> tuple[FinalizeResult, bytes]:
-        results = self.app.finalize_block(block_request(block, self.validators(block.header.height - 1)))
+        results = self.app.finalize_block(block_request(block, self.validators(block.header.height - 1), self.history))
         self.block_store.save_results(block.header.height, encode_results(results))
         return results, self.app.commit()
 
@@ -403,7 +400,7 @@ class Driver:
             case TimeoutFired(height=h, round=r, step=s):
                 wal.write(TimeoutRecord(h, r, s))
         await self._perform(state.handle(event))
-        self.precheck.update(state.chain, state.round, state.past_validators)
+        self.precheck.update(state.chain, state.round, state.past_validators, self.history)
 
     def _wal_height_full(self, message: Message) -> bool:
         """Over the per-height WAL bound only self-certifying catch-up blocks are still handled
@@ -436,7 +433,7 @@ class Driver:
                     queue.extend(state.handle(TxsReady(h, r, tuple(txs))))
                 case ValidateBlock(height=h, block=block):
                     # A big block's signature checks would hold the loop; the app only reads here.
-                    valid = await trio.to_thread.run_sync(self.app.process_proposal, block_request(block))
+                    valid = await trio.to_thread.run_sync(self.app.process_proposal, block_request(block, history=self.history))
                     queue.extend(state.handle(BlockValidated(h, block.hash(), valid)))
                 case Decide(block=block, commit=commit):
                     queue.extend(await self._commit(block, commit))
@@ -491,7 +488,7 @@ class Driver:
         return self._execute(block)
 
     def _end_height(self, chain: ChainState, block: Block) -> None:
-        self._save_chain(chain)
+        self._save_chain(chain, block)
         self.mempool.update(block.header.height, block.txs)
         self._require_wal().write(EndHeightRecord(block.header.height), sync=True)
 

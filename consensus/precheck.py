@@ -2,7 +2,9 @@
 
 A message is judged against the chain state alone (no round state): its signatures against the
 validator set of its height, for the heights whose sets are known (H+1, H and the few decided
-heights the engine remembers, so lagging validators can be answered), and its round against a window. Junk and forgeries are thus dropped at the gossip validator, before
+heights the engine remembers, so lagging validators can be answered; evidence up to the evidence
+max age, from `consensus.history`), and its round against a window. Junk and forgeries are thus
+dropped at the gossip validator, before
 any node relays them, and their forwarder is scored down; messages we cannot judge (far heights
 or rounds) are neither relayed nor blamed, because an honest peer may be ahead or behind.
 
@@ -19,12 +21,14 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from consensus.chain import ChainState, verify_commit
+from consensus.chain import ChainState, evidence_validators, verify_commit
+from consensus.history import History
 from consensus.proposer import proposer_for_round
 from consensus.types import (
     CommitMessage,
     ConsensusError,
     EvidenceMessage,
+    EvidenceWindowError,
     InvalidCommitError,
     InvalidEvidenceError,
     InvalidVoteError,
@@ -108,13 +112,16 @@ def check_commit(chain_id: str, validators: ValidatorSet, message: CommitMessage
 
 
 def verify_message(message: Message, chain: ChainState, round: int,
-                   past: Mapping[int, ValidatorSet] | None = None) -> Verdict:
-    """Judge `message` against the chain state; `round` is this node's round at chain.height and
-    `past` the validator sets of recently decided heights (`State.past_validators`)."""
+                   past: Mapping[int, ValidatorSet] | None = None, history: History | None = None) -> Verdict:
+    """Judge `message` against the chain state; `round` is this node's round at chain.height,
+    `past` the validator sets of recently decided heights (`State.past_validators`) and `history`
+    what evidence of older heights is judged by."""
     try:
         height = message_height(message)
     except ConsensusError:
         return Verdict.MALFORMED
+    if isinstance(message, EvidenceMessage):
+        return check_evidence(message, chain, history)
     validators = validators_for(chain, height, past or {})
     if validators is None:
         return Verdict.OUT_OF_WINDOW
@@ -138,13 +145,20 @@ def verify_message(message: Message, chain: ChainState, round: int,
             if height < chain.height:
                 return Verdict.OUT_OF_WINDOW  # a catch-up for someone else: we are past it
             return check_commit(chain.chain_id, validators, message)
-        case EvidenceMessage(evidence=evidence):
-            if chain.validators_at(height) is None:
-                return Verdict.OUT_OF_WINDOW  # only H and H-1 evidence can still go into a block
-            try:
-                evidence.verify(chain.chain_id, validators)
-            except InvalidEvidenceError:
-                return Verdict.BAD_SIGNATURE
+    return Verdict.VERIFIED
+
+
+def check_evidence(message: EvidenceMessage, chain: ChainState, history: History | None) -> Verdict:
+    """Evidence that no block may carry any more (too old, committed, or of an unknown height) is
+    not relayed, but its sender is not blamed: it may be an honest node behind or ahead of us."""
+    try:
+        validators = evidence_validators(chain, message.evidence, history)
+    except EvidenceWindowError:
+        return Verdict.OUT_OF_WINDOW
+    try:
+        message.evidence.verify(chain.chain_id, validators)
+    except InvalidEvidenceError:
+        return Verdict.BAD_SIGNATURE
     return Verdict.VERIFIED
 
 
@@ -157,12 +171,14 @@ class Precheck:
         self._chain: ChainState | None = None
         self._round = 0
         self._past: Mapping[int, ValidatorSet] = {}
+        self._history: History | None = None
         self._verdicts: OrderedDict[bytes, Verdict] = OrderedDict()
         self._lock = threading.Lock()
 
-    def update(self, chain: ChainState, round: int, past: Mapping[int, ValidatorSet]) -> None:
+    def update(self, chain: ChainState, round: int, past: Mapping[int, ValidatorSet],
+               history: History | None = None) -> None:
         """The engine's state after each event: the window moves with it."""
-        self._chain, self._round, self._past = chain, round, past
+        self._chain, self._round, self._past, self._history = chain, round, past, history
 
     def check(self, data: bytes) -> Checked:
         """Decode and judge wire bytes; definitive verdicts are cached by their hash."""
@@ -178,7 +194,7 @@ class Precheck:
             self._remember(key, Verdict.MALFORMED)
             return Checked(Verdict.MALFORMED, None)
         chain = self._chain
-        verdict = Verdict.OUT_OF_WINDOW if chain is None else verify_message(message, chain, self._round, self._past)
+        verdict = Verdict.OUT_OF_WINDOW if chain is None else verify_message(message, chain, self._round, self._past, self._history)
         if verdict is not Verdict.OUT_OF_WINDOW:  # the only verdict that changes as the chain moves
             self._remember(key, verdict)
         return Checked(verdict, message)

@@ -19,6 +19,7 @@ from consensus.abci import ValidatorUpdate
 from consensus.chain import (
     MAX_EVIDENCE_PER_BLOCK,
     ChainState,
+    expected_time,
     make_block,
     next_state,
     validate_block,
@@ -26,6 +27,7 @@ from consensus.chain import (
     verify_evidence,
 )
 from consensus.config import Config
+from consensus.history import History
 from consensus.precheck import MAX_FUTURE_ROUNDS, Verdict, check_commit, message_height, verify_message
 from consensus.proposer import proposer_for_round
 from consensus.types import (
@@ -186,9 +188,12 @@ Effect = Broadcast | SignVote | SignProposal | ScheduleTimeout | RequestTxs | Va
 class State:
     """Round state of one node; only ever driven through `start` and `handle`."""
 
-    def __init__(self, chain: ChainState, config: Config, address: bytes | None) -> None:
+    def __init__(self, chain: ChainState, config: Config, address: bytes | None, history: History | None = None) -> None:
+        """`history` (read-only here; the shell records decided heights in it) lets evidence of
+        heights before the last one in, up to the evidence max age."""
         self.config = config
         self.address = address
+        self.history = history
         self.pending_evidence: dict[bytes, DuplicateVoteEvidence] = {}
         self._future_commits: dict[int, list[MessageReceived]] = {}  # catch-up blocks for heights ahead
         # Proposers whose last turn passed without their block and who have not proposed since:
@@ -249,10 +254,15 @@ class State:
         self._future: list[MessageReceived] = []
         self._future_bytes = 0
         self._catchup_sent: set[str] = set()  # peers answered this round: one catch-up each
-        self.pending_evidence = {
-            k: e for k, e in self.pending_evidence.items() if chain.validators_at(e.height) is not None
-            and k not in chain.recent_evidence
-        }
+        self.pending_evidence = {k: e for k, e in self.pending_evidence.items() if self._may_carry(e)}
+
+    def _may_carry(self, evidence: DuplicateVoteEvidence, block_time_ms: int | None = None) -> bool:
+        """A block of this height (at `block_time_ms`) may still carry `evidence`."""
+        try:
+            verify_evidence(self.chain, evidence, self.history, block_time_ms)
+        except ConsensusError:
+            return False
+        return True
 
     def _start_round(self, round: int) -> None:
         self.round, self.step = round, PROPOSE
@@ -423,7 +433,7 @@ class State:
             raise InvalidBlockError(f"proposal for round {p.round} is not signed by its proposer")
         if message.block.hash() != p.block_id.hash:
             raise InvalidBlockError("proposal block hash does not match its block")
-        validate_block(self.chain, message.block, self.config.max_block_bytes)
+        validate_block(self.chain, message.block, self.config.max_block_bytes, self.history)
         for vote in message.pol_votes:
             if vote.type == PREVOTE and vote.round == p.pol_round and vote.block_id == p.block_id:
                 self._add_vote_quietly(vote)
@@ -463,7 +473,7 @@ class State:
         key = evidence.hash()
         if key in self.pending_evidence:
             return
-        verify_evidence(self.chain, evidence)
+        verify_evidence(self.chain, evidence, self.history)
         self.pending_evidence[key] = evidence
         self._emit(Broadcast(EvidenceMessage(evidence)))
 
@@ -472,7 +482,7 @@ class State:
         if block.hash() != commit.block_id.hash:
             raise InvalidBlockError("catch-up block does not match its commit")
         verify_commit(self.chain.chain_id, self.chain.validators, commit.block_id, self.height, commit)
-        validate_block(self.chain, block, self.config.max_block_bytes)
+        validate_block(self.chain, block, self.config.max_block_bytes, self.history)
         self._decide(block, commit)
 
     def _on_timeout(self, t: TimeoutFired) -> None:
@@ -494,7 +504,9 @@ class State:
             return
         if self._proposer(self.round).address != self.address or ("propose", self.round) in self._done:
             return
-        evidence = tuple(sorted(self.pending_evidence.values(), key=lambda e: e.hash()))[:MAX_EVIDENCE_PER_BLOCK]
+        block_time = expected_time(self.chain, self.chain.last_commit)
+        carried = (e for e in self.pending_evidence.values() if self._may_carry(e, block_time))
+        evidence = tuple(sorted(carried, key=lambda e: e.hash()))[:MAX_EVIDENCE_PER_BLOCK]
         self._propose(make_block(self.chain, event.txs, evidence, self.address), -1)
 
     def _on_committed(self, event: Committed) -> None:

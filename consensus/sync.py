@@ -33,6 +33,9 @@ MAX_BLOCKS_PER_REQUEST = 16
 RANGES_AHEAD = 1  # fetched ranges held while the engine applies the current one
 ENGINE_POLL_SECONDS = 0.01
 PEERLESS_RETRY_SECONDS = 0.1
+# A status answer is a few bytes: a peer silent this long is hung (a partition that has not reset
+# its connection yet) and is left out of this pass rather than holding the others back.
+STATUS_TIMEOUT_SECONDS = 2.0
 
 
 class SyncRequest(Tagged):
@@ -155,15 +158,22 @@ class BlockSync:
         return bool(heights)
 
     async def _peer_heights(self) -> dict[str, int]:
+        """Ask all peers at once, each within STATUS_TIMEOUT_SECONDS: one hung peer costs no one else."""
         heights: dict[str, int] = {}
-        for peer in list(self._peers()):
-            try:
-                raw = await self._request(peer, encode_request(StatusRequest()))
-                heights[peer] = decode(StatusResponse, raw, max_size=MAX_REQUEST_BYTES).height
-            except CodecError:
-                self._report(peer, "malformed sync status")
-            except Exception as exc:  # the peer went away or refused; try the others
-                log.debug("sync status from %s failed: %s", peer, exc)
+
+        async def ask(peer: str) -> None:
+            with trio.move_on_after(STATUS_TIMEOUT_SECONDS):
+                try:
+                    raw = await self._request(peer, encode_request(StatusRequest()))
+                    heights[peer] = decode(StatusResponse, raw, max_size=MAX_REQUEST_BYTES).height
+                except CodecError:
+                    self._report(peer, "malformed sync status")
+                except Exception as exc:  # the peer went away or refused; try the others
+                    log.debug("sync status from %s failed: %s", peer, exc)
+
+        async with trio.open_nursery() as nursery:
+            for peer in list(self._peers()):
+                nursery.start_soon(ask, peer)
         return heights
 
     async def _pull_from(self, peer: str, height: int) -> None:

@@ -56,6 +56,19 @@ class InvalidEvidenceError(ConsensusError):
     """Evidence that does not prove a double sign by a known validator."""
 
 
+class EvidenceWindowError(InvalidEvidenceError):
+    """Evidence this node cannot or must not put in a block now, whatever its signatures: its
+    height's set is unknown here, it is too old, or it was committed already."""
+
+
+class EvidenceTooOldError(EvidenceWindowError):
+    """Evidence older than the evidence max age, in blocks or in block time."""
+
+
+class DuplicateEvidenceError(EvidenceWindowError):
+    """Evidence already committed in a block."""
+
+
 def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 

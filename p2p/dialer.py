@@ -22,7 +22,7 @@ from p2p.scores import PeerScores
 log = logging.getLogger(__name__)
 
 FIRST_BACKOFF = 0.25
-MAX_BACKOFF = 4.0
+MAX_BACKOFF = 2.0  # also bounds how long a healed partition waits for the redial
 JITTER = 0.2
 DIAL_TIMEOUT = 5.0
 RECHECK_INTERVAL = 1.0  # re-check a connected peer this often even without a disconnect event

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 from consensus.abci import ValidatorUpdate
 from consensus.config import Config
-from consensus.driver import Driver, HandshakeError, validators_key
+from consensus.driver import Driver, HandshakeError
+from consensus.history import History
 from loopback import LoopbackHub
 from consensus.genesis import Genesis
 from consensus.privval import FilePV
-from consensus.types import FLAG_ABSENT, FLAG_COMMIT, PRECOMMIT, PREVOTE, Block, Commit, ValidatorSet, VoteMessage, decode_message
+from consensus.types import FLAG_ABSENT, FLAG_COMMIT, PRECOMMIT, PREVOTE, Block, Commit, VoteMessage, decode_message
 from state.blockstore import BlockStore
 from state.codec import decode
 from state.kv import MemoryKV
@@ -110,7 +111,7 @@ def test_four_drivers_commit_the_same_blocks(tmp_path: Path) -> None:
     for h in (2, 3):
         block = decode(Block, nodes[0].block_store.block(h))
         infos = nodes[0].app.decided_last_commits[h]
-        expected = decode(ValidatorSet, nodes[0].state_kv.get(validators_key(h - 1)))
+        expected = History(nodes[0].state_kv).validators_at(h - 1)
         assert [(i.validator_address, i.power) for i in infos] == [(v.address, v.power) for v in expected.validators]
         assert [i.signed for i in infos] == [s.flag != FLAG_ABSENT for s in block.last_commit.signatures]
         assert sum(i.power for i in infos if i.signed) * 3 > 2 * expected.total_power

@@ -10,11 +10,13 @@ import trio
 import trio.testing
 
 from consensus import sync
+from consensus.history import History
 from loopback import LoopbackHub
-from consensus.types import encode_message
+from consensus.privval import MemoryPV
+from consensus.types import Block, encode_message
 from state.codec import decode, encode
 from test_consensus_driver import Node, make_genesis
-from test_consensus_support import FAST, THREADS_SETTLE
+from test_consensus_support import FAST, THREADS_SETTLE, ListMempool, seed
 
 CHAIN_HEIGHT = 12
 
@@ -35,6 +37,45 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Node:
     trio.run(build, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     node.genesis = genesis  # type: ignore[attr-defined]
     return node
+
+
+class OneTxPerBlock(ListMempool):
+    """Each block takes the next tx only, so validator-set changes land at known heights."""
+
+    def reap(self, max_bytes: int) -> list[bytes]:
+        return self.txs[:1]
+
+
+# Validator updates of the source chain, one per block from height 1: three new validators join
+# (together under 1/3 of the power, so the source alone stays live), one changes its power and one leaves.
+SET_CHANGES = [(1, 1), (2, 1), (3, 1), (1, 2), (2, 0), (3, 2)]
+
+
+@pytest.fixture(scope="module")
+def changing_source(tmp_path_factory: pytest.TempPathFactory) -> Node:
+    """A one-validator chain whose set changes at six heights (updates of H act from H+2)."""
+    joiners = [MemoryPV(seed(100 + i)) for i in range(4)]
+    txs = [b"val:%s:%d" % (joiners[i].pub_key.hex().encode(), power) for i, power in SET_CHANGES]
+    node = Node(tmp_path_factory.mktemp("changing"), "changing")
+    node.mempool = OneTxPerBlock(txs)
+    genesis = make_genesis([node])
+
+    async def build() -> None:
+        driver = node.driver(genesis, LoopbackHub(), FAST)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            with trio.fail_after(120):
+                await driver.wait_for_height(CHAIN_HEIGHT)
+            nursery.cancel_scope.cancel()
+
+    trio.run(build, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    node.genesis = genesis  # type: ignore[attr-defined]
+    return node
+
+
+async def serve_after_a_checkpoint(source: Node, payload: bytes) -> bytes:
+    await trio.lowlevel.checkpoint()
+    return sync.serve(source.block_store, payload)
 
 
 def ask(source: Node, request: sync.SyncRequest, response_type: type) -> object:
@@ -121,3 +162,66 @@ def test_a_peer_serving_heights_it_was_not_asked_for_is_reported(source: Node) -
     trio.run(syncer.sync_once, clock=trio.testing.MockClock(autojump_threshold=0))
     assert delivered == [1, 2, 3, 4]  # the first answer, then no more: the same blocks again are not followed
     assert any("served heights 1..4" in reason for reason in reports)
+
+
+def test_a_hung_peer_does_not_hold_back_the_status_pass(source: Node) -> None:
+    """A peer cut off without a reset never answers: the others are asked at the same time and
+    the pass ends after the status timeout, not after that peer's request timeout."""
+    delivered: list[int] = []
+
+    async def request(peer: str, payload: bytes) -> bytes:
+        if peer == "hung":
+            await trio.sleep_forever()
+        return sync.serve(source.block_store, payload)
+
+    syncer = sync.BlockSync(
+        peers=lambda: ["hung", "honest"], request=request,
+        deliver=lambda message, peer: delivered.append(message.block.header.height),
+        committed_height=lambda: delivered[-1] if delivered else 0, report=lambda peer, reason: None,
+    )
+
+    async def main() -> float:
+        start = trio.current_time()
+        heights = await syncer._peer_heights()
+        assert heights == {"honest": source.block_store.height}
+        return trio.current_time() - start
+
+    assert trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0)) == sync.STATUS_TIMEOUT_SECONDS
+
+
+def test_a_follower_syncs_from_genesis_across_validator_set_changes(changing_source: Node, tmp_path: Path) -> None:
+    """Each fetched commit is verified against the set of its own height: across six changes of
+    the set, the follower takes every block and never blames the honest peer for a stall."""
+    source_history = History(changing_source.state_kv)
+    hashes = [source_history.validators_at(h).hash() for h in range(1, CHAIN_HEIGHT + 1)]
+    assert len(set(hashes)) == 1 + len(SET_CHANGES)  # the source's set did change at each update
+    follower = Node(tmp_path / "follower", "follower")
+    reports: list[str] = []
+
+    async def main() -> None:
+        hub = LoopbackHub()
+        driver = follower.driver(changing_source.genesis, hub, FAST)  # type: ignore[attr-defined]
+        driver.signer = None
+        syncer = sync.BlockSync(
+            peers=lambda: ["honest"],
+            request=lambda peer, payload: serve_after_a_checkpoint(changing_source, payload),
+            deliver=lambda message, peer: hub.deliver(peer, encode_message(message)),
+            committed_height=lambda: driver.committed_height,
+            report=lambda peer, reason: reports.append(reason),
+            progress_timeout=2.0,
+        )
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            nursery.start_soon(syncer.run)
+            with trio.fail_after(120):
+                await driver.wait_for_height(CHAIN_HEIGHT)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    assert reports == []
+    follower_history = History(follower.state_kv)
+    for height in range(1, CHAIN_HEIGHT + 1):
+        assert follower.block_store.block_hash(height) == changing_source.block_store.block_hash(height)
+        assert follower_history.validators_at(height).hash() == hashes[height - 1]
+    last = decode(Block, follower.block_store.block(CHAIN_HEIGHT))
+    assert last.header.validators_hash == hashes[-1]

@@ -48,9 +48,6 @@ def blocks_per_second(net: Devnet, nodes: list[int], seconds: float) -> float:
     return (min(net.heights(nodes)) - start) / seconds
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "2026-12-02 after the rate-limited catch-up landed: the others kept >= 50% but node3 took 11.4 s "
-    "to catch up once (2.9-3.6 s before); catch-up pacing to be fixed, see issue 8 note"))
 def test_blackholed_validator_does_not_stall_the_others_and_catches_up(proxied_devnet) -> None:
     net, proxy = proxied_devnet
     others = [0, 1, 2]

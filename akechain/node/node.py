@@ -39,7 +39,7 @@ from consensus.abci import TxResult, decode_results
 from consensus.driver import Driver, HandshakeError
 from consensus.precheck import Precheck
 from consensus.wal import WALCorruptError
-from consensus.genesis import Genesis
+from consensus.genesis import EvidenceParams, Genesis
 from consensus.privval import FilePV
 from consensus import sync
 from consensus.types import Block, encode_message
@@ -69,7 +69,15 @@ def consensus_genesis(genesis: dict[str, Any]) -> Genesis:
         validators=(),
         initial_height=genesis["initial_height"],
         app_state=encode_app_state(genesis["app_state"]),
+        evidence=evidence_params(genesis.get("consensus_params", {})),
     )
+
+
+def evidence_params(consensus_params: dict[str, int]) -> EvidenceParams:
+    """genesis.json's optional `consensus_params` (checked by load_genesis) over the engine's defaults."""
+    defaults = EvidenceParams()
+    return EvidenceParams(consensus_params.get("evidence_max_age_blocks", defaults.max_age_blocks),
+                          consensus_params.get("evidence_max_age_ms", defaults.max_age_ms))
 
 
 class Node:

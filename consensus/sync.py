@@ -122,13 +122,13 @@ class BlockSync:
     """Keeps the node's committed height up with its peers' through request/response.
 
     `peers()` lists connected peer ids, `request(peer, payload)` performs one exchange (raising
-    on failure), `deliver(message, peer)` hands a catch-up message to the engine, and
+    on failure), `deliver(message, peer)` hands a catch-up message to the engine (waiting while it is full), and
     `committed_height()` says how far the engine got. `report(peer, reason)` is called for a peer
     that lied or served junk, so the network layer can score it down.
     """
 
     def __init__(self, peers: Callable[[], Sequence[str]], request: Request,
-                 deliver: Callable[[CommitMessage, str], None], committed_height: Callable[[], int],
+                 deliver: Callable[[CommitMessage, str], Awaitable[None]], committed_height: Callable[[], int],
                  report: Callable[[str, str], None], *, progress_timeout: float = 5.0, poll_interval: float = 1.0,
                  max_message_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self._peers = peers
@@ -221,7 +221,7 @@ class BlockSync:
             if not await self._wait_for_engine(height - MAX_CATCHUP_HEIGHTS):
                 self._report_stalled(peer)
                 return False
-            self._deliver(CommitMessage(decided.block, decided.commit), peer)
+            await self._deliver(CommitMessage(decided.block, decided.commit), peer)
             self._last_delivered = height
         log.info("block sync: height %d, fetched to %d (peer %s)", self._committed_height(), self._last_delivered, peer)
         return True

@@ -19,8 +19,9 @@ from p2p.flow import PeerFlow
 
 log = logging.getLogger(__name__)
 
-# py-libp2p 0.8.1: a subscription buffers 32 messages and drops the rest without an error.
-SUBSCRIPTION_BUFFER = 4096
+# py-libp2p 0.8.1: a subscription buffers 32 messages and drops the rest without an error. `Gossip` drains it
+# without waiting (into byte-bounded channels), so it only holds what arrives between two runs of that task.
+SUBSCRIPTION_BUFFER = 256
 RESET_TIMEOUT = 1.0
 
 

@@ -1,7 +1,9 @@
 """GossipSub topics: per-topic size cap and validator applied before delivery and relay, publish flow control.
 
 Topics are registered before the host runs (`add_topic`); `subscribe` hands out channels of
-(data, origin peer id), never the node's own messages. A message over the topic's cap or refused by its
+(data, origin peer id), never the node's own messages, each bounded by count and bytes: a subscriber that
+falls behind loses what does not fit (gossip is best effort; blocks carry what matters), and libp2p's own
+subscription buffer is drained at once, so no queue between the sockets and a subscriber holds more. A message over the topic's cap or refused by its
 validator is neither delivered nor relayed, and the peer that forwarded it to us is scored down (an honest
 peer validates before relaying, so it never forwards junk); a validator may also ignore a message (drop it
 without blame, e.g. one outside our height window, where an honest peer may well be). Own publishes are not validated here: the
@@ -21,6 +23,7 @@ from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.subscription import TrioSubscriptionAPI
 
+from p2p.channel import ByteBoundedChannel
 from p2p.compat import raise_subscription_buffer
 from p2p.errors import NotRunning, P2PError, PayloadTooLarge, UnknownTopic
 from p2p.flow import PeerFlow
@@ -54,6 +57,7 @@ QUEUE_HIGH_WATER = 8
 MAX_FLOW_CONTROL_WAIT = 0.5
 FLOW_CONTROL_POLL = 0.002
 DELIVERY_BUFFER = 1024
+DELIVERY_BUFFER_BYTES = 32 << 20  # per subscriber: 32 frames at the gossip cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +75,9 @@ class Gossip:
         self._scores = scores
         self._flow = flow
         self._topics: dict[str, Topic] = {}
-        self._subscribers: dict[str, list[trio.MemorySendChannel[tuple[bytes, str]]]] = {}
+        self._subscribers: dict[str, list[ByteBoundedChannel[tuple[bytes, str]]]] = {}
         self._running = False
+        self.dropped = 0  # deliveries a subscriber had no room for
 
     def add_topic(self, name: str, max_size: int, validate: Validator | None = None) -> None:
         if self._running:
@@ -84,12 +89,13 @@ class Gossip:
         self._subscribers[name] = []
         self._pubsub.set_topic_validator(name, partial(self._is_acceptable, topic), False)
 
-    def subscribe(self, name: str) -> trio.MemoryReceiveChannel[tuple[bytes, str]]:
-        """A channel of (data, origin peer id); a slow reader holds up the topic's other subscribers."""
+    def subscribe(self, name: str, max_count: int = DELIVERY_BUFFER,
+                  max_bytes: int = DELIVERY_BUFFER_BYTES) -> ByteBoundedChannel[tuple[bytes, str]]:
+        """A channel of (data, origin peer id); what a slow reader has no room for is dropped for it alone."""
         self._topic(name)
-        send, receive = trio.open_memory_channel[tuple[bytes, str]](DELIVERY_BUFFER)
-        self._subscribers[name].append(send)
-        return receive
+        channel = ByteBoundedChannel[tuple[bytes, str]](max_count, max_bytes)
+        self._subscribers[name].append(channel)
+        return channel
 
     async def publish(self, name: str, data: bytes) -> None:
         topic = self._topic(name)
@@ -150,11 +156,12 @@ class Gossip:
             if origin == my_id:
                 continue
             item = (msg.data, origin.to_base58())
-            for send in list(self._subscribers[name]):
+            for channel in list(self._subscribers[name]):
                 try:
-                    await send.send(item)
+                    if not channel.try_send(item, len(msg.data)):
+                        self.dropped += 1
                 except trio.BrokenResourceError:  # That subscriber closed its channel.
-                    self._subscribers[name].remove(send)
+                    self._subscribers[name].remove(channel)
 
     async def _wait_for_queue_room(self, name: str) -> None:
         """py-libp2p's publish never blocks and drops what a full peer queue cannot take: give draining peers a

@@ -3,6 +3,7 @@ from an honest peer while a lying peer (inflated height, forged blocks) is repor
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,19 @@ from consensus import sync
 from consensus.history import History
 from loopback import LoopbackHub
 from consensus.privval import MemoryPV
-from consensus.types import Block, encode_message
+from consensus.types import Block, CommitMessage, encode_message
 from state.codec import decode, encode
 from test_consensus_driver import Node, make_genesis
 from test_consensus_support import FAST, THREADS_SETTLE, ListMempool, seed
 
 CHAIN_HEIGHT = 12
+
+
+def awaitable(deliver: Callable[[CommitMessage, str], object]) -> Callable[[CommitMessage, str], Awaitable[None]]:
+    async def deliver_now(message: CommitMessage, peer: str) -> None:
+        deliver(message, peer)
+
+    return deliver_now
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +134,7 @@ def test_follower_catches_up_from_an_honest_peer_and_reports_a_liar(source: Node
         syncer = sync.BlockSync(
             peers=lambda: ["liar", "honest"],
             request=request,
-            deliver=lambda message, peer: hub.deliver(peer, encode_message(message)),
+            deliver=awaitable(lambda message, peer: hub.deliver(peer, encode_message(message))),
             committed_height=lambda: driver.committed_height,
             report=lambda peer, reason: reports.append((peer, reason)),
             progress_timeout=2.0,
@@ -156,7 +164,7 @@ def test_a_peer_serving_heights_it_was_not_asked_for_is_reported(source: Node) -
 
     syncer = sync.BlockSync(
         peers=lambda: ["replayer"], request=replay_the_first_range,
-        deliver=lambda message, peer: delivered.append(message.block.header.height),
+        deliver=awaitable(lambda message, peer: delivered.append(message.block.header.height)),
         committed_height=lambda: 0, report=lambda peer, reason: reports.append(reason), progress_timeout=1.0,
     )
     trio.run(syncer.sync_once, clock=trio.testing.MockClock(autojump_threshold=0))
@@ -176,7 +184,7 @@ def test_a_hung_peer_does_not_hold_back_the_status_pass(source: Node) -> None:
 
     syncer = sync.BlockSync(
         peers=lambda: ["hung", "honest"], request=request,
-        deliver=lambda message, peer: delivered.append(message.block.header.height),
+        deliver=awaitable(lambda message, peer: delivered.append(message.block.header.height)),
         committed_height=lambda: delivered[-1] if delivered else 0, report=lambda peer, reason: None,
     )
 
@@ -205,7 +213,7 @@ def test_a_follower_syncs_from_genesis_across_validator_set_changes(changing_sou
         syncer = sync.BlockSync(
             peers=lambda: ["honest"],
             request=lambda peer, payload: serve_after_a_checkpoint(changing_source, payload),
-            deliver=lambda message, peer: hub.deliver(peer, encode_message(message)),
+            deliver=awaitable(lambda message, peer: hub.deliver(peer, encode_message(message))),
             committed_height=lambda: driver.committed_height,
             report=lambda peer, reason: reports.append(reason),
             progress_timeout=2.0,

@@ -49,6 +49,7 @@ from consensus.types import (
 )
 from consensus.vote_set import HeightVoteSet
 from loopback import LoopbackHub
+import p2p.gossip as gossip_module
 from p2p.gossip import MAX_GOSSIP_PAYLOAD, Gossip, Verdict as GossipVerdict
 from p2p.scores import PENALTY, Offence, PeerScores
 from state.codec import decode, encode
@@ -424,6 +425,75 @@ def test_driver_queue_of_peer_messages_is_bounded_by_count_and_bytes(tmp_path: P
         assert by_count._events_send.statistics().current_buffer_used == driver_module.MAX_PENDING_EVENTS
 
     trio.run(main)
+
+
+def queued_bytes(channel) -> int:
+    """Bytes a channel hands out when drained now."""
+    total = 0
+    while True:
+        try:
+            data, _ = channel.receive_nowait()
+        except trio.WouldBlock:
+            return total
+        total += len(data)
+
+
+class FakeSubscription:
+    """libp2p's subscription: a stream of pubsub messages from one origin."""
+
+    def __init__(self, messages: list[rpc_pb2.Message]) -> None:
+        self._messages = messages
+
+    async def __aiter__(self):
+        for msg in self._messages:
+            yield msg
+            await trio.sleep(0)
+
+
+def test_gossip_delivery_to_a_slow_subscriber_is_bounded_by_bytes_and_never_waits() -> None:
+    gossip = Gossip(FakePubsub(), PeerScores(clock=lambda: 0.0), flow=None)
+    gossip.add_topic("/c", MAX_GOSSIP_PAYLOAD)
+    stuck = gossip.subscribe("/c")  # never read while the flood arrives
+    frame = os.urandom(MAX_GOSSIP_PAYLOAD)
+    flood = [rpc_pb2.Message(data=frame, from_id=ID(b"\x00\x05rogue").to_bytes())] * 100  # 100 MiB
+
+    async def main() -> None:
+        with trio.fail_after(5):  # a slow subscriber does not hold up delivery (nor libp2p's buffer)
+            await gossip._deliver("/c", FakeSubscription(flood))
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert MAX_GOSSIP_PAYLOAD <= queued_bytes(stuck) <= gossip_module.DELIVERY_BUFFER_BYTES
+    assert gossip.dropped == 100 - gossip_module.DELIVERY_BUFFER_BYTES // MAX_GOSSIP_PAYLOAD
+
+
+def test_consensus_transport_queue_is_bounded_by_bytes_and_block_sync_waits_for_room() -> None:
+    host = FakeHost()
+    transport = network.ConsensusTransport(host, "/c", "/n", 8 << 20)
+    frame = os.urandom(MAX_GOSSIP_PAYLOAD)
+    injected: list[int] = []
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(transport.run)
+            for _ in range(200):  # 200 MiB of gossip while the engine reads nothing
+                host.gossip.channels["/c"].send_nowait((frame, "rogue"))
+
+            async def sync() -> None:
+                await transport.inject(frame, "syncing")
+                injected.append(1)
+
+            await trio.sleep(1)
+            nursery.start_soon(sync)
+            await trio.sleep(1)
+            assert injected == []  # waits for room instead of growing the queue
+            assert 0 < transport.receive_channel.queued_bytes <= network.INCOMING_BUFFER_BYTES
+            for _ in range(10):  # the engine reads: block sync gets its turn
+                assert queued_bytes(transport.receive_channel) <= network.INCOMING_BUFFER_BYTES
+                await trio.sleep(1)
+            assert injected == [1]
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
 
 
 def test_a_fetched_large_message_with_a_forged_signature_is_dropped_and_scores_its_publisher_down() -> None:

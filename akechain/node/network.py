@@ -21,6 +21,7 @@ from akechain.chain.tx import InvalidSignatureError
 from akechain.node.mempool import Mempool, MempoolError
 from consensus.precheck import Precheck
 from consensus.precheck import Verdict as PrecheckVerdict
+from p2p.channel import ByteBoundedChannel
 from p2p.errors import BadRequest, P2PError
 from p2p.gossip import MAX_GOSSIP_PAYLOAD, OFFENCES, Validator, Verdict
 from p2p.host import Host
@@ -30,6 +31,7 @@ from state.codec import CodecError, decode, encode
 log = logging.getLogger(__name__)
 
 INCOMING_BUFFER = 4096
+INCOMING_BUFFER_BYTES = 64 << 20  # the driver drains it at once into its own byte-bounded queue
 LARGE_MESSAGE_PROTOCOL = "/ake/large-message/1.0.0"
 LARGE_MESSAGE_TIMEOUT = 20.0
 LARGE_MESSAGES_KEPT = 8
@@ -131,7 +133,7 @@ class ConsensusTransport:
         self._notices = host.gossip.subscribe(notice_topic)
         self._large: OrderedDict[bytes, bytes] = OrderedDict()  # digest -> message, newest last
         self._fetching: set[bytes] = set()  # digests being fetched (at most MAX_CONCURRENT_FETCHES)
-        self._send, self._incoming = trio.open_memory_channel[tuple[bytes, str]](INCOMING_BUFFER)
+        self._incoming = ByteBoundedChannel[tuple[bytes, str]](INCOMING_BUFFER, INCOMING_BUFFER_BYTES)
         host.reqresp.add_protocol(LARGE_MESSAGE_PROTOCOL, self._serve_large, max_request=64,
                                   max_response=max_message_bytes)
 
@@ -144,11 +146,12 @@ class ConsensusTransport:
         await self._host.gossip.publish(self._notice_topic, encode(LargeMessageNotice(digest, len(data))))
 
     @property
-    def receive_channel(self) -> trio.MemoryReceiveChannel[tuple[bytes, str]]:
+    def receive_channel(self) -> ByteBoundedChannel[tuple[bytes, str]]:
         return self._incoming
 
-    def inject(self, data: bytes, peer: str) -> None:
-        self._send.send_nowait((data, peer))
+    async def inject(self, data: bytes, peer: str) -> None:
+        """Waits while the engine is behind by the channel's bound (block sync then fetches no further)."""
+        await self._incoming.send((data, peer), len(data))
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -169,8 +172,8 @@ class ConsensusTransport:
         return True
 
     async def _forward_gossip(self) -> None:
-        async for item in self._gossip:
-            await self._send.send(item)
+        async for data, peer in self._gossip:
+            await self._incoming.send((data, peer), len(data))
 
     async def _fetch_large(self, notice: LargeMessageNotice, origin: str) -> None:
         try:
@@ -192,7 +195,7 @@ class ConsensusTransport:
             self._remember(notice.digest, data)
         finally:
             self._fetching.discard(notice.digest)
-        await self._send.send((data, origin))
+        await self._incoming.send((data, origin), len(data))
 
     async def _serve_large(self, request: bytes, peer: str) -> bytes:
         data = self._large.get(request)

@@ -5,7 +5,10 @@ DuplicateVoteEvidence, kept in `evidence` for gossip and block inclusion. It sti
 towards its own block's tally (never towards the total "any" power, which counts each validator
 once): a +2/3 set of signed votes for a block is a valid proof whatever else their signers
 signed (CometBFT reaches the same via peer-claimed majorities), and two conflicting +2/3 tallies
-would need more than 1/3 of the power to equivocate.
+would need more than 1/3 of the power to equivocate. An equivocator's votes are counted for at most
+`MAX_TARGETS_PER_VALIDATOR` targets per set and the rest dropped unverified: one conflicting pair is
+all the evidence needed, and a validator signing a vote per random block id must not grow the set
+(honest validators hold over 2/3 of the power, so no honest majority needs a third vote of a liar).
 """
 from __future__ import annotations
 
@@ -19,6 +22,9 @@ from consensus.types import (
     ValidatorSet,
     make_evidence,
 )
+
+
+MAX_TARGETS_PER_VALIDATOR = 2  # distinct block ids (nil included) one validator's votes count for in a set
 
 
 def is_two_thirds(power: int, total: int) -> bool:
@@ -45,6 +51,7 @@ class VoteSet:
         self.by_block: dict[BlockID | None, dict[int, Vote]] = {}
         self.power_by_block: dict[BlockID | None, int] = {}
         self.sum = 0
+        self._targets: dict[int, int] = {}  # validator index -> distinct block ids its votes count for
         self.evidence = [] if evidence is None else evidence
 
     def add(self, vote: Vote) -> bool:
@@ -56,6 +63,8 @@ class VoteSet:
             )
         if vote.validator_index in self.by_block.get(vote.block_id, {}):
             return False  # a repeat (or a re-signed timestamp) changes no tally
+        if self._targets.get(vote.validator_index, 0) >= MAX_TARGETS_PER_VALIDATOR:
+            return False  # an equivocator already has its evidence; more targets would only grow the set
         validator = vote.verify(self.chain_id, self.validators)
         # Entries only for verified votes: junk must not leave (unbounded) empty slots behind.
         for_block = self.by_block.setdefault(vote.block_id, {})
@@ -68,6 +77,7 @@ class VoteSet:
             if evidence not in self.evidence:
                 self.evidence.append(evidence)
         for_block[vote.validator_index] = vote
+        self._targets[vote.validator_index] = self._targets.get(vote.validator_index, 0) + 1
         self.power_by_block[vote.block_id] = self.power_by_block.get(vote.block_id, 0) + validator.power
         return True
 

@@ -9,7 +9,7 @@ from consensus.abci import ValidatorUpdate
 from consensus.privval import MemoryPV
 from consensus.proposer import make_validator_set
 from consensus.types import PREVOTE, PRECOMMIT, BlockID, InvalidEvidenceError, InvalidVoteError, Vote
-from consensus.vote_set import HeightVoteSet, VoteSet
+from consensus.vote_set import MAX_TARGETS_PER_VALIDATOR, HeightVoteSet, VoteSet
 from test_consensus_support import CHAIN_ID, seed
 
 BLOCK = BlockID(b"\x01" * 32)
@@ -63,6 +63,19 @@ def test_repeat_vote_is_ignored_and_conflict_becomes_evidence() -> None:
     evidence.verify(CHAIN_ID, vset)
     with pytest.raises(InvalidEvidenceError):
         replace(evidence, vote_a=evidence.vote_b, vote_b=evidence.vote_a).verify(CHAIN_ID, vset)
+
+
+def test_an_equivocator_counts_for_at_most_two_targets_and_the_honest_majority_still_wins() -> None:
+    vset, pvs = setup([1, 1, 1, 1])
+    votes = VoteSet(CHAIN_ID, 1, 0, PRECOMMIT, vset)
+    targets = [BlockID(bytes([i]) * 32) for i in range(3, 53)]
+    added = [votes.add(vote(vset, pvs[0], target, type=PRECOMMIT)) for target in targets]
+    assert added == [True] * MAX_TARGETS_PER_VALIDATOR + [False] * (len(targets) - MAX_TARGETS_PER_VALIDATOR)
+    assert len(votes.by_block) == len(votes.power_by_block) == MAX_TARGETS_PER_VALIDATOR
+    assert len(votes.evidence) == 1
+    for pv in pvs[1:]:  # the three honest validators (3/4 of the power) agree on a block of their own
+        assert votes.add(vote(vset, pv, BLOCK, type=PRECOMMIT))
+    assert votes.two_thirds_majority() == (True, BLOCK)
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,14 @@ class App:
         Raises AppError (InvalidSignatureError for a bad signature)."""
         self._get_verified_tx(tx, AUTH_PARAMS.get(self._current_view()).max_tx_bytes)
 
+    def tx_sender(self, tx: bytes) -> bytes | None:
+        """The signer of a tx that decodes and is validly signed for this chain (a cached verdict after
+        `verify_txs`), else None; reads no state, so a refusal based on it leaves the admission view alone."""
+        try:
+            return get_sender(self._get_verified_tx(tx, AUTH_PARAMS.get(self._current_view()).max_tx_bytes))
+        except Exception:  # noqa: BLE001  check_tx refuses it with its reason
+            return None
+
     def verify_txs(self, txs: Sequence[bytes]) -> None:
         """`verify_tx` for a batch ahead of check_tx or finalize_block, which then find the verdicts
         cached. Safe in worker threads beside any other call: pynacl releases the GIL, so a batch

@@ -49,6 +49,9 @@ class DuplicateTxError(MempoolError):
 class CheckTxApp(Protocol):
     def check_tx(self, tx: bytes) -> CheckResult: ...
 
+    def tx_sender(self, tx: bytes) -> bytes | None:
+        """The signer of a well-formed, validly signed tx (None otherwise), without touching state."""
+
     def verify_txs(self, txs: Sequence[bytes]) -> None:
         """Signature-check txs ahead of check_tx (thread-safe; the verdicts are cached)."""
 
@@ -127,10 +130,11 @@ class Mempool:
         waited_ms = self.oldest_wait_ms()
         if waited_ms > self.max_wait_ms:
             raise MempoolFullError(f"mempool is behind: its oldest tx has waited {waited_ms:.0f} ms")
-        result = self._app.check_tx(tx)
-        # Verify the sender is under its cap (the sender is known only once the app decoded the tx)
-        if result.ok and len(self._by_sender.get(result.sender, ())) >= self.max_per_sender:
+        # Verify the sender is under its cap before check_tx, which charges the nonce in the admission view
+        sender = self._app.tx_sender(tx)
+        if sender is not None and len(self._by_sender.get(sender, ())) >= self.max_per_sender:
             raise SenderFullError(f"sender already has {self.max_per_sender} txs in the mempool")
+        result = self._app.check_tx(tx)
         if result.ok:
             self._insert(tx, tx_hash, result)
         return tx_hash, result

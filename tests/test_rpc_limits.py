@@ -1,6 +1,10 @@
-"""The HTTP server's bound on in-flight requests: the excess gets 503 at once."""
+"""The HTTP server's bounds: requests in flight over the cap get 503 at once, connections over the
+cap wait in the backlog, and a request head must arrive in time."""
 from __future__ import annotations
 
+import socket
+from contextlib import suppress
+from functools import partial
 from typing import Any
 
 import trio
@@ -67,3 +71,81 @@ def test_a_body_that_trickles_in_past_the_deadline_is_answered_408() -> None:
              "headers": [], "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 1), "root_path": ""}
     trio.run(app, scope, receive, send, clock=trio.testing.MockClock(autojump_threshold=0))
     assert sent[0]["status"] == 408 and chunks <= BODY_READ_SECONDS + 1
+
+
+def serving(app: Any, **limits: Any):
+    """Run `serve_http` on a free port for the test body `main(port)`."""
+    from akechain.node.rpc.server import serve_http
+
+    def run(main: Any) -> None:
+        async def with_server() -> None:
+            shutdown = trio.Event()
+            port = free_port()
+            async with trio.open_nursery() as nursery:
+                await nursery.start(partial(serve_http, app, "127.0.0.1", port, shutdown, **limits))
+                await main(port)
+                shutdown.set()
+
+        trio.run(with_server)
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def get(stream: trio.SocketStream) -> bytes:
+    await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += await stream.receive_some(4096)
+    return answer
+
+
+def test_connections_over_the_cap_wait_until_one_closes() -> None:
+    async def hello(request: Any) -> JSONResponse:
+        return JSONResponse({})
+
+    async def main(port: int) -> None:
+        first = await trio.open_tcp_stream("127.0.0.1", port)
+        second = await trio.open_tcp_stream("127.0.0.1", port)
+        assert (await get(first)).startswith(b"HTTP/1.1 200")
+        await second.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        with trio.move_on_after(1) as waited:  # connected in the kernel's backlog, not accepted yet
+            await second.receive_some(4096)
+        assert waited.cancelled_caught
+        await first.aclose()
+        answer = b""
+        with trio.fail_after(5):  # accepted once the first closed: its request is answered
+            while b"\r\n\r\n" not in answer:
+                answer += await second.receive_some(4096)
+        assert answer.startswith(b"HTTP/1.1 200")
+
+    serving(Starlette(routes=[Route("/", hello)]), max_connections=1)(main)
+
+
+def test_a_request_head_that_trickles_in_is_cut_off_and_frees_its_connection() -> None:
+    async def hello(request: Any) -> JSONResponse:
+        return JSONResponse({})
+
+    async def main(port: int) -> None:
+        slow = await trio.open_tcp_stream("127.0.0.1", port)
+        start = trio.current_time()
+        await slow.send_all(b"GET / HTTP/1.1\r\n")
+        with trio.fail_after(5):
+            with suppress(trio.BrokenResourceError):
+                while True:
+                    await slow.send_all(b"x")  # one header byte every 0.1 s, never the end of the head
+                    await trio.sleep(0.1)
+                    with trio.move_on_after(0):
+                        if await slow.receive_some(4096) == b"":
+                            break
+        assert trio.current_time() - start >= 1
+        fresh = await trio.open_tcp_stream("127.0.0.1", port)  # the cap's one slot is free again
+        with trio.fail_after(5):
+            assert (await get(fresh)).startswith(b"HTTP/1.1 200")
+
+    serving(Starlette(routes=[Route("/", hello)]), max_connections=1, header_seconds=1.0)(main)

@@ -15,7 +15,6 @@ from typing import Any, Callable, Protocol, Sequence
 import anyio
 import trio
 from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,12 +23,13 @@ from starlette.routing import Route
 
 from akechain.node.mempool import MempoolFullError, SenderFullError
 from akechain.node.rpc.market import DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER, Page
-from akechain.node.rpc.limits import MAX_IN_FLIGHT_REQUESTS, InFlightLimit
+from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, InFlightLimit, serve_capped
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 BODY_READ_SECONDS = 10.0  # the whole body, however it trickles in (a slow sender holds a slot)
 LISTEN_BACKLOG = 128
+HEADER_READ_SECONDS = 5.0  # a request head (and an idle keep-alive connection) within this
 MAX_BATCH_TXS = 10_000
 DEFAULT_WAIT_SECONDS = 30.0
 BUSY_CODE = 2  # check code of a batch entry the node had no room for (1: the tx itself was refused)
@@ -384,18 +384,21 @@ async def serve_http(
     shutdown: trio.Event,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
+    max_connections: int = MAX_CONNECTIONS,
+    header_seconds: float = HEADER_READ_SECONDS,
 ) -> None:
     """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
-    concurrent requests are answered 503. A connection is closed after 5 s idle between requests
-    (hypercorn's keep-alive timeout); headers are capped at h11's 16 KiB, bodies in size and time
-    by read_body. Hypercorn's `read_timeout` is left unset: it times every read, also while a
-    `?wait=commit` request waits for its answer, and would cut those off. Hypercorn has no
-    connection cap: these timeouts and the in-flight cap bound what open connections can hold."""
+    concurrent requests are answered 503 and connections over the cap wait in the listen backlog.
+    Headers must arrive within `header_seconds` of the connection or of the last answer, after which
+    an idle connection is closed too (hypercorn's keep-alive timeout runs until a whole request head
+    arrived); they are capped at h11's 16 KiB, bodies in size and time by read_body, and every write
+    has a deadline (limits.SEND_SECONDS). Hypercorn's `read_timeout` is left unset: it times every
+    read, also while a `?wait=commit` request waits for its answer, and would cut those off."""
     config = HypercornConfig()
-    config.bind = [f"{host}:{port}"]
     config.backlog = LISTEN_BACKLOG
+    config.keep_alive_timeout = header_seconds
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1.0
     limited = InFlightLimit(app, max_in_flight)  # type: ignore[arg-type]
-    await serve(limited, config, shutdown_trigger=shutdown.wait, task_status=task_status)  # type: ignore[arg-type]
+    await serve_capped(limited, config, host, port, shutdown, max_connections, task_status=task_status)

@@ -124,13 +124,16 @@ class BlockSync:
     `peers()` lists connected peer ids, `request(peer, payload)` performs one exchange (raising
     on failure), `deliver(message, peer)` hands a catch-up message to the engine (waiting while it is full), and
     `committed_height()` says how far the engine got. `report(peer, reason)` is called for a peer
-    that lied or served junk, so the network layer can score it down.
+    that lied or served junk, so the network layer can score it down. `prepare(blocks)`, if given,
+    runs on each fetched range while the engine applies the previous ones (the node signature-checks
+    their txs there on its other core, so execution finds the verdicts cached).
     """
 
     def __init__(self, peers: Callable[[], Sequence[str]], request: Request,
                  deliver: Callable[[CommitMessage, str], Awaitable[None]], committed_height: Callable[[], int],
                  report: Callable[[str, str], None], *, progress_timeout: float = 5.0, poll_interval: float = 1.0,
-                 max_message_bytes: int = MAX_RESPONSE_BYTES) -> None:
+                 max_message_bytes: int = MAX_RESPONSE_BYTES,
+                 prepare: Callable[[tuple[DecidedBlock, ...]], Awaitable[None]] | None = None) -> None:
         self._peers = peers
         self._request = request
         self._deliver = deliver
@@ -139,6 +142,7 @@ class BlockSync:
         self._progress_timeout = progress_timeout
         self._poll_interval = poll_interval
         self._max_message_bytes = max_message_bytes
+        self._prepare = prepare
         self._last_delivered = 0
 
     async def run(self) -> None:
@@ -210,6 +214,8 @@ class BlockSync:
                 if served != list(range(start, start + len(served))):
                     self._report(peer, f"asked for blocks from {start}, served heights {served[0]}..{served[-1]}")
                     return
+                if self._prepare is not None:
+                    await self._prepare(response.blocks)
                 await send.send(response.blocks)
                 start += len(response.blocks)
 

@@ -233,3 +233,24 @@ def test_a_follower_syncs_from_genesis_across_validator_set_changes(changing_sou
         assert follower_history.validators_at(height).hash() == hashes[height - 1]
     last = decode(Block, follower.block_store.block(CHAIN_HEIGHT))
     assert last.header.validators_hash == hashes[-1]
+
+
+def test_each_fetched_range_is_prepared_before_any_of_it_is_handed_over(source: Node) -> None:
+    """The node's hook (signature checks of the range's txs on its other core) runs ahead of execution."""
+    prepared: list[int] = []
+    delivered: list[int] = []
+
+    async def prepare(blocks: tuple[sync.DecidedBlock, ...]) -> None:
+        prepared.extend(decided.block.header.height for decided in blocks)
+
+    def deliver(message: CommitMessage, peer: str) -> None:
+        assert message.block.header.height in prepared
+        delivered.append(message.block.header.height)
+
+    syncer = sync.BlockSync(
+        peers=lambda: ["honest"], request=lambda peer, payload: trio.to_thread.run_sync(sync.serve, source.block_store, payload),
+        deliver=awaitable(deliver), committed_height=lambda: delivered[-1] if delivered else 0,
+        report=lambda peer, reason: None, prepare=prepare,
+    )
+    trio.run(syncer.sync_once, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert delivered == prepared == list(range(1, source.block_store.height + 1))

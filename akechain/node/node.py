@@ -134,11 +134,13 @@ class Node:
             deliver=lambda message, peer: self.transport.inject(encode_message(message), peer),
             committed_height=lambda: self.driver.committed_height,
             report=self._report_peer,
+            prepare=self._verify_fetched,
         )
         self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
         # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
-        self._recent_results: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+        # Kept as TxResult and rendered when asked: rendering every synced tx's events cost the loop more than the lookup.
+        self._recent_results: OrderedDict[bytes, tuple[int, int, TxResult]] = OrderedDict()
 
     def close(self) -> None:
         for kv in (self._state_kv, self._blocks_kv, self._consensus_kv):
@@ -175,16 +177,18 @@ class Node:
         except sync.SyncProtocolError as exc:
             raise BadRequest(str(exc)) from None
 
+    async def _verify_fetched(self, blocks: tuple[sync.DecidedBlock, ...]) -> None:
+        """Signature-check synced blocks' txs in a worker thread ahead of their execution (pynacl
+        releases the GIL: the engine's commit thread and this one use both cores)."""
+        await trio.to_thread.run_sync(self.app.verify_txs, [tx for decided in blocks for tx in decided.block.txs])
+
     def _report_peer(self, peer: str, reason: str) -> None:
         log.warning("peer %s misbehaved in block sync: %s", peer, reason)
         self.host.scores.penalize(peer, Offence.INVALID_RESPONSE)
 
     def _remember_results(self, height: int, txs: tuple[bytes, ...], results: tuple[TxResult, ...]) -> None:
         for index, (raw, result) in enumerate(zip(txs, results)):
-            self._recent_results[compute_tx_hash(raw)] = {
-                "height": height, "index": index, "code": result.code, "log": result.log,
-                "events": events_to_json(result.events),
-            }
+            self._recent_results[compute_tx_hash(raw)] = (height, index, result)
         while len(self._recent_results) > RECENT_RESULTS:
             self._recent_results.popitem(last=False)
 
@@ -234,7 +238,8 @@ class Node:
         with trio.move_on_after(timeout):
             while True:
                 next_commit = self._commit_signal
-                found = self._recent_results.get(tx_hash)
+                recent = self._recent_results.get(tx_hash)
+                found = None if recent is None else render_result(*recent)
                 if found is None and self.blocks.tx_location(tx_hash) is not None:
                     found = self.tx(tx_hash)  # committed before this node started
                 if found is not None:
@@ -344,6 +349,11 @@ def parse_address_arg(address: str) -> bytes:
         return parse_address(address)
     except CryptoError as exc:
         raise ValueError(str(exc)) from None
+
+
+def render_result(height: int, index: int, result: TxResult) -> dict[str, Any]:
+    return {"height": height, "index": index, "code": result.code, "log": result.log,
+            "events": events_to_json(result.events)}
 
 
 async def serve_until_signal(node: Node) -> None:

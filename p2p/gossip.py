@@ -65,6 +65,7 @@ class Topic:
     name: str
     max_size: int
     validate: Validator | None
+    in_thread: bool  # the validator runs in a worker thread (it must be thread-safe)
 
 
 class Gossip:
@@ -79,15 +80,20 @@ class Gossip:
         self._running = False
         self.dropped = 0  # deliveries a subscriber had no room for
 
-    def add_topic(self, name: str, max_size: int, validate: Validator | None = None) -> None:
+    def add_topic(self, name: str, max_size: int, validate: Validator | None = None, *, in_thread: bool = False) -> None:
+        """`in_thread` runs `validate` in a worker thread: for costly checks (a batch of signatures), which
+        then hold only the forwarding peer's reader, never the event loop (libp2p awaits async validators)."""
         if self._running:
             raise P2PError(f"topic {name}: topics are registered before the host runs")
         if not 0 < max_size <= MAX_GOSSIP_PAYLOAD:
             raise ValueError(f"topic {name}: max_size {max_size} not in 1..{MAX_GOSSIP_PAYLOAD}")
-        topic = Topic(name, max_size, validate)
+        topic = Topic(name, max_size, validate, in_thread)
         self._topics[name] = topic
         self._subscribers[name] = []
-        self._pubsub.set_topic_validator(name, partial(self._is_acceptable, topic), False)
+        if in_thread:
+            self._pubsub.set_topic_validator(name, partial(self._is_acceptable_in_thread, topic), True)
+        else:
+            self._pubsub.set_topic_validator(name, partial(self._is_acceptable, topic), False)
 
     def subscribe(self, name: str, max_count: int = DELIVERY_BUFFER,
                   max_bytes: int = DELIVERY_BUFFER_BYTES) -> ByteBoundedChannel[tuple[bytes, str]]:
@@ -130,20 +136,38 @@ class Gossip:
 
     def _is_acceptable(self, topic: Topic, forwarder: ID, msg: rpc_pb2.Message) -> bool:
         """The pubsub validator: runs before delivery and relay."""
+        if self._is_own_or_oversize(topic, forwarder, msg):
+            return forwarder == self._pubsub.my_id
+        return self._settle(forwarder, self._verdict(topic, msg))
+
+    async def _is_acceptable_in_thread(self, topic: Topic, forwarder: ID, msg: rpc_pb2.Message) -> bool:
+        """`_is_acceptable` with the topic's validator run in a worker thread."""
+        if self._is_own_or_oversize(topic, forwarder, msg):
+            return forwarder == self._pubsub.my_id
+        return self._settle(forwarder, await trio.to_thread.run_sync(self._verdict, topic, msg))
+
+    def _is_own_or_oversize(self, topic: Topic, forwarder: ID, msg: rpc_pb2.Message) -> bool:
+        """True when no validator need run: our own message (accepted) or one over the cap (scored)."""
         if forwarder == self._pubsub.my_id:
             return True
         if len(msg.data) > topic.max_size:
             self._scores.penalize(forwarder.to_base58(), Offence.OVERSIZE)
-            return False
-        if topic.validate is None:
             return True
+        return False
+
+    def _verdict(self, topic: Topic, msg: rpc_pb2.Message) -> Verdict:
+        if topic.validate is None:
+            return Verdict.ACCEPT
         try:
             verdict = topic.validate(msg.data, ID(msg.from_id).to_base58())
         except Exception:  # A validator that chokes on junk must not take the host down.
-            log.exception("topic %s validator raised on a message from %s", topic.name, forwarder)
+            log.exception("topic %s validator raised on a message from %s", topic.name, ID(msg.from_id))
             verdict = Verdict.REJECT
         if isinstance(verdict, bool):
             verdict = Verdict.ACCEPT if verdict else Verdict.REJECT
+        return verdict
+
+    def _settle(self, forwarder: ID, verdict: Verdict) -> bool:
         offence = OFFENCES.get(verdict)
         if offence is not None:
             self._scores.penalize(forwarder.to_base58(), offence)

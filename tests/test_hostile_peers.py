@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -243,6 +244,28 @@ def test_gossip_rejects_forged_consensus_messages_and_scores_the_forwarder_down(
     assert not scores.is_banned(forwarder.to_base58())
     relayed(VoteMessage(forged(c.vote(c.pvs[2], height=1))))
     assert scores.is_banned(forwarder.to_base58())  # as for junk frames: the host disconnects it
+
+
+def test_a_thread_validator_checks_off_the_event_loop_and_still_scores_the_forwarder_down() -> None:
+    pubsub, scores = FakePubsub(), PeerScores(clock=lambda: 0.0)
+    gossip = Gossip(pubsub, scores, flow=None)
+    ran_in: list[threading.Thread] = []
+
+    def validate(data: bytes, origin: str) -> GossipVerdict:
+        ran_in.append(threading.current_thread())
+        return GossipVerdict.ACCEPT if data == b"good" else GossipVerdict.REJECT_SIGNATURE
+
+    gossip.add_topic("/tx", 1024, validate, in_thread=True)
+    forwarder = ID(b"\x00\x05rogue")
+
+    def relayed(data: bytes) -> bool:
+        return trio.run(pubsub.validators["/tx"], forwarder, rpc_pb2.Message(data=data, from_id=forwarder.to_bytes()))
+
+    assert relayed(b"good") and scores.score(forwarder.to_base58()) == 0
+    assert not relayed(b"forged")
+    assert scores.score(forwarder.to_base58()) == -PENALTY[Offence.INVALID_SIGNATURE]
+    assert not relayed(b"x" * 2048)  # over the cap: refused before any thread is started
+    assert len(ran_in) == 2 and threading.main_thread() not in ran_in
 
 
 def test_tx_batch_with_a_forged_signature_is_rejected_and_good_txs_are_verified_once(monkeypatch) -> None:

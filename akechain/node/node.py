@@ -106,7 +106,7 @@ class Node:
         tx_topic, consensus_topic, notice_topic = topic_names(self.chain_id)
         # One precheck for the consensus topic's validator and the driver: each message verified once.
         precheck = Precheck(config.consensus.max_message_bytes)
-        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, tx_batch_validator(self.app.verify_tx))
+        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, tx_batch_validator(self.app.verify_tx), in_thread=True)
         validate_consensus = consensus_validator(precheck)
         self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, validate_consensus)
         self.host.gossip.add_topic(notice_topic, 256, is_valid_notice)

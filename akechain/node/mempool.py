@@ -95,14 +95,12 @@ class Mempool:
     def size_bytes(self) -> int:
         return self._bytes
 
-    async def admit(self, txs: Sequence[bytes], *, relayed: bool = False) -> list[Admission]:
+    async def admit(self, txs: Sequence[bytes]) -> list[Admission]:
         """Admit `txs` in order without holding the event loop: one outcome per tx, stopping after
         the first refusal for a full pool (nothing after it would fit; one sender over its cap does
-        not stop the others). `relayed` txs (from gossip) skip the queueing-delay bound: a peer already
-        accepted them from its client, and a proposer that dropped them would leave them waiting for
-        that peer's own turn to propose (the p99 latency under overload); the size bounds still hold."""
+        not stop the others)."""
         # Only what can fit is verified ahead: a busy answer must cost the node next to nothing.
-        ahead = txs[:self.room(relayed=relayed)]
+        ahead = txs[:self.room()]
         if len(ahead) > 1:  # one tx holds the loop no longer than a thread hand-off would
             await trio.to_thread.run_sync(self._app.verify_txs, ahead)
         outcomes: list[Admission] = []
@@ -110,14 +108,14 @@ class Mempool:
             async with self.lock:
                 for tx in txs[start:start + ADMIT_CHUNK]:
                     try:
-                        outcomes.append(self.add(tx, relayed=relayed))
+                        outcomes.append(self.add(tx))
                     except MempoolError as exc:
                         outcomes.append(exc)
                         if type(exc) is MempoolFullError:
                             return outcomes
         return outcomes
 
-    def add(self, tx: bytes, *, relayed: bool = False) -> tuple[bytes, CheckResult]:
+    def add(self, tx: bytes) -> tuple[bytes, CheckResult]:
         """Admit `tx` if the app accepts it (hold `lock` while a driver runs). Raises DuplicateTxError,
         MempoolFullError or SenderFullError; an app rejection is returned as a CheckResult that is
         not ok (and the tx is not kept)."""
@@ -130,7 +128,7 @@ class Mempool:
                 f"mempool is full ({len(self._entries)}/{self.max_txs} txs, {self._bytes}/{self.max_bytes} bytes)"
             )
         waited_ms = self.oldest_wait_ms()
-        if not relayed and waited_ms > self.max_wait_ms:
+        if waited_ms > self.max_wait_ms:
             raise MempoolFullError(f"mempool is behind: its oldest tx has waited {waited_ms:.0f} ms")
         # Verify the sender is under its cap before check_tx, which charges the nonce in the admission view
         sender = self._app.tx_sender(tx)
@@ -141,9 +139,9 @@ class Mempool:
             self._insert(tx, tx_hash, result)
         return tx_hash, result
 
-    def room(self, *, relayed: bool = False) -> int:
+    def room(self) -> int:
         """How many more txs the pool takes now by count and wait (bytes are checked per tx)."""
-        if not relayed and self.oldest_wait_ms() > self.max_wait_ms:
+        if self.oldest_wait_ms() > self.max_wait_ms:
             return 0
         return max(0, self.max_txs - len(self._entries))
 

@@ -250,6 +250,6 @@ class TxGossip:
         async for data, peer in self._incoming:
             batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)  # validated by the topic hook
             # Duplicates and a full pool are dropped, not queued: peers get the txs in blocks anyway.
-            outcomes = await self._mempool.admit(batch.txs, relayed=True)
+            outcomes = await self._mempool.admit(batch.txs)
             if any(not isinstance(outcome, MempoolError) and outcome[1].ok for outcome in outcomes):
                 self._on_admitted()

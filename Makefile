@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test devnet bench clean system-tools
+.PHONY: test devnet bench clean system-tools contracts-tools
 # System tools the tests need, as command=Debian package: installed with apt-get when run as root,
 # otherwise named (and, in CI, an error: a test that needs one must run there, never skip).
 APT_TOOLS := bwrap=bubblewrap
@@ -26,7 +26,16 @@ system-tools:
 	  fi; \
 	fi
 
-test: $(STAMP) system-tools
+# The bridge contract's pinned compiler and OpenZeppelin sources, from the npm registry.
+CONTRACTS := akechain/bridge/contracts
+contracts-tools:
+	@if [ ! -d $(CONTRACTS)/node_modules/solc ]; then \
+	  if command -v npm >/dev/null; then npm ci --prefix $(CONTRACTS) --no-audit --no-fund --silent || exit 1; \
+	  else echo "npm is missing: install Node.js and npm (apt-get install npm) to build the bridge contract" >&2; \
+	    [ "$$CI" != true ] || exit 1; fi; \
+	fi
+
+test: $(STAMP) system-tools contracts-tools
 	$(PY) -m pytest -q -p no:cacheprovider
 
 devnet: $(STAMP)

@@ -71,7 +71,14 @@ def test_only_the_consensus_shells_touch_trio() -> None:
 
 def test_akechain_top_level_holds_only_the_layer_packages() -> None:
     top = {p.name for p in (ROOT / "akechain").iterdir() if p.name != "__pycache__"}
-    assert top == {"__init__.py", "chain", "node", "client", "agents", "cli", "testing"}
+    assert top == {"__init__.py", "chain", "node", "client", "agents", "bridge", "cli", "testing"}
+
+
+def test_the_state_machine_never_imports_the_bridge_adapter() -> None:
+    """The bridge module verifies EVM signatures with pure helpers of its own package; the adapter
+    (web3, JSON-RPC, the compiled contract) is an off-chain layer like the agents."""
+    users = {f for f, names in imported_names("akechain/chain").items() if any(n.startswith("akechain.bridge") for n in names)}
+    assert users == set()
 
 
 def module_dependencies() -> dict[str, set[str]]:

@@ -9,6 +9,7 @@ from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.verify import queries as vq
+from akechain.chain.modules.escrow.errors import NothingToWithdrawError
 from akechain.chain.modules.market.errors import InsufficientCollateralError, ProviderHasLeasesError
 from akechain.chain.modules.market.msgs import (
     POLICY_REDUNDANCY,
@@ -40,6 +41,7 @@ from test_market_support import (
     Driver,
     job_msg,
     make_market_chain,
+    submit_receipt,
 )
 
 COLLATERAL = 10_000_000
@@ -145,19 +147,57 @@ def test_settlement_pays_minus_take_split_into_burn_and_treasury() -> None:
     assert rep.settled == 1 and rep.history[-1].kind == "settled"
 
 
-def test_withdrawals_never_wait_for_settlement() -> None:
+def test_withdrawals_release_only_whole_checkpoints_the_lock_can_claw_back() -> None:
     d = setup()
-    [lease] = open_job(d, budget=100_000, prices=(100,), duration=30, deadline=50)
+    [lease] = open_job(d, budget=100_000, prices=(100,), duration=60, deadline=80)
+    assert lease.locked_collateral == 1_200  # 100 x 60 x 20%
+    cap = lease.locked_collateral * MARKET_PARAMS.unverified_pay_bps // 10_000
     pkey = key_of(lease.provider)
     d.advance_to(lease.opened_height + 7)
+    # 8 blocks earned, no checkpoint (every 10 blocks) served yet: nothing is released
+    assert d.run(pkey, MsgWithdrawEarnings(lease.id))[0] == NothingToWithdrawError.code
+    d.advance_to(lease.opened_height + 20)
     before = balance(d, lease.provider)
-    assert d.run(pkey, MsgWithdrawEarnings(lease.id)) == (0, "")  # block opened+8: 8 blocks earned
-    assert balance(d, lease.provider) == before - FEE + 800 - 800 * MARKET_PARAMS.take_rate_bps // 10_000
+    assert d.run(pkey, MsgWithdrawEarnings(lease.id)) == (0, "")  # 2,100 earned; 2,000 checkpointed; capped
+    assert balance(d, lease.provider) == before - FEE + cap - cap * MARKET_PARAMS.take_rate_bps // 10_000
     view = d.escrow(lease.job_id)
-    assert view.paid == 800 and view.earned == 800
+    assert view.paid == cap and view.earned == 2_100
+    assert d.run(pkey, MsgWithdrawEarnings(lease.id))[0] == NothingToWithdrawError.code
     # the provider cannot deregister or withdraw locked collateral meanwhile
     assert d.run(pkey, MsgDeregisterProvider())[0] == ProviderHasLeasesError.code
     assert d.run(pkey, MsgWithdrawCollateral(COLLATERAL))[0] == InsufficientCollateralError.code
+
+
+def test_a_provider_that_never_delivers_keeps_nothing_and_the_consumer_is_made_whole() -> None:
+    """The attack of issue 11: withdraw every few blocks, never deliver. The deadline claws back
+    every uake paid, from the collateral, and adds the penalty."""
+    d = setup()
+    [lease] = open_job(d, budget=100_000, prices=(100,), duration=60, deadline=80)
+    pkey = key_of(lease.provider)
+    for height in range(lease.opened_height + 10, lease.opened_height + 31, 10):
+        d.advance_to(height)
+        d.run(pkey, MsgWithdrawEarnings(lease.id))
+    paid = d.escrow(lease.job_id).paid
+    assert paid == lease.locked_collateral * MARKET_PARAMS.unverified_pay_bps // 10_000
+    provider = d.provider(lease.provider).provider
+    consumer_before = balance(d, CONSUMERS[0])
+    events = d.advance_to(d.job(lease.job_id).deadline_height)
+    penalty = lease.locked_collateral * MARKET_PARAMS.penalty_bps // 10_000
+    assert ("provider_clawed_back", (("lease_id", str(lease.id)), ("amount", str(paid)))) in events
+    assert balance(d, CONSUMERS[0]) == consumer_before + (100_000 - paid) + paid + penalty
+    assert d.provider(lease.provider).provider.collateral == provider.collateral - paid - penalty
+
+
+def test_tiny_jobs_still_pay_a_take_and_lock_collateral() -> None:
+    d = setup()
+    [lease] = open_job(d, budget=1_000, max_price=1, prices=(1,), duration=5, deadline=30)
+    assert lease.locked_collateral == MARKET_PARAMS.min_collateral  # 1 x 5 x 20% would be 1
+    d.advance_to(lease.opened_height + 5)
+    submit_receipt(d, key_of(lease.provider), lease.id, GOOD)
+    events = d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
+    assert d.escrow(lease.job_id).paid == 5
+    [paid] = [dict(attrs) for kind, attrs in events if kind == "lease_paid"]
+    assert paid["take"] == str(MARKET_PARAMS.min_take) and paid["net"] == str(5 - MARKET_PARAMS.min_take)  # 5 x 5% rounds to 0
 
 
 def test_redundancy_majority_wins_and_dissenter_is_slashed() -> None:

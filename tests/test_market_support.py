@@ -7,7 +7,7 @@ from dataclasses import replace
 from consensus.abci import BlockRequest, FinalizeResult
 from akechain.chain.crypto import get_address
 from akechain.chain.genesis import build_genesis
-from akechain.chain.modules.market.msgs import POLICY_NONE, MsgCreateJob, Policy, Resources
+from akechain.chain.modules.market.msgs import POLICY_NONE, MsgCreateJob, MsgSubmitReceipt, Policy, Resources
 from akechain.chain.modules.market.params import DEFAULT_PARAMS
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
@@ -99,3 +99,8 @@ class Driver:
         while self.height < height:
             events.extend(self.block().events)
         return events
+
+
+def submit_receipt(d: Driver, key, lease_id: int, output: bytes, uptime_bps: int = 10_000, latency_ms: int = 10) -> tuple[int, str]:
+    """A provider's receipt for `output`, each step in its own block; (code, log) of the last."""
+    return d.run(key, MsgSubmitReceipt(lease_id, output, SPEC, uptime_bps, latency_ms))

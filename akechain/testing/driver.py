@@ -63,7 +63,7 @@ def make_sim_app_state(addresses: Sequence[Address], registry: Registry = DEFAUL
     defaults = {
         "auth": AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=16 * 1024, max_memo_length=32),
         "bank": BankParams(burn_bps=2_500, treasury=SIM_TREASURY),
-        "market": replace(MARKET_DEFAULTS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000,
+        "market": replace(MARKET_DEFAULTS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000, checkpoint_blocks=2,
                           verifiers=tuple(sorted(addresses[-3:]))),
     }
     app_state = make_app_state({a: SIM_BALANCE for a in addresses}, {**defaults, **params}, registry)

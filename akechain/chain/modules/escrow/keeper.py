@@ -87,6 +87,16 @@ class EscrowEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PayTerms:
+    """How a payment is split (market params and the bank's treasury)."""
+
+    take_rate_bps: int
+    take_burn_bps: int
+    min_take: int
+    treasury: Address
+
+
+@dataclass(frozen=True, slots=True)
 class Payment:
     gross: int
     take: int
@@ -196,8 +206,11 @@ def apply_due(escrow: Escrow, height: int, grace_blocks: int) -> tuple[Escrow, l
     return replace(escrow, streams=tuple(streams)), events
 
 
-def compute_payment(gross: int, take_rate_bps: int, take_burn_bps: int) -> Payment:
+def compute_payment(gross: int, take_rate_bps: int, take_burn_bps: int, min_take: int = 0) -> Payment:
+    """The take never rounds to zero while there is a take rate: tiny payments pay `min_take`."""
     take = gross * take_rate_bps // BPS
+    if take_rate_bps:
+        take = min(gross, max(take, min_take))
     burned = take * take_burn_bps // BPS
     return Payment(gross=gross, take=take, burned=burned, net=gross - take)
 
@@ -290,21 +303,28 @@ def stop_stream(store: StoreView, job_id: int, lease_id: int, height: int) -> St
     return stream
 
 
-def pay_stream(store: StoreView, job_id: int, lease_id: int, provider: Address, height: int,
-               take_rate_bps: int, take_burn_bps: int, treasury: Address) -> Payment:
-    """Pay the provider what its stream has earned and not yet been paid, minus the take (split into
-    burn and treasury). Never fails for lack of settlement: accrual is computed up to `height`."""
+def get_stream(store: StoreView, job_id: int, lease_id: int, height: int) -> Stream:
+    """A lease's stream as of `height`."""
+    escrow = _settle(store, job_id, height)
+    return escrow.streams[_find(escrow, lease_id)]
+
+
+def pay_stream(store: StoreView, job_id: int, lease_id: int, provider: Address, height: int, terms: PayTerms,
+               up_to: int | None = None) -> Payment:
+    """Pay the provider what its stream has earned and not yet been paid (in all at most `up_to`
+    gross), minus the take (split into burn and treasury). Accrual is computed up to `height`."""
     escrow = _settle(store, job_id, height)
     i = _find(escrow, lease_id)
     stream = escrow.streams[i]
-    payment = compute_payment(stream.earned - stream.paid, take_rate_bps, take_burn_bps)
+    target = stream.earned if up_to is None else min(stream.earned, up_to)
+    payment = compute_payment(max(0, target - stream.paid), terms.take_rate_bps, terms.take_burn_bps, terms.min_take)
     if payment.gross:
         if payment.net:
             process_transfer(store, ESCROW_ACCOUNT, provider, payment.net)
         if payment.take > payment.burned:
-            process_transfer(store, ESCROW_ACCOUNT, treasury, payment.take - payment.burned)
+            process_transfer(store, ESCROW_ACCOUNT, terms.treasury, payment.take - payment.burned)
         process_burn(store, ESCROW_ACCOUNT, payment.burned)
-        escrow = _with_stream(escrow, i, replace(stream, paid=stream.earned))
+        escrow = _with_stream(escrow, i, replace(stream, paid=stream.paid + payment.gross))
     _save(store, escrow.next_event, escrow)
     return payment
 

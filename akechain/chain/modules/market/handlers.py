@@ -58,7 +58,6 @@ from akechain.chain.modules.market.records import (
     get_bid_key,
     get_provider_key,
 )
-from akechain.chain.modules.bank import params as bank_params
 from akechain.chain.modules.bank.keeper import process_transfer
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from akechain.chain.modules.verify import keeper as verify
@@ -259,6 +258,8 @@ def process_submit_receipt(store: StoreView, ctx: BlockContext, sender: Address,
 
 
 def process_withdraw_earnings(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgWithdrawEarnings) -> list[Event]:
+    """Before settlement only whole checkpoints, and no more than the lock can claw back; the rest is
+    paid when the work is verified or its challenge window passes."""
     params = get_params(store)
     lease = k.get_lease(store, msg.lease_id)
     # Verify the provider withdraws from its own open lease
@@ -266,11 +267,13 @@ def process_withdraw_earnings(store: StoreView, ctx: BlockContext, sender: Addre
         raise NotLeaseProviderError(f"lease {lease.id} belongs to another provider")
     if lease.status == CLOSED:
         raise LeaseStateError(f"lease {lease.id} is closed and fully settled")
-    bank = bank_params.get_params(store)
-    payment = escrow.pay_stream(store, lease.job_id, lease.id, sender, ctx.height, params.take_rate_bps,
-                                params.take_burn_bps, Address(bank.treasury))
-    if payment.gross == 0:
-        raise NothingToWithdrawError(f"lease {lease.id} has earned nothing since the last withdrawal")
+    stream = escrow.get_stream(store, lease.job_id, lease.id, ctx.height)
+    cap = k.compute_unverified_cap(lease, stream.rate, stream.accrued_blocks, params)
+    # Verify there is released pay left
+    if cap <= stream.paid:
+        raise NothingToWithdrawError(f"lease {lease.id} has no released earnings: {stream.paid} uake paid of "
+                                     f"{stream.earned} earned; the rest is paid once verified")
+    payment = escrow.pay_stream(store, lease.job_id, lease.id, sender, ctx.height, k.get_pay_terms(store, params), cap)
     return [make_event("lease_paid", lease_id=lease.id, net=payment.net, take=payment.take, burned=payment.burned)]
 
 

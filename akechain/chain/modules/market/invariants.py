@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.bank.keeper import get_balance
+from akechain.chain.modules.escrow.keeper import get_escrow
 from akechain.chain.modules.market.records import (
     CLOSED,
     COLLATERAL_ACCOUNT,
@@ -42,7 +43,25 @@ def check_collateral_covers_locks(store: StoreView) -> None:
         raise InvariantBrokenError(f"open leases of unregistered providers: {sorted(a.hex() for a in locked)}")
 
 
+def check_collateral_covers_unverified_pay(store: StoreView) -> None:
+    """Everything paid on leases still open (not yet verified, so still forfeitable) is backed by
+    the provider's collateral: a clawback can always make the consumer whole."""
+    paid: dict[bytes, int] = {}
+    for _, lease in store.iterate(LEASE_PREFIX, Lease):
+        if lease.status != CLOSED:
+            escrow = get_escrow(store, lease.job_id)
+            stream = next(s for s in escrow.streams if s.lease_id == lease.id)
+            if stream.paid > lease.locked_collateral:
+                raise InvariantBrokenError(f"lease {lease.id}: paid {stream.paid} before verification, beyond its lock")
+            paid[lease.provider] = paid.get(lease.provider, 0) + stream.paid
+    for address, amount in paid.items():
+        provider = store.get(PROVIDER_PREFIX + address, Provider)
+        if provider.collateral < amount:
+            raise InvariantBrokenError(f"provider {address.hex()}: collateral {provider.collateral} < unverified pay {amount}")
+
+
 INVARIANTS = {
     "collateral-account": check_collateral_account,
     "collateral-covers-locks": check_collateral_covers_locks,
+    "collateral-covers-unverified-pay": check_collateral_covers_unverified_pay,
 }

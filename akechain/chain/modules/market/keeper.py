@@ -128,7 +128,14 @@ def compute_required_collateral(price: int, duration: int, score_bps: int, param
     multiplier = reputation.compute_multiplier(
         score_bps, params.reputation_multiplier_min_bps, params.reputation_multiplier_max_bps
     )
-    return price * duration * params.collateral_ratio_bps // BPS * multiplier // BPS
+    return max(params.min_collateral, price * duration * params.collateral_ratio_bps // BPS * multiplier // BPS)
+
+
+def compute_unverified_cap(lease: Lease, rate: int, accrued_blocks: int, params: Params) -> int:
+    """What a lease may have been paid (gross) before its work is verified: whole checkpoints
+    served, and never more than `unverified_pay_bps` of its lock, so the lock can claw it back."""
+    checkpointed = accrued_blocks // params.checkpoint_blocks * params.checkpoint_blocks
+    return min(rate * checkpointed, lease.locked_collateral * params.unverified_pay_bps // BPS)
 
 
 def compute_latency_score(latency_ms: int, cap_ms: int) -> int:
@@ -208,6 +215,22 @@ def release_lock(store: StoreView, lease: Lease) -> None:
     store.set(get_provider_key(lease.provider), provider)
 
 
+def get_pay_terms(store: StoreView, params: Params) -> escrow.PayTerms:
+    treasury = Address(bank_params.get_params(store).treasury)
+    return escrow.PayTerms(params.take_rate_bps, params.take_burn_bps, params.min_take, treasury)
+
+
+def claw_back(store: StoreView, lease: Lease, job: Job, height: int) -> list[Event]:
+    """A forfeited lease keeps nothing: what it was paid before verification (gross) comes back
+    from its collateral to the consumer."""
+    paid = escrow.get_stream(store, lease.job_id, lease.id, height).paid
+    amount = take_collateral(store, lease.provider, paid) if paid else 0
+    if not amount:
+        return []
+    process_transfer(store, COLLATERAL_ACCOUNT, Address(job.consumer), amount)
+    return [("provider_clawed_back", (("lease_id", str(lease.id)), ("amount", str(amount))))]
+
+
 # -- leases ------------------------------------------------------------------------------------
 
 
@@ -228,16 +251,18 @@ def open_lease(store: StoreView, ctx: BlockContext, job: Job, bid: Bid, required
 
 
 def close_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Lease, reason: str, pay: bool) -> list[Event]:
-    """Pay (or forfeit) what the lease earned, unlock its collateral, and close the job once all its
-    leases are closed. The caller has already taken any penalty."""
+    """Pay (or forfeit, clawing back what was paid early) what the lease earned, unlock its
+    collateral, and close the job once all its leases are closed. The caller has already taken any
+    penalty."""
     if lease.status == CLOSED:
         return []
     escrow.stop_stream(store, lease.job_id, lease.id, ctx.height)
     events: list[Event] = []
-    if pay:
-        bank = bank_params.get_params(store)
+    if not pay:
+        events.extend(claw_back(store, lease, get_job(store, lease.job_id), ctx.height))
+    else:
         payment = escrow.pay_stream(store, lease.job_id, lease.id, Address(lease.provider), ctx.height,
-                                    params.take_rate_bps, params.take_burn_bps, Address(bank.treasury))
+                                    get_pay_terms(store, params))
         if payment.gross:
             events.append(("lease_paid", (("lease_id", str(lease.id)), ("net", str(payment.net)),
                                           ("take", str(payment.take)), ("burned", str(payment.burned)))))

@@ -41,6 +41,12 @@ class Params:
     max_duration_blocks: int = param(lo=1, hi=100_000_000, default=10_000_000)
     # addresses that spot-check receipts and referee challenges (sorted)
     verifiers: tuple[bytes, ...] = param(max_items=MAX_VERIFIERS, default=())
+    # pay before verification: at most this share of the lease's locked collateral, and only for
+    # whole checkpoints served, so a clawback from the collateral can always make the consumer whole
+    unverified_pay_bps: int = param(lo=0, hi=BPS, default=5_000)
+    checkpoint_blocks: int = param(lo=1, hi=1_000_000, default=10)
+    min_take: int = param(lo=0, hi=MAX_UINT63, default=1)  # uake: the take of a payment never rounds to zero
+    min_collateral: int = param(lo=0, hi=MAX_UINT63, default=1_000)  # uake a lease locks at least
 
 
 def check_relations(params: Params) -> None:
@@ -51,6 +57,9 @@ def check_relations(params: Params) -> None:
         raise GenesisError("market.params: the selection weights must not all be zero")
     if params.slash_consumer_bps + params.slash_challenger_bps > BPS:
         raise GenesisError("market.params: slash_consumer_bps + slash_challenger_bps exceed 10000")
+    if params.unverified_pay_bps + max(params.slash_bps, params.penalty_bps) > BPS:
+        # a forfeit claws back what was paid and takes the slash (or penalty) from the same lock
+        raise GenesisError("market.params: unverified_pay_bps + max(slash_bps, penalty_bps) exceed 10000")
 
 
 PARAMS = ParamSet("market", PARAMS_KEY, Params, check_relations)

@@ -26,7 +26,6 @@ from akechain.chain.modules.market.msgs import (  # noqa: E402
     MsgCancelJob,
     MsgDepositCollateral,
     MsgRegisterProvider,
-    MsgSubmitReceipt,
     MsgTopUp,
     MsgWithdrawBid,
     MsgWithdrawCollateral,
@@ -50,6 +49,7 @@ from test_market_support import (  # noqa: E402
     VERIFIERS,
     Driver,
     job_msg,
+    submit_receipts,
 )
 
 PATH = Path(__file__).resolve().parent / "golden" / "chain.json"
@@ -97,8 +97,7 @@ def script(d: Driver) -> None:
     d.tx(CONSUMER_KEYS[1], MsgTopUp(job, 500))
     d.block()
     d.advance_to(lease.opened_height + 8)
-    d.tx(provider_key(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10))
-    d.block()
+    submit_receipts(d, [(provider_key(lease.provider), lease.id, GOOD)])
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks + 1)
     # A spot-checked job: the consumer challenges, the referee rejects the challenge
     d.tx(CONSUMER_KEYS[1], job_msg(budget=100_000, max_price=100, duration=5, deadline=40,
@@ -110,8 +109,7 @@ def script(d: Driver) -> None:
     d.advance_to(d.job(job).bid_close_height)
     [lease] = q.query_leases(d.app.get_state_view()[0], job_id=job)
     d.advance_to(lease.opened_height + 5)
-    d.tx(provider_key(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10))
-    d.block()
+    submit_receipts(d, [(provider_key(lease.provider), lease.id, GOOD)])
     d.tx(CONSUMER_KEYS[1], MsgChallenge(lease.id, BAD))
     d.block()
     view = d.app.get_state_view()[0]
@@ -129,9 +127,7 @@ def script(d: Driver) -> None:
     d.advance_to(d.job(job).bid_close_height)
     leases = q.query_leases(d.app.get_state_view()[0], job_id=job)
     d.advance_to(leases[0].opened_height + 5)
-    for lease, output in zip(leases, (GOOD, GOOD, BAD)):
-        d.tx(provider_key(lease.provider), MsgSubmitReceipt(lease.id, output, SPEC, 10_000, 10))
-    d.block()
+    submit_receipts(d, [(provider_key(lease.provider), lease.id, output) for lease, output in zip(leases, (GOOD, GOOD, BAD))])
     # A job cancelled while bidding, and one left to run out of funds past its grace
     d.tx(CONSUMER_KEYS[0], job_msg(budget=5_000, window=3))
     d.block()

@@ -101,12 +101,12 @@ def run_market_scenario() -> "Driver":
         POLICY_SPOT_CHECK,
         MsgBid,
         MsgRegisterProvider,
-        MsgSubmitReceipt,
         MsgTopUp,
         Policy,
     )
     from akechain.chain.modules.verify.msgs import MsgChallenge
-    from test_market_support import CONSUMER_KEYS, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg, make_market_chain
+    from test_market_support import (CONSUMER_KEYS, HARDWARE, PROVIDER_KEYS, PROVIDERS, SPEC, Driver, job_msg,
+                                     make_market_chain, submit_receipts)
     from akechain.chain.modules.market import queries as q
 
     d = Driver(make_market_chain())
@@ -123,10 +123,10 @@ def run_market_scenario() -> "Driver":
     d.block()
     d.advance_to(d.height + 5)
     view = d.app.get_state_view()[0]
-    for lease in q.query_leases(view, job_id=2)[:2] + q.query_leases(view, job_id=3):
-        d.tx(PROVIDER_KEYS[PROVIDERS.index(lease.provider)], MsgSubmitReceipt(lease.id, b"\x01" * 32, SPEC, 10_000, 5))
+    receipts = [(PROVIDER_KEYS[PROVIDERS.index(lease.provider)], lease.id, b"\x01" * 32)
+                for lease in q.query_leases(view, job_id=2)[:2] + q.query_leases(view, job_id=3)]
     d.tx(CONSUMER_KEYS[1], MsgTopUp(1, 50))
-    d.block()
+    submit_receipts(d, receipts)
     [spot] = q.query_leases(d.app.get_state_view()[0], job_id=3)
     d.tx(CONSUMER_KEYS[2], MsgChallenge(spot.id, b"\x02" * 32))
     d.block()

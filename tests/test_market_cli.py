@@ -65,7 +65,7 @@ def test_sign_only_works_offline_and_bad_input_is_a_clear_error(tmp_path: Path) 
     code, out = invoke("tx", "market", "bid", "3", "--price", "10", *sign)
     assert code == 0, out
     assert len(bytes.fromhex(out.strip())) > 64
-    code, out = invoke("tx", "market", "submit-receipt", "1", "--output-hash", "ab", *sign)
+    code, out = invoke("tx", "market", "submit-receipt", "1", "--commitment", "ab", *sign)
     assert code == 2 and "32 bytes" in out
     code, out = invoke("tx", "market", "create-job", "--budget", "5", "--max-price", "1", "--redundancy", "1/3", *sign)
     assert code == 1 and "majority" in out

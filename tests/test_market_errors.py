@@ -34,6 +34,8 @@ from akechain.chain.modules.market.errors import (
     ProviderHasLeasesError,
     ProviderNotEligibleError,
     ProviderNotFoundError,
+    LeaseStateError,
+    RevealNotOpenError,
 )
 from akechain.chain.modules.verify.errors import (
     ChallengeExistsError,
@@ -44,11 +46,13 @@ from akechain.chain.modules.verify.errors import (
 )
 from akechain.chain.modules.market.msgs import (
     MAX_WORKLOAD,
+    POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgCancelJob,
     MsgDeregisterProvider,
     MsgRegisterProvider,
+    MsgRevealReceipt,
     MsgSubmitReceipt,
     MsgTopUp,
     MsgWithdrawBid,
@@ -64,12 +68,15 @@ from test_market_support import (
     MARKET_PARAMS,
     PROVIDER_KEYS,
     PROVIDERS,
+    SALT,
     SPEC,
     VERIFIER_KEYS,
     VERIFIERS,
     Driver,
+    commit_msg,
     job_msg,
     make_market_chain,
+    submit_receipt,
 )
 
 GOOD, BAD = b"\x01" * 32, b"\x02" * 32
@@ -150,17 +157,35 @@ def test_bid_on_closed_job_and_withdrawals(market: Driver) -> None:
 def test_receipts_for_someone_elses_lease_and_twice(market: Driver) -> None:
     market.advance_to(market.job(1).bid_close_height)
     [lease] = q.query_leases(market.app.get_state_view()[0], job_id=1)
-    receipt = MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)
+    receipt = commit_msg(PROVIDER_KEYS[0], lease.id, GOOD)
+    fails(market, PROVIDER_KEYS[0], MsgRevealReceipt(lease.id, GOOD, SALT), LeaseStateError)  # nothing committed
     fails(market, PROVIDER_KEYS[1], receipt, NotLeaseProviderError)
     fails(market, PROVIDER_KEYS[0], replace(receipt, lease_id=99), LeaseNotFoundError)
     assert market.run(PROVIDER_KEYS[0], receipt) == (0, "")
     fails(market, PROVIDER_KEYS[0], receipt, DuplicateReceiptError)
+    fails(market, PROVIDER_KEYS[1], MsgRevealReceipt(lease.id, GOOD, SALT), NotLeaseProviderError)
+    assert market.run(PROVIDER_KEYS[0], MsgRevealReceipt(lease.id, GOOD, SALT)) == (0, "")
+    fails(market, PROVIDER_KEYS[0], MsgRevealReceipt(lease.id, GOOD, SALT), LeaseStateError)
+    fails(market, PROVIDER_KEYS[0], receipt, DuplicateReceiptError)
+
+
+def test_a_reveal_waits_for_every_replica_to_commit(market: Driver) -> None:
+    redundancy = Policy(kind=POLICY_REDUNDANCY, spot_check_bps=0, k=2, n=2)
+    assert market.run(CONSUMER_KEYS[1], job_msg(policy=redundancy)) == (0, "")
+    job_id = max(j.id for j in q.query_jobs(market.app.get_state_view()[0]))
+    market.tx(PROVIDER_KEYS[0], MsgBid(job_id, 50, 10, SPEC))
+    market.tx(PROVIDER_KEYS[1], MsgBid(job_id, 50, 10, SPEC))
+    market.advance_to(market.job(job_id).bid_close_height)
+    first, _ = q.query_leases(market.app.get_state_view()[0], job_id=job_id)
+    key = PROVIDER_KEYS[PROVIDERS.index(first.provider)]
+    assert market.run(key, commit_msg(key, first.id, GOOD)) == (0, "")
+    assert "once every replica" in fails(market, key, MsgRevealReceipt(first.id, GOOD, SALT), RevealNotOpenError)
 
 
 def test_challenges_outside_the_rules(market: Driver) -> None:
     market.advance_to(market.job(1).bid_close_height)
     [lease] = q.query_leases(market.app.get_state_view()[0], job_id=1)
-    assert market.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    assert submit_receipt(market, PROVIDER_KEYS[0], lease.id, GOOD) == (0, "")
     fails(market, PROVIDER_KEYS[1], MsgChallenge(lease.id, BAD), ChallengeNotAllowedError)  # neither consumer nor verifier
     fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, GOOD), ChallengeNotAllowedError)  # agrees with the receipt
     fails(market, VERIFIER_KEYS[0], MsgVerdict(7, GOOD), ChallengeNotFoundError)
@@ -176,7 +201,7 @@ def test_challenges_outside_the_rules(market: Driver) -> None:
 def test_challenge_after_the_window(market: Driver) -> None:
     market.advance_to(market.job(1).bid_close_height)
     [lease] = q.query_leases(market.app.get_state_view()[0], job_id=1)
-    assert market.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    assert submit_receipt(market, PROVIDER_KEYS[0], lease.id, GOOD) == (0, "")
     market.advance_to(q.query_lease(market.app.get_state_view()[0], lease.id).settle_height)
     assert "challenge window" in fails(market, CONSUMER_KEYS[0], MsgChallenge(lease.id, BAD), ChallengeWindowClosedError)
 
@@ -207,6 +232,7 @@ def test_deregister_with_open_leases(market: Driver) -> None:
     job_msg(workload="not bytes"),
     MsgSubmitReceipt(1, b"short", SPEC, 10_000, 1),
     MsgSubmitReceipt(1, GOOD, SPEC, 10_001, 1),
+    MsgRevealReceipt(1, GOOD, b"short"),
     MsgRegisterProvider(HARDWARE, "eu", ("b=1", "a=1"), "x", 0),
 ])
 def test_stateless_checks(msg) -> None:

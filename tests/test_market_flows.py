@@ -10,13 +10,14 @@ from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.escrow.errors import NothingToWithdrawError
-from akechain.chain.modules.market.errors import InsufficientCollateralError, ProviderHasLeasesError
+from akechain.chain.modules.market.errors import InsufficientCollateralError, LeaseStateError, ProviderHasLeasesError
 from akechain.chain.modules.market.msgs import (
     POLICY_REDUNDANCY,
     POLICY_SPOT_CHECK,
     MsgBid,
     MsgDeregisterProvider,
     MsgRegisterProvider,
+    MsgRevealReceipt,
     MsgSubmitReceipt,
     MsgTopUp,
     MsgWithdrawCollateral,
@@ -24,8 +25,8 @@ from akechain.chain.modules.market.msgs import (
     Policy,
 )
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
-from akechain.chain.modules.market.records import CLOSED, COMPLETED, RUNNING
-from akechain.chain.modules.verify.keeper import REJECTED, UPHELD, INCONCLUSIVE
+from akechain.chain.modules.market.records import CLOSED, COMMITTED, COMPLETED, RUNNING
+from akechain.chain.modules.verify.keeper import INCONCLUSIVE, REJECTED, UPHELD, is_spot_checked, pick_verifier
 from test_app_support import BANK_PARAMS, TREASURY
 from test_market_support import (
     CONSUMER_KEYS,
@@ -40,8 +41,12 @@ from test_market_support import (
     VERIFIERS,
     Driver,
     job_msg,
+    SALT,
+    commit_msg,
     make_market_chain,
+    seed_for,
     submit_receipt,
+    submit_receipts,
 )
 
 COLLATERAL = 10_000_000
@@ -114,7 +119,7 @@ def test_top_up_during_grace_resumes_and_others_may_deposit() -> None:
     d.advance_to(resumed_at + 3)
     assert d.escrow(lease.job_id).earned == 800
     # the receipt stops accrual; settlement refunds the rest pro rata to both depositors
-    assert d.run(key_of(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    assert submit_receipt(d, key_of(lease.provider), lease.id, GOOD) == (0, "")
     earned = d.escrow(lease.job_id).earned
     assert earned == 900
     before = [balance(d, c) for c in CONSUMERS[:2]]
@@ -133,14 +138,15 @@ def test_settlement_pays_minus_take_split_into_burn_and_treasury() -> None:
     provider_before, treasury_before = balance(d, lease.provider), balance(d, TREASURY)
     burned_before = d.app.get_supply().burned
     pkey = key_of(lease.provider)
-    assert d.run(pkey, MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    assert submit_receipt(d, pkey, lease.id, GOOD) == (0, "")
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
     take = 1_000 * MARKET_PARAMS.take_rate_bps // 10_000
     burn = take * MARKET_PARAMS.take_burn_bps // 10_000
     fee_burn = FEE * BANK_PARAMS.burn_bps // 10_000
-    assert balance(d, lease.provider) == provider_before - FEE + 1_000 - take
-    assert balance(d, TREASURY) == treasury_before + (FEE - fee_burn) + take - burn
-    assert d.app.get_supply().burned == burned_before + fee_burn + burn
+    # two txs: the commitment and the reveal
+    assert balance(d, lease.provider) == provider_before - 2 * FEE + 1_000 - take
+    assert balance(d, TREASURY) == treasury_before + 2 * (FEE - fee_burn) + take - burn
+    assert d.app.get_supply().burned == burned_before + 2 * fee_burn + burn
     view = q.query_provider(d.app.get_state_view()[0], lease.provider)
     assert view.provider.locked == 0 and view.provider.open_leases == 0
     rep = q.query_reputation(d.app.get_state_view()[0], lease.provider)
@@ -209,9 +215,7 @@ def test_redundancy_majority_wins_and_dissenter_is_slashed() -> None:
     outputs = {leases[0].id: GOOD, leases[1].id: GOOD, leases[2].id: BAD}
     consumer_before = balance(d, CONSUMERS[0])
     collateral_before = {l.provider: q.query_provider(d.app.get_state_view()[0], l.provider).provider.collateral for l in leases}
-    for lease in leases:
-        d.tx(key_of(lease.provider), MsgSubmitReceipt(lease.id, outputs[lease.id], SPEC, 10_000, 10))
-    d.block()
+    submit_receipts(d, [(key_of(lease.provider), lease.id, outputs[lease.id]) for lease in leases])
     view = d.app.get_state_view()[0]
     closed = {l.id: q.query_lease(view, l.id) for l in leases}
     assert [closed[l.id].close_reason for l in leases] == ["settled", "settled", "dissent"]
@@ -230,7 +234,7 @@ def spot_job(d: Driver) -> tuple:
     policy = Policy(kind=POLICY_SPOT_CHECK, spot_check_bps=5_000, k=1, n=1)
     [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=40, policy=policy)
     d.advance_to(lease.opened_height + 5)
-    assert d.run(key_of(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    assert submit_receipt(d, key_of(lease.provider), lease.id, GOOD) == (0, "")
     return lease, q.query_lease(d.app.get_state_view()[0], lease.id)
 
 
@@ -307,7 +311,7 @@ def test_uptime_below_sla_pays_but_penalises() -> None:
     d = setup()
     [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=30)
     d.advance_to(lease.opened_height + 5)
-    assert d.run(key_of(lease.provider), MsgSubmitReceipt(lease.id, GOOD, SPEC, 9_000, 10)) == (0, "")
+    assert submit_receipt(d, key_of(lease.provider), lease.id, GOOD, uptime_bps=9_000) == (0, "")
     consumer_before = balance(d, CONSUMERS[0])
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
     penalty = lease.locked_collateral * MARKET_PARAMS.penalty_bps // 10_000
@@ -333,8 +337,68 @@ def test_a_spot_check_with_no_one_to_check_it_does_not_count_as_verified() -> No
     policy = Policy(kind=POLICY_SPOT_CHECK, spot_check_bps=MARKET_PARAMS.spot_check_rate_cap_bps, k=1, n=1)
     [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=40, policy=policy)
     d.advance_to(lease.opened_height + 5)
-    assert d.run(PROVIDER_KEYS[0], MsgSubmitReceipt(lease.id, GOOD, SPEC, 10_000, 10)) == (0, "")
+    assert submit_receipt(d, PROVIDER_KEYS[0], lease.id, GOOD) == (0, "")
     submitted = q.query_lease(d.app.get_state_view()[0], lease.id)
     assert not submitted.spot_checked and submitted.verifier == b""
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks + 1)
     assert not q.query_lease(d.app.get_state_view()[0], lease.id).verified
+
+
+def test_a_copied_commitment_earns_nothing_and_is_slashed() -> None:
+    """The lazy replica of issue 11 copies the honest replica's receipt: it cannot open it (the
+    commitment binds provider and lease), and the honest output stays hidden until it commits."""
+    d = setup(providers=3)
+    policy = Policy(kind=POLICY_REDUNDANCY, spot_check_bps=0, k=2, n=3)
+    leases = open_job(d, bidders=3, budget=100_000, duration=5, deadline=30, policy=policy)
+    d.advance_to(leases[0].opened_height + 5)
+    honest, other, copier = leases
+    d.tx(key_of(honest.provider), commit_msg(key_of(honest.provider), honest.id, GOOD))
+    d.tx(key_of(other.provider), commit_msg(key_of(other.provider), other.id, GOOD))
+    d.block()
+    copied = q.query_lease(d.app.get_state_view()[0], honest.id).commitment
+    assert q.query_lease(d.app.get_state_view()[0], honest.id).receipt.output_hash == b""  # nothing to copy yet
+    assert d.run(key_of(copier.provider), MsgSubmitReceipt(copier.id, copied, SPEC, 10_000, 10)) == (0, "")
+    collateral_before = d.provider(copier.provider).provider.collateral
+    for lease in leases:  # the copier reveals the honest output: it does not open the copied commitment
+        d.tx(key_of(lease.provider), MsgRevealReceipt(lease.id, GOOD, SALT))
+    d.block()
+    view = d.app.get_state_view()[0]
+    closed = {lease.id: q.query_lease(view, lease.id) for lease in leases}
+    assert [closed[lease.id].close_reason for lease in leases] == ["settled", "settled", "bad-reveal"]
+    slashed = copier.locked_collateral * MARKET_PARAMS.slash_bps // 10_000
+    assert d.provider(copier.provider).provider.collateral == collateral_before - slashed
+    stream = next(s for s in d.escrow(copier.job_id).streams if s.lease_id == copier.id)
+    assert stream.paid == 0 and stream.earned == 0  # its earnings were forfeited to the refund
+
+
+def test_a_commitment_never_revealed_is_slashed_at_the_window_end() -> None:
+    d = setup()
+    [lease] = open_job(d, budget=100_000, prices=(100,), duration=5, deadline=40)
+    d.advance_to(lease.opened_height + 5)
+    pkey = key_of(lease.provider)
+    assert d.run(pkey, commit_msg(pkey, lease.id, GOOD)) == (0, "")
+    committed = q.query_lease(d.app.get_state_view()[0], lease.id)
+    assert (committed.reveal_from, committed.reveal_end) == (d.height + 1, d.height + MARKET_PARAMS.reveal_window_blocks)
+    d.advance_to(committed.reveal_end - 1)
+    assert q.query_lease(d.app.get_state_view()[0], lease.id).status == COMMITTED
+    d.advance_to(committed.reveal_end)
+    closed = q.query_lease(d.app.get_state_view()[0], lease.id)
+    assert (closed.status, closed.close_reason) == (CLOSED, "no-reveal")
+    assert q.query_reputation(d.app.get_state_view()[0], lease.provider).slashes == 1
+    assert d.run(pkey, MsgRevealReceipt(lease.id, GOOD, SALT))[0] == LeaseStateError.code
+
+
+def test_the_spot_check_draw_uses_the_seed_after_the_commitment() -> None:
+    """The provider cannot pick its reveal block to dodge a check: the draw is made once, at the end
+    of the block after the commitment, whatever the reveal's height."""
+    d = setup()
+    lease, _ = spot_job(d)
+    view = d.app.get_state_view()[0]
+    drawn = q.query_lease(view, lease.id)
+    job = d.job(lease.job_id)
+    seed = seed_for(drawn.reveal_from)
+    expected = is_spot_checked(seed, lease.id, job.policy.spot_check_bps)
+    assert drawn.spot_checked == expected
+    if expected:
+        candidates = [v for v in sorted(VERIFIERS) if v not in (lease.provider, job.consumer)]
+        assert drawn.verifier == pick_verifier(seed, b"spot-verifier", lease.id, candidates)

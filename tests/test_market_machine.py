@@ -4,7 +4,9 @@ leases, receipts, challenges, verdicts, top-ups, cancellations and withdrawals a
 heights. After every block: every module invariant (escrow account = open obligations, collateral
 covers locks unless slashed, bonds, supply = initial - burned) and no internal error (the kit);
 here besides: closed leases and closed escrows never move again, no stream is paid beyond price x
-duration, and over a run every kind of market and verify message succeeds at least once."""
+duration, a revealed receipt opens its commitment, no commitment outlives its reveal window, a
+lease found false keeps nothing it was paid early (clawed back to the consumer), and over a run
+every kind of market and verify message succeeds at least once."""
 from __future__ import annotations
 
 from collections import Counter
@@ -21,17 +23,20 @@ from akechain.chain.modules.market.msgs import (
     MsgBid,
     MsgCancelJob,
     MsgCreateJob,
+    MsgRevealReceipt,
     MsgSubmitReceipt,
+    compute_commitment,
     MsgTopUp,
     MsgWithdrawBid,
     MsgWithdrawEarnings,
 )
-from akechain.chain.modules.market.records import CLOSED
-from akechain.chain.modules.market.strategies import make_register
+from akechain.chain.modules.market.records import CLOSED, COMMITTED, SUBMITTED
+from akechain.chain.modules.market.strategies import SALT, make_register
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.testing import ChainMachine, TxDraft
 from consensus.abci import FinalizeResult
 
+FORFEITS = {"dissent", "slashed", "bad-reveal", "no-reveal", "deadline-missed", "no-majority"}
 KINDS = {tag for tag in Msg._registry if tag.split("/")[0] in ("market", "verify")}
 SUCCEEDED: Counter[str] = Counter()  # msg tag -> txs of it that succeeded, over a whole run
 
@@ -82,8 +87,11 @@ class MarketMachine(ChainMachine):
 
     @rule(data=st.data(), dispute=st.booleans(), judge=st.booleans())
     def receipt_then_dispute(self, data: st.DataObject, dispute: bool, judge: bool) -> None:
-        """A receipt and sometimes a challenge of it next block, and the referee's verdict after."""
+        """A receipt's commitment, its reveal next block, sometimes a challenge of it the block
+        after, and the referee's verdict after that."""
         self.send(data, MsgSubmitReceipt)
+        self.end_block()
+        self.send(data, MsgRevealReceipt)
         if dispute:
             self.end_block()
             self.send(data, MsgChallenge)
@@ -99,7 +107,28 @@ class MarketMachine(ChainMachine):
         for draft, r in zip(drafts, result.tx_results):
             SUCCEEDED[draft.msgs[0].TAG] += r.code == 0 and not draft.fault
         self.check_history()
+        self.check_receipts_and_forfeits(result)
         return result
+
+    def check_receipts_and_forfeits(self, result: FinalizeResult) -> None:
+        """A revealed receipt opens its commitment; no commitment outlives its reveal window; and a
+        lease found false (or never delivered) keeps nothing: every uake it was paid early came
+        back to the consumer from its collateral, in the block that closed it."""
+        view, height = self.chain.app.get_state_view()
+        events = [e for r in result.tx_results for e in r.events] + list(result.events)
+        clawed: Counter[int] = Counter()
+        for kind, attrs in events:
+            if kind == "provider_clawed_back":
+                clawed[int(dict(attrs)["lease_id"])] += int(dict(attrs)["amount"])
+        for lease in q.query_leases(view):
+            if lease.status == SUBMITTED:
+                output = lease.receipt.output_hash
+                assert compute_commitment(output, SALT, lease.provider, lease.id) == lease.commitment
+            if lease.status == COMMITTED:
+                assert not lease.reveal_end or height <= lease.reveal_end, "a commitment outlived its reveal window"
+            if lease.status == CLOSED and lease.closed_height == height and lease.close_reason in FORFEITS:
+                paid = next(s.paid for s in q.query_escrow_at(view, lease.job_id, height).streams if s.lease_id == lease.id)
+                assert clawed[lease.id] == paid, f"lease {lease.id} ({lease.close_reason}) kept {paid - clawed[lease.id]}"
 
     def check_history(self) -> None:
         view, height = self.chain.app.get_state_view()

@@ -7,7 +7,15 @@ from dataclasses import replace
 from consensus.abci import BlockRequest, FinalizeResult
 from akechain.chain.crypto import get_address
 from akechain.chain.genesis import build_genesis
-from akechain.chain.modules.market.msgs import POLICY_NONE, MsgCreateJob, MsgSubmitReceipt, Policy, Resources
+from akechain.chain.modules.market.msgs import (
+    POLICY_NONE,
+    MsgCreateJob,
+    MsgRevealReceipt,
+    MsgSubmitReceipt,
+    Policy,
+    Resources,
+    compute_commitment,
+)
 from akechain.chain.modules.market.params import DEFAULT_PARAMS
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
@@ -101,6 +109,26 @@ class Driver:
         return events
 
 
-def submit_receipt(d: Driver, key, lease_id: int, output: bytes, uptime_bps: int = 10_000, latency_ms: int = 10) -> tuple[int, str]:
-    """A provider's receipt for `output`, each step in its own block; (code, log) of the last."""
-    return d.run(key, MsgSubmitReceipt(lease_id, output, SPEC, uptime_bps, latency_ms))
+SALT = b"\x5a" * 32
+
+
+def commit_msg(key, lease_id: int, output: bytes, uptime_bps: int = 10_000, latency_ms: int = 10) -> MsgSubmitReceipt:
+    return MsgSubmitReceipt(lease_id, compute_commitment(output, SALT, get_address(key), lease_id), SPEC, uptime_bps,
+                            latency_ms)
+
+
+def submit_receipts(d: Driver, receipts: list[tuple], uptime_bps: int = 10_000) -> list:
+    """Each (key, lease id, output) commits in one block, then all reveal in the next; the
+    results of the reveal block's txs."""
+    for key, lease_id, output in receipts:
+        d.tx(key, commit_msg(key, lease_id, output, uptime_bps))
+    assert all(r.code == 0 for r in d.block().tx_results)
+    for key, lease_id, output in receipts:
+        d.tx(key, MsgRevealReceipt(lease_id, output, SALT))
+    return d.block().tx_results
+
+
+def submit_receipt(d: Driver, key, lease_id: int, output: bytes, uptime_bps: int = 10_000) -> tuple[int, str]:
+    """A provider's receipt for `output`: the commitment, then the reveal next block; (code, log) of the reveal."""
+    [result] = submit_receipts(d, [(key, lease_id, output)], uptime_bps)
+    return result.code, result.log

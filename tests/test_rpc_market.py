@@ -9,11 +9,19 @@ from akechain.client.keystore import Keystore
 from akechain.chain.crypto import parse_address
 from akechain.client.market import build_policy, encode_workload, parse_resources
 from akechain.chain.modules.bank.msgs import MsgSend
-from akechain.chain.modules.market.msgs import MsgBid, MsgCreateJob, MsgRegisterProvider, MsgSubmitReceipt
+from akechain.chain.modules.market.msgs import (
+    MsgBid,
+    MsgCreateJob,
+    MsgRegisterProvider,
+    MsgRevealReceipt,
+    MsgSubmitReceipt,
+    compute_commitment,
+)
 from akechain.client.wallet import Wallet, find_event
 from tests.conftest import PASSPHRASE
 from tests.node_process import NodeProcess, wait_until
 
+SALT = b"\x5a" * 32
 HASH = bytes(range(32))
 WORKLOAD = encode_workload(["echo", "hi"])
 
@@ -47,7 +55,12 @@ def test_market_endpoints_follow_a_job_from_bid_to_receipt(single_node: NodeProc
         assert lease["provider"] == provider.address and lease["state"] == "running" and lease["price"] == 60
         assert client.leases(provider=provider.address) == [lease]
         assert client.leases(job_id=job_id, provider=consumer.address) == []
-        provider.send([MsgSubmitReceipt(lease["id"], HASH, parse_resources("cpu_cores=1"), 10_000, 20)])
+        commitment = compute_commitment(HASH, SALT, parse_address(provider.address), lease["id"])
+        provider.send([MsgSubmitReceipt(lease["id"], commitment, parse_resources("cpu_cores=1"), 10_000, 20)])
+        committed = client.leases(job_id=job_id)[0]
+        assert committed["state"] == "committed" and committed["commitment"] == commitment.hex()
+        assert committed["receipt"]["output_hash"] == "" and committed["reveal_from"] > 0
+        provider.send([MsgRevealReceipt(lease["id"], HASH, SALT)])
         receipt = client.leases(job_id=job_id)[0]["receipt"]
         assert receipt["output_hash"] == HASH.hex()
         escrow = client.escrow(job_id)

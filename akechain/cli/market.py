@@ -216,16 +216,29 @@ def bid(job_id: int, price: int, latency_ms: int, resources: Any) -> Any:
 
 @market_tx.command("submit-receipt")
 @click.argument("lease_id", type=UINT63)
-@click.option("--output-hash", type=HASH, required=True, help="sha256 of the output, hex.")
+@click.option("--commitment", type=HASH, required=True,
+              help="sha256(output hash || salt || provider address bytes || lease id as 8 bytes), hex.")
 @click.option("--usage", type=RESOURCES, default="", help=f"Measured: {RESOURCES_HELP}")
 @click.option("--uptime-bps", type=BPS_RANGE, default=10_000, show_default=True)
 @click.option("--latency-ms", type=UINT63, default=50, show_default=True)
 @msg_command
-def submit_receipt(lease_id: int, output_hash: bytes, usage: Any, uptime_bps: int, latency_ms: int) -> Any:
-    """Submit the receipt of LEASE_ID (stops accrual)."""
+def submit_receipt(lease_id: int, commitment: bytes, usage: Any, uptime_bps: int, latency_ms: int) -> Any:
+    """Commit to the receipt of LEASE_ID (stops accrual); reveal it with reveal-receipt."""
     from akechain.chain.modules.market.msgs import MsgSubmitReceipt
 
-    return MsgSubmitReceipt(lease_id, output_hash, usage, uptime_bps, latency_ms)
+    return MsgSubmitReceipt(lease_id, commitment, usage, uptime_bps, latency_ms)
+
+
+@market_tx.command("reveal-receipt")
+@click.argument("lease_id", type=UINT63)
+@click.option("--output-hash", type=HASH, required=True, help="sha256 of the output, hex.")
+@click.option("--salt", type=HASH, required=True, help="The 32-byte salt of the commitment, hex.")
+@msg_command
+def reveal_receipt(lease_id: int, output_hash: bytes, salt: bytes) -> Any:
+    """Open LEASE_ID's committed receipt (a mismatch is slashed)."""
+    from akechain.chain.modules.market.msgs import MsgRevealReceipt
+
+    return MsgRevealReceipt(lease_id, output_hash, salt)
 
 
 @market_tx.command("challenge")

@@ -1,6 +1,6 @@
 """The provider agent loop: register once, then poll the node's HTTP API, bid on jobs it can serve
-at its price policy's price, run each won lease's workload in the sandbox, submit the receipt and
-withdraw the earnings. Each job's stdout is kept sealed to its consumer and served from the agent's
+at its price policy's price, run each won lease's workload in the sandbox, commit to the receipt and
+reveal it once the chain takes reveals (payment comes at settlement). Each job's stdout is kept sealed to its consumer and served from the agent's
 output server (`outputs.py`) at the provider's registered endpoint. One tx at a time (the wallet
 waits for each commit), so nonces never race.
 A job's command is its `workload` field (hex in the HTTP API, `market_client.decode_workload`).
@@ -8,13 +8,15 @@ A job's command is its `workload` field (hex in the HTTP API, `market_client.dec
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from akechain.chain.crypto import parse_address
 from akechain.client.http import NodeClientError, NotFoundError
 from akechain.client.market import Workload, decode_workload
-from akechain.chain.modules.market.msgs import BPS, MsgBid, MsgSubmitReceipt, MsgWithdrawEarnings, Resources
+from akechain.chain.modules.market.msgs import BPS, MsgBid, MsgRevealReceipt, MsgSubmitReceipt, Resources, compute_commitment
 from akechain.agents.provider.outputs import OutputServer, OutputStore, ServeConfig
 from akechain.agents.provider.pricing import PricePolicy
 from akechain.agents.provider.profile import Profile
@@ -46,6 +48,7 @@ class Agent:
         self.config = config
         self.considered: set[int] = set()  # job ids bid on or skipped
         self.served: set[int] = set()  # lease ids run and receipted
+        self.reveals: dict[int, tuple[bytes, bytes]] = {}  # lease id -> (output hash, salt) committed, not yet revealed
         self.outputs = OutputStore(config.serve.max_outputs, config.serve.max_bytes)
 
     def run(self, stop: threading.Event) -> int:
@@ -57,7 +60,8 @@ class Agent:
         return len(self.served)
 
     def is_done(self) -> bool:
-        return 0 < self.config.max_jobs <= len(self.served)
+        """Done once `max_jobs` leases are served and every commitment is revealed (an unrevealed one is slashed)."""
+        return 0 < self.config.max_jobs <= len(self.served) and not self.reveals
 
     def ensure_registered(self, endpoint: str) -> None:
         """Register with `endpoint` (where consumers fetch outputs) unless already registered."""
@@ -76,7 +80,9 @@ class Agent:
     def step(self) -> None:
         """Serve won leases first (they are paid by the block), then bid on new jobs."""
         for lease in self.client.leases(provider=self.wallet.address):
-            if lease["state"] == "running" and lease["id"] not in self.served and not self.is_done():
+            if lease["state"] == "committed" and lease["reveal_from"] and lease["id"] in self.reveals:
+                self.reveal(lease)
+            elif lease["state"] == "running" and lease["id"] not in self.served and not self.is_done():
                 self.serve(lease)
         height = int(self.client.status()["height"])
         for job in self.client.jobs():
@@ -125,19 +131,28 @@ class Agent:
         stdout, uptime = self.execute(workload, job["resources"]["memory_mb"] or self.config.default_memory_mb)
         self.keep_output(stdout, job["consumer"])
         output_hash = compute_output_hash(stdout + (b"\0lie" if self.config.lie else b""))
-        receipt = MsgSubmitReceipt(lease["id"], output_hash, Resources(**job["resources"]), uptime, self.config.latency_ms)
+        salt = secrets.token_bytes(32)
+        commitment = compute_commitment(output_hash, salt, parse_address(self.wallet.address), lease["id"])
+        receipt = MsgSubmitReceipt(lease["id"], commitment, Resources(**job["resources"]), uptime, self.config.latency_ms)
         self.served.add(lease["id"])
         try:
             self.wallet.send([receipt])
         except TxFailedError as exc:
             log.warning("receipt for lease %d failed: %s", lease["id"], exc)
             return
-        log.info("lease %d of job %d: receipt %s", lease["id"], job["id"], output_hash.hex())
+        self.reveals[lease["id"]] = (output_hash, salt)
+        log.info("lease %d of job %d: committed to %s", lease["id"], job["id"], output_hash.hex())
+
+    def reveal(self, lease: dict[str, Any]) -> None:
+        """Open the commitment once the chain takes reveals (for k of n: every replica committed).
+        The lease is paid when it settles, so there is nothing to withdraw before."""
+        output_hash, salt = self.reveals.pop(lease["id"])
         try:
-            self.wallet.send([MsgWithdrawEarnings(lease["id"])])
-            log.info("lease %d: earnings withdrawn", lease["id"])
-        except TxFailedError as exc:  # the receipt may have closed the lease already (a k-of-n verdict)
-            log.info("lease %d: nothing withdrawn: %s", lease["id"], exc)
+            self.wallet.send([MsgRevealReceipt(lease["id"], output_hash, salt)])
+        except TxFailedError as exc:
+            log.warning("reveal for lease %d failed: %s", lease["id"], exc)
+            return
+        log.info("lease %d: receipt %s revealed", lease["id"], output_hash.hex())
 
     def keep_output(self, stdout: bytes, consumer: str) -> None:
         """Seal the output to the consumer and keep it for the output server (before the receipt

@@ -10,10 +10,14 @@ from akechain.chain.modules.market.params import Params, get_params
 from akechain.chain.modules.market.records import (
     ACTIVE,
     BIDDING,
+    CLOSED,
+    COMMITTED,
     Q_BID_CLOSE,
     Q_CHALLENGE_END,
     Q_DEADLINE,
+    Q_REVEAL_END,
     Q_SETTLE,
+    Q_SPOT_DRAW,
     QUEUE_PREFIX,
     RUNNING,
     SUBMITTED,
@@ -89,10 +93,23 @@ def process_deadline(store: StoreView, ctx: BlockContext, params: Params, job_id
         if lease.status == RUNNING:
             events.extend(k.penalise(store, ctx, params, lease, job, "deadline-missed"))
             events.extend(k.close_lease(store, ctx, params, k.get_lease(store, lease_id), "deadline-missed", pay=False))
-    job = k.get_job(store, job_id)
-    if k.is_redundant(job) and not job.verdict_done and job.status == ACTIVE:
-        events.extend(k.evaluate_redundancy(store, ctx, params, job))
-    return events
+    return events + k.advance_redundancy(store, ctx, params, job_id)
+
+
+def process_spot_draw(store: StoreView, ctx: BlockContext, params: Params, lease_id: int) -> list[Event]:
+    lease = store.get(get_lease_key(lease_id), Lease)
+    if lease is None or lease.status == CLOSED or lease.reveal_from != ctx.height:
+        return []
+    return k.draw_spot_check(store, ctx, params, lease)
+
+
+def process_reveal_end(store: StoreView, ctx: BlockContext, params: Params, lease_id: int) -> list[Event]:
+    """A commitment never opened is slashed: withholding must cost as much as lying."""
+    lease = store.get(get_lease_key(lease_id), Lease)
+    if lease is None or lease.status != COMMITTED or lease.reveal_end != ctx.height:
+        return []
+    events = k.slash(store, ctx, params, lease, k.get_job(store, lease.job_id), "no-reveal")
+    return events + k.advance_redundancy(store, ctx, params, lease.job_id)
 
 
 PROCESSORS = {
@@ -100,4 +117,6 @@ PROCESSORS = {
     Q_CHALLENGE_END: process_challenge_end,
     Q_SETTLE: process_settle,
     Q_DEADLINE: process_deadline,
+    Q_SPOT_DRAW: process_spot_draw,
+    Q_REVEAL_END: process_reveal_end,
 }

@@ -80,3 +80,9 @@ class InvalidJobError(AppError):
 
 class JobClosedError(AppError):
     code = 57
+
+
+class RevealNotOpenError(AppError):
+    """A reveal before the lease's reveal phase opened (all replicas committed) or after it ended."""
+
+    code = 58

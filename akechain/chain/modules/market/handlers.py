@@ -22,16 +22,19 @@ from akechain.chain.modules.market.errors import (
     ProviderExistsError,
     ProviderHasLeasesError,
     ProviderNotEligibleError,
+    RevealNotOpenError,
     TooManyBidsError,
 )
 from akechain.chain.modules.market.msgs import (
     POLICY_SPOT_CHECK,
     MsgBid,
+    compute_commitment,
     MsgCancelJob,
     MsgCreateJob,
     MsgDepositCollateral,
     MsgDeregisterProvider,
     MsgRegisterProvider,
+    MsgRevealReceipt,
     MsgSubmitReceipt,
     MsgTopUp,
     MsgUpdateProvider,
@@ -46,8 +49,10 @@ from akechain.chain.modules.market.records import (
     CANCELLED,
     CLOSED,
     COLLATERAL_ACCOUNT,
+    COMMITTED,
     Q_BID_CLOSE,
     Q_DEADLINE,
+    Q_REVEAL_END,
     RUNNING,
     SEQUENCES_KEY,
     SUBMITTED,
@@ -60,7 +65,6 @@ from akechain.chain.modules.market.records import (
 )
 from akechain.chain.modules.bank.keeper import process_transfer
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
-from akechain.chain.modules.verify import keeper as verify
 
 MIN_VERIFIERS = 2  # a spot check needs a checker, and a challenge a referee who is not the challenger
 
@@ -228,31 +232,50 @@ def process_withdraw_bid(store: StoreView, ctx: BlockContext, sender: Address, m
 
 
 def process_submit_receipt(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgSubmitReceipt) -> list[Event]:
+    """The commitment stops accrual (payment is for blocks served); the output stays hidden until
+    the reveal, so no replica can copy another's."""
     params = get_params(store)
     lease = k.get_lease(store, msg.lease_id)
-    # Verify the sender holds the lease, which awaits its one receipt before the deadline
+    # Verify the sender holds the lease, which awaits its one receipt
     if lease.provider != sender:
         raise NotLeaseProviderError(f"lease {lease.id} belongs to another provider")
-    if lease.status == SUBMITTED or (lease.status == CLOSED and lease.receipt is not None):
+    if lease.status in (COMMITTED, SUBMITTED) or (lease.status == CLOSED and lease.receipt is not None):
         raise DuplicateReceiptError(f"lease {lease.id} already has a receipt")
     if lease.status != RUNNING:
         raise LeaseStateError(f"lease {lease.id} is closed ({lease.close_reason})")
     job = k.get_job(store, lease.job_id)
     escrow.stop_stream(store, job.id, lease.id, ctx.height)
-    receipt = Receipt(msg.output_hash, msg.usage, msg.uptime_bps, msg.latency_ms, ctx.height)
-    lease = replace(lease, status=SUBMITTED, receipt=receipt)
+    receipt = Receipt(b"", msg.usage, msg.uptime_bps, msg.latency_ms, ctx.height)
+    lease = replace(lease, status=COMMITTED, receipt=receipt, commitment=msg.commitment)
+    events = [make_event("receipt_committed", lease_id=lease.id, commitment=msg.commitment.hex())]
+    if k.is_redundant(job):  # replicas reveal once none is still running
+        k.set_lease(store, lease)
+        return events + k.advance_redundancy(store, ctx, params, job.id)
+    k.open_reveal(store, ctx, params, lease)
+    return events
+
+
+def process_reveal_receipt(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgRevealReceipt) -> list[Event]:
+    """A reveal that does not open its commitment is slashed like a wrong output (the tx succeeds)."""
+    params = get_params(store)
+    lease = k.get_lease(store, msg.lease_id)
+    # Verify the provider reveals a committed receipt within its reveal phase
+    if lease.provider != sender:
+        raise NotLeaseProviderError(f"lease {lease.id} belongs to another provider")
+    if lease.status != COMMITTED:
+        raise LeaseStateError(f"lease {lease.id} has no committed receipt to reveal")
+    if not lease.reveal_from or not lease.reveal_from <= ctx.height <= lease.reveal_end:
+        raise RevealNotOpenError(f"lease {lease.id} takes its reveal at heights {lease.reveal_from}..{lease.reveal_end} "
+                                 "(0: once every replica has committed)")
+    job = k.get_job(store, lease.job_id)
+    if compute_commitment(msg.output_hash, msg.salt, sender, lease.id) != lease.commitment:
+        return k.slash(store, ctx, params, lease, job, "bad-reveal") + k.advance_redundancy(store, ctx, params, job.id)
+    k.unschedule(store, lease.reveal_end, Q_REVEAL_END, lease.id)
+    lease = replace(lease, status=SUBMITTED, receipt=replace(lease.receipt, output_hash=msg.output_hash))
     events = [make_event("receipt_submitted", lease_id=lease.id, output_hash=msg.output_hash.hex())]
     if k.is_redundant(job):
         k.set_lease(store, lease)
-        if all(k.get_lease(store, i).status != RUNNING for i in job.leases):
-            events.extend(k.evaluate_redundancy(store, ctx, params, job))
-        return events
-    if job.policy.kind == POLICY_SPOT_CHECK and verify.is_spot_checked(ctx.random_seed, lease.id, job.policy.spot_check_bps):
-        candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
-        verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
-        if verifier:  # with no one to check it, the receipt is not verified (it settles unverified)
-            lease = replace(lease, spot_checked=True, verifier=verifier)
-            events.append(make_event("spot_check", lease_id=lease.id, verifier=verifier.hex()))
+        return events + k.advance_redundancy(store, ctx, params, job.id)
     k.set_lease(store, k.schedule_settlement(store, ctx, params, lease))
     return events
 
@@ -289,5 +312,6 @@ HANDLERS = {
     MsgBid: process_bid,
     MsgWithdrawBid: process_withdraw_bid,
     MsgSubmitReceipt: process_submit_receipt,
+    MsgRevealReceipt: process_reveal_receipt,
     MsgWithdrawEarnings: process_withdraw_earnings,
 }

@@ -21,19 +21,22 @@ from akechain.chain.modules.market.errors import (
     LeaseNotFoundError,
     ProviderNotFoundError,
 )
-from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY
+from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY, POLICY_SPOT_CHECK
 from akechain.chain.modules.market.params import BPS, Params
 from akechain.chain.modules.market.records import (
     ACTIVE,
     BIDDING,
     CLOSED,
     COLLATERAL_ACCOUNT,
+    COMMITTED,
     COMPLETED,
     OPEN_JOB_PREFIX,
     PROVIDER_LEASE_PREFIX,
     Q_BID_CLOSE,
     Q_DEADLINE,
+    Q_REVEAL_END,
     Q_SETTLE,
+    Q_SPOT_DRAW,
     RUNNING,
     SEQUENCES_KEY,
     SUBMITTED,
@@ -53,6 +56,7 @@ from akechain.chain.modules.market.records import (
 )
 from akechain.chain.modules.reputation import keeper as reputation
 from akechain.chain.store import BlockContext, Event, StoreView
+from akechain.chain.modules.verify import keeper as verify
 from akechain.chain.modules.verify.keeper import compute_majority
 
 
@@ -244,6 +248,7 @@ def open_lease(store: StoreView, ctx: BlockContext, job: Job, bid: Bid, required
         id=sequences.next_lease, job_id=job.id, provider=bid.provider, price=bid.price, latency_ms=bid.latency_ms,
         locked_collateral=required, opened_height=ctx.height, status=RUNNING, receipt=None, settle_height=0,
         spot_checked=False, verifier=b"", challenge_id=0, verified=False, closed_height=0, close_reason="",
+        commitment=b"", reveal_from=0, reveal_end=0,
     )
     set_lease(store, lease)
     store.set(PROVIDER_LEASE_PREFIX + bid.provider + u64(lease.id), Marker())
@@ -270,6 +275,8 @@ def close_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Leas
     release_lock(store, lease)
     if lease.settle_height > ctx.height:
         unschedule(store, lease.settle_height, Q_SETTLE, lease.id)
+    if lease.reveal_end > ctx.height:
+        unschedule(store, lease.reveal_end, Q_REVEAL_END, lease.id)
     set_lease(store, replace(lease, status=CLOSED, closed_height=ctx.height, close_reason=reason))
     events.append(("lease_closed", (("lease_id", str(lease.id)), ("reason", reason), ("forfeited", str(forfeited)))))
     events.extend(maybe_close_job(store, ctx, get_job(store, lease.job_id)))
@@ -404,6 +411,50 @@ def schedule_settlement(store: StoreView, ctx: BlockContext, params: Params, lea
     lease = replace(lease, settle_height=ctx.height + params.challenge_window_blocks)
     schedule(store, lease.settle_height, Q_SETTLE, lease.id)
     return lease
+
+
+def open_reveal(store: StoreView, ctx: BlockContext, params: Params, lease: Lease) -> Lease:
+    """Reveals are accepted from the next block (the commitment is on chain before any output is
+    public) for `reveal_window_blocks`; a spot-check draw is made at the end of that next block,
+    from a seed no one knew when the commitment was sent."""
+    lease = replace(lease, reveal_from=ctx.height + 1, reveal_end=ctx.height + params.reveal_window_blocks)
+    schedule(store, lease.reveal_end, Q_REVEAL_END, lease.id)
+    job = get_job(store, lease.job_id)
+    if job.policy.kind == POLICY_SPOT_CHECK and job.policy.spot_check_bps:
+        schedule(store, lease.reveal_from, Q_SPOT_DRAW, lease.id)
+    set_lease(store, lease)
+    return lease
+
+
+def draw_spot_check(store: StoreView, ctx: BlockContext, params: Params, lease: Lease) -> list[Event]:
+    """Mark the receipt for a re-execution with the job's chance; with no verifier left to check it
+    the receipt is not marked (it settles unverified)."""
+    job = get_job(store, lease.job_id)
+    if not verify.is_spot_checked(ctx.random_seed, lease.id, job.policy.spot_check_bps):
+        return []
+    candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
+    verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
+    if not verifier:
+        return []
+    set_lease(store, replace(lease, spot_checked=True, verifier=verifier))
+    return [("spot_check", (("lease_id", str(lease.id)), ("verifier", verifier.hex())))]
+
+
+def advance_redundancy(store: StoreView, ctx: BlockContext, params: Params, job_id: int) -> list[Event]:
+    """k of n moves in phases: once no replica runs, the committed ones may reveal; once none
+    awaits its reveal, the majority is evaluated."""
+    job = get_job(store, job_id)
+    if not is_redundant(job) or job.verdict_done or job.status != ACTIVE:
+        return []
+    leases = [get_lease(store, lease_id) for lease_id in job.leases]
+    if any(lease.status == RUNNING for lease in leases):
+        return []
+    waiting = [lease for lease in leases if lease.status == COMMITTED and not lease.reveal_end]
+    for lease in waiting:
+        open_reveal(store, ctx, params, lease)
+    if waiting or any(lease.status == COMMITTED for lease in leases):
+        return []
+    return evaluate_redundancy(store, ctx, params, job)
 
 
 def is_redundant(job: Job) -> bool:

@@ -1,6 +1,7 @@
 """Market messages (providers, jobs, bids, receipts, earnings). Every message acts for the tx sender; `validate_basic` holds the stateless checks."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from akechain.chain.codec import InvalidMsgError, Msg, check_hash, check_positive_amount, check_uint63
@@ -248,23 +249,46 @@ class MsgWithdrawBid(Msg):
         check_uint63(self.job_id, "withdraw_bid.job_id")
 
 
+def compute_commitment(output_hash: bytes, salt: bytes, provider: bytes, lease_id: int) -> bytes:
+    """A receipt's commitment: bound to its provider and lease, so a copy of another replica's
+    commitment can never be revealed by the copier."""
+    return hashlib.sha256(output_hash + salt + provider + lease_id.to_bytes(8, "big")).digest()
+
+
 @tagged(Msg, "market/submit_receipt")
 @dataclass(frozen=True, slots=True)
 class MsgSubmitReceipt(Msg):
+    """The first half of a receipt: it commits to the output without showing it (see MsgRevealReceipt)."""
+
     lease_id: int
-    output_hash: bytes  # commitment to the output (for redundancy jobs: this replica's output)
+    commitment: bytes  # compute_commitment(output hash, salt, provider, lease id)
     usage: Resources  # measured
     uptime_bps: int
     latency_ms: int  # measured
 
     def validate_basic(self) -> None:
         check_uint63(self.lease_id, "submit_receipt.lease_id")
-        check_hash(self.output_hash, "submit_receipt.output_hash")
+        check_hash(self.commitment, "submit_receipt.commitment")
         if type(self.usage) is not Resources:
             raise InvalidMsgError("submit_receipt.usage must be a Resources record")
         self.usage.validate("submit_receipt.usage")
         check_bps(self.uptime_bps, "submit_receipt.uptime_bps")
         check_uint63(self.latency_ms, "submit_receipt.latency_ms")
+
+
+@tagged(Msg, "market/reveal_receipt")
+@dataclass(frozen=True, slots=True)
+class MsgRevealReceipt(Msg):
+    """The second half: the output hash and salt, once the lease's reveal phase is open."""
+
+    lease_id: int
+    output_hash: bytes
+    salt: bytes  # 32 random bytes chosen at commit time
+
+    def validate_basic(self) -> None:
+        check_uint63(self.lease_id, "reveal_receipt.lease_id")
+        check_hash(self.output_hash, "reveal_receipt.output_hash")
+        check_hash(self.salt, "reveal_receipt.salt")
 
 
 @tagged(Msg, "market/withdraw_earnings")

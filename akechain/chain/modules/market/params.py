@@ -47,6 +47,7 @@ class Params:
     checkpoint_blocks: int = param(lo=1, hi=1_000_000, default=10)
     min_take: int = param(lo=0, hi=MAX_UINT63, default=1)  # uake: the take of a payment never rounds to zero
     min_collateral: int = param(lo=0, hi=MAX_UINT63, default=1_000)  # uake a lease locks at least
+    reveal_window_blocks: int = param(lo=1, hi=1_000_000, default=10)  # blocks to reveal a committed receipt
 
 
 def check_relations(params: Params) -> None:

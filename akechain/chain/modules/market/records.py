@@ -19,11 +19,12 @@ COLLATERAL_ACCOUNT = module_account("market-collateral")
 # Job status
 BIDDING, ACTIVE, COMPLETED, CANCELLED, UNMATCHED = 0, 1, 2, 3, 4
 JOB_STATES = ("bidding", "active", "completed", "cancelled", "unmatched")
-# Lease status: RUNNING covers the escrow stream's accruing/paused/complete phases
-RUNNING, SUBMITTED, CLOSED = 0, 1, 2
-LEASE_STATES = ("running", "submitted", "closed")
+# Lease status: RUNNING covers the escrow stream's accruing/paused/complete phases; a receipt is
+# first COMMITTED (a hash of output, salt, provider and lease) and SUBMITTED once revealed
+RUNNING, SUBMITTED, CLOSED, COMMITTED = 0, 1, 2, 3
+LEASE_STATES = ("running", "submitted", "closed", "committed")
 # Queue kinds, in the order they run within a height
-Q_BID_CLOSE, Q_CHALLENGE_END, Q_SETTLE, Q_DEADLINE = 1, 2, 3, 4
+Q_BID_CLOSE, Q_CHALLENGE_END, Q_SETTLE, Q_DEADLINE, Q_SPOT_DRAW, Q_REVEAL_END = 1, 2, 3, 4, 5, 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ class Bid:
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    output_hash: bytes
+    output_hash: bytes  # b"" until revealed
     usage: Resources
     uptime_bps: int
     latency_ms: int
@@ -98,6 +99,9 @@ class Lease:
     verified: bool
     closed_height: int
     close_reason: str
+    commitment: bytes  # the receipt's commitment (b"" before one)
+    reveal_from: int  # first height a reveal is accepted at (0: the reveal phase has not opened)
+    reveal_end: int  # last height a reveal is accepted at; no reveal by then is slashed
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from akechain.chain.modules.market.msgs import (
     MsgDepositCollateral,
     MsgDeregisterProvider,
     MsgRegisterProvider,
+    MsgRevealReceipt,
     MsgSubmitReceipt,
     MsgTopUp,
     MsgUpdateProvider,
@@ -27,8 +28,9 @@ from akechain.chain.modules.market.msgs import (
     MsgWithdrawEarnings,
     Policy,
     Resources,
+    compute_commitment,
 )
-from akechain.chain.modules.market.records import BIDDING, RUNNING, SUBMITTED
+from akechain.chain.modules.market.records import BIDDING, COMMITTED, RUNNING, SUBMITTED
 
 HARDWARE = Resources(cpu_cores=32, gpu_model="h100", gpu_count=4, memory_mb=256_000, storage_gb=4_000, bandwidth_mbps=10_000)
 SPEC = Resources(cpu_cores=4, gpu_model="", gpu_count=0, memory_mb=8_000, storage_gb=100, bandwidth_mbps=100)
@@ -195,9 +197,26 @@ def invalid_withdraw_bid(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
 # -- leases ----------------------------------------------------------------------------------------
 
 
+SALT = b"\x5a" * 32  # every strategy receipt commits with it, so a reveal strategy can open it
+
+
+def make_commit(lease, output: bytes, uptime_bps: int = 10_000) -> MsgSubmitReceipt:
+    return MsgSubmitReceipt(lease.id, compute_commitment(output, SALT, lease.provider, lease.id), SPEC, uptime_bps, 10)
+
+
+def get_committed_output(lease) -> bytes | None:
+    """The strategy output a lease's commitment opens to (None: it is someone else's, copied)."""
+    return next((o for o in OUTPUTS if compute_commitment(o, SALT, lease.provider, lease.id) == lease.commitment), None)
+
+
 def valid_receipt(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
-    return st_build(lambda lease, h, uptime: Draft(lease.provider, MsgSubmitReceipt(lease.id, h, SPEC, uptime, 10)),
-                     st_lease(ctx, RUNNING), st.sampled_from(OUTPUTS), st.sampled_from((10_000, 9_999, 5_000)))
+    """Honest commitments, and copies of another lease's (accepted: the copier is caught at its reveal)."""
+    copies = [lease.commitment for lease in ctx.query("market", "leases") if lease.commitment]
+    honest = st_build(lambda lease, h, uptime: Draft(lease.provider, make_commit(lease, h, uptime)),
+                      st_lease(ctx, RUNNING), st.sampled_from(OUTPUTS), st.sampled_from((10_000, 9_999, 5_000)))
+    copied = st_build(lambda lease, c: Draft(lease.provider, MsgSubmitReceipt(lease.id, c, SPEC, 10_000, 10)),
+                      st_lease(ctx, RUNNING), st_among(copies))
+    return st.one_of(honest, honest, honest, copied)
 
 
 def invalid_receipt(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
@@ -205,6 +224,24 @@ def invalid_receipt(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
         st_account(ctx).map(lambda s: Draft(s, MsgSubmitReceipt(UNKNOWN_ID, OUTPUTS[0], SPEC, 10_000, 10))),
         st_by_other(ctx, st_lease(ctx), "provider", lambda lease: MsgSubmitReceipt(lease.id, OUTPUTS[0], SPEC, 10_000, 10)),
         st_lease(ctx).map(lambda lease: Draft(lease.provider, MsgSubmitReceipt(lease.id, b"short", SPEC, 10_000, 10))),
+    )
+
+
+def valid_reveal(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
+    """Within the reveal phase: mostly the committed output; sometimes another one (slashed)."""
+    height = ctx.height + 1
+    open_ = [x for x in ctx.query("market", "leases") if x.status == COMMITTED and x.reveal_from <= height <= x.reveal_end]
+    return st_build(lambda lease, lie, other: Draft(lease.provider, MsgRevealReceipt(
+        lease.id, other if lie or get_committed_output(lease) is None else get_committed_output(lease), SALT)),
+        st_among(open_), st.sampled_from((False, False, False, True)), st.sampled_from(OUTPUTS))
+
+
+def invalid_reveal(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
+    return st.one_of(
+        st_account(ctx).map(lambda s: Draft(s, MsgRevealReceipt(UNKNOWN_ID, OUTPUTS[0], SALT))),
+        st_by_other(ctx, st_lease(ctx), "provider", lambda lease: MsgRevealReceipt(lease.id, OUTPUTS[0], SALT)),
+        st_lease(ctx, RUNNING, SUBMITTED).map(lambda lease: Draft(lease.provider, MsgRevealReceipt(lease.id, OUTPUTS[0], SALT))),
+        st_lease(ctx).map(lambda lease: Draft(lease.provider, MsgRevealReceipt(lease.id, OUTPUTS[0], b"short"))),
     )
 
 
@@ -230,5 +267,6 @@ STRATEGIES = {
     MsgBid: MsgStrategies(valid_bid, invalid_bid),
     MsgWithdrawBid: MsgStrategies(valid_withdraw_bid, invalid_withdraw_bid),
     MsgSubmitReceipt: MsgStrategies(valid_receipt, invalid_receipt),
+    MsgRevealReceipt: MsgStrategies(valid_reveal, invalid_reveal),
     MsgWithdrawEarnings: MsgStrategies(valid_withdraw_earnings, invalid_withdraw_earnings),
 }

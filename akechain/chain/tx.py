@@ -2,7 +2,8 @@
 
 Sign bytes are the canonical codec encoding of `TxBody`; the chain id inside it stops a tx signed
 for one chain from being replayed on another, and the nonce stops replays on the same chain.
-The sender is not a field: its address is derived from the signing key, so it cannot be claimed.
+The sender is not a field: its address is derived from the signing key (or multisig key set, see
+`multisig`), so it cannot be claimed.
 """
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ import nacl.signing
 from akechain.chain.codec import AppError, InvalidMsgError, Msg, check_uint63
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
-from akechain.chain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, compute_address, get_pub_key, is_valid_signature, sign
+from akechain.chain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, KeyFormatError, get_pub_key, is_valid_signature, sign
+from akechain.chain.multisig import (
+    ENTRY_LENGTH,
+    MAX_MULTISIG_KEYS,
+    compute_account_address,
+    decode_multisig_key,
+    is_multisig_key,
+    is_valid_multisig,
+)
 from akechain.chain.modules.bank.msgs import MsgSend
 from state.codec import CodecError, decode, encode
 
@@ -58,7 +67,7 @@ class MemoTooLongError(AppError):
 @dataclass(frozen=True, slots=True)
 class TxBody:
     chain_id: str
-    pub_key: bytes  # the sender's ed25519 key; the sender address is derived from it
+    pub_key: bytes  # the sender's ed25519 key or multisig key; the sender address is derived from it
     nonce: int
     fee: int  # uake
     memo: str
@@ -67,8 +76,13 @@ class TxBody:
     def validate_basic(self) -> None:
         if type(self.chain_id) is not str or not 0 < len(self.chain_id) <= MAX_CHAIN_ID_LENGTH:
             raise InvalidMsgError(f"chain id must be 1 to {MAX_CHAIN_ID_LENGTH} characters")
-        if type(self.pub_key) is not bytes or len(self.pub_key) != PUB_KEY_LENGTH:
-            raise InvalidMsgError(f"pub_key must be {PUB_KEY_LENGTH} bytes")
+        if type(self.pub_key) is not bytes:
+            raise InvalidMsgError(f"pub_key must be {PUB_KEY_LENGTH} bytes or a multisig key")
+        if is_multisig_key(self.pub_key):
+            try:
+                decode_multisig_key(self.pub_key)
+            except KeyFormatError as exc:
+                raise InvalidMsgError(f"pub_key: {exc}") from None
         check_uint63(self.nonce, "nonce")
         check_uint63(self.fee, "fee")
         if type(self.memo) is not str:
@@ -87,9 +101,14 @@ class Tx:
     signature: bytes
 
     def validate_basic(self) -> None:
-        if type(self.signature) is not bytes or len(self.signature) != SIGNATURE_LENGTH:
-            raise InvalidMsgError(f"signature must be {SIGNATURE_LENGTH} bytes")
         self.body.validate_basic()
+        if type(self.signature) is not bytes:
+            raise InvalidMsgError("signature must be bytes")
+        if not is_multisig_key(self.body.pub_key) and len(self.signature) != SIGNATURE_LENGTH:
+            raise InvalidMsgError(f"signature must be {SIGNATURE_LENGTH} bytes")
+        entries, rest = divmod(len(self.signature), ENTRY_LENGTH)
+        if is_multisig_key(self.body.pub_key) and (rest or not 1 <= entries <= MAX_MULTISIG_KEYS):
+            raise InvalidMsgError(f"a multisig signature is 1 to {MAX_MULTISIG_KEYS} entries of {ENTRY_LENGTH} bytes")
 
 
 def compute_tx_hash(tx_bytes: bytes) -> bytes:
@@ -102,7 +121,7 @@ def compute_sign_bytes(body: TxBody) -> bytes:
 
 
 def get_sender(tx: Tx) -> Address:
-    return compute_address(tx.body.pub_key)
+    return compute_account_address(tx.body.pub_key)
 
 
 def decode_tx(tx_bytes: bytes, max_tx_bytes: int) -> Tx:
@@ -124,7 +143,11 @@ def verify_chain_id(tx: Tx, chain_id: str) -> None:
 
 
 def verify_signature(tx: Tx) -> None:
-    if not is_valid_signature(tx.body.pub_key, compute_sign_bytes(tx.body), tx.signature):
+    pub_key = tx.body.pub_key
+    if is_multisig_key(pub_key):
+        if not is_valid_multisig(pub_key, compute_sign_bytes(tx.body), tx.signature):
+            raise InvalidSignatureError("multisig signature: fewer than threshold valid member signatures")
+    elif not is_valid_signature(pub_key, compute_sign_bytes(tx.body), tx.signature):
         raise InvalidSignatureError("signature does not match the tx body and pub_key")
 
 

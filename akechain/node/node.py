@@ -31,6 +31,7 @@ from akechain.node.network import (
 )
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
+from akechain.node.rpc.metrics import NodeMetrics
 from akechain.node.rpc.supply import get_supply_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.node.rpc.server import build_app, serve_http
@@ -138,6 +139,7 @@ class Node:
         )
         self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
+        self.metrics = NodeMetrics(self.status)
         # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
         # Kept as TxResult and rendered when asked: rendering every synced tx's events cost the loop more than the lookup.
         self._recent_results: OrderedDict[bytes, tuple[int, int, TxResult]] = OrderedDict()
@@ -155,7 +157,7 @@ class Node:
             nursery.start_soon(self.block_sync.run)
             nursery.start_soon(self.tx_gossip.run)
             nursery.start_soon(self._relay_commits)
-            await nursery.start(serve_http, build_app(self), self.config.rpc.host, self.config.rpc.port, shutdown)
+            await nursery.start(serve_http, build_app(self, self.metrics), self.config.rpc.host, self.config.rpc.port, shutdown)
             log.info("node %s serving http://%s:%d at height %d; p2p %s", self.config.moniker, self.config.rpc.host,
                      self.config.rpc.port, self.driver.committed_height, self.host.listen_addr)
             task_status.started()
@@ -168,6 +170,7 @@ class Node:
             log.info("committed height %d (%d txs) app_hash=%s", committed.height, len(committed.block.txs),
                      committed.app_hash.hex()[:16])
             self._remember_results(committed.height, committed.block.txs, committed.results.tx_results)
+            self.metrics.observe_commit(len(committed.block.txs), committed.block.header.time_ms)
             committed_signal, self._commit_signal = self._commit_signal, trio.Event()
             committed_signal.set()
 

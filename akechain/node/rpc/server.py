@@ -17,12 +17,14 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from akechain.node.mempool import MempoolFullError, SenderFullError
 from akechain.node.rpc.market import DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER, Page
+from akechain.node.rpc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, HTTPMetrics, NodeMetrics
 from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, InFlightLimit, serve_capped
 
 log = logging.getLogger(__name__)
@@ -221,8 +223,8 @@ async def read_txs(request: Request) -> tuple[list[bytes], bool]:
     return [decode_tx_text(t) for t in txs], True
 
 
-def build_app(node: NodeAPI) -> Starlette:
-    """The Starlette application serving `node`."""
+def build_app(node: NodeAPI, metrics: NodeMetrics | None = None) -> Starlette:
+    """The Starlette application serving `node`; with `metrics`, also `/metrics`, counting every request."""
 
     async def status(request: Request) -> Response:
         return JSONResponse(node.status())
@@ -371,8 +373,16 @@ def build_app(node: NodeAPI) -> Starlette:
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
     ]
+    middleware = []
+    if metrics is not None:
+        async def get_metrics(request: Request) -> Response:
+            return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+        routes.append(Route("/metrics", get_metrics, methods=["GET"]))
+        middleware.append(Middleware(HTTPMetrics, metrics=metrics, routes=routes))
     return Starlette(
         routes=routes,
+        middleware=middleware,
         exception_handlers={BadRequest: bad_request, HTTPException: http_error, Exception: internal_error},
     )
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from akechain.chain.codec import MAX_UINT63, GenesisError, check_json_fields, get_json_field
-from akechain.chain.crypto import CryptoError, compute_address, format_address, parse_address
+from akechain.chain.crypto import CryptoError, format_address, parse_address
+from akechain.chain.multisig import compute_account_address
 from akechain.chain.modules.auth.keeper import ACCOUNT_PREFIX, Account, get_account, set_account
 from akechain.chain.modules.auth.params import PARAMS
 from akechain.chain.store import StoreView
@@ -18,7 +19,7 @@ def init_genesis(store: StoreView, obj: object) -> None:
             address = parse_address(get_json_field(item, "address", str, where))
             pub_key = bytes.fromhex(get_json_field(item, "pub_key", str, where))
             # Verify a revealed key belongs to the account
-            if pub_key and compute_address(pub_key) != address:
+            if pub_key and compute_account_address(pub_key) != address:
                 raise GenesisError(f"{where}.pub_key does not belong to the address")
         except (CryptoError, ValueError) as exc:
             raise GenesisError(f"{where}: {exc}") from exc

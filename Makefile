@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 .PHONY: test devnet bench clean system-tools contracts-tools
 # System tools the tests need, as command=Debian package: installed with apt-get when run as root,
 # otherwise named (and, in CI, an error: a test that needs one must run there, never skip).
-APT_TOOLS := bwrap=bubblewrap
+APT_TOOLS := bwrap=bubblewrap chromium=chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -39,9 +39,10 @@ def test_keys_round_trip_through_export_and_import(tmp_path: Path) -> None:
     passphrase = tmp_path / "pass"
     passphrase.write_text("pw")
     home = ["--home", str(tmp_path / "h"), "--passphrase-file", str(passphrase)]
-    code, out = invoke("keys", "add", "alice", *home)
-    assert code == 0, out
-    alice = json.loads(out)
+    added = CliRunner().invoke(main, ["keys", "add", "alice", *home])
+    assert added.exit_code == 0, added.output
+    alice = json.loads(added.stdout)  # stderr holds the warning to write the seed phrase down
+    assert len(alice["mnemonic"].split()) == 24
     code, exported = invoke("keys", "export", "alice", *home)
     assert code == 0 and alice["address"] in exported
     (tmp_path / "alice.json").write_text(exported)

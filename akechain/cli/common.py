@@ -41,12 +41,15 @@ SIGNING_OPTIONS = (
     MAX_FEE_OPTION,
     click.option("--sign-only", is_flag=True,
                  help="Print the signed tx as hex instead of broadcasting it (offline with --chain-id, --nonce and --fee)."),
+    click.option("--generate-only", is_flag=True,
+                 help="Print the unsigned tx as JSON (for `tx sign` on another machine): no passphrase; the node "
+                      "is asked only for what --nonce and --fee do not give. FROM/--key may be a multisig entry."),
     click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx, without waiting for a block."),
 )
 
 
 SIGNING_NAMES = ("home", "node_url", "passphrase_file", "fee", "memo", "nonce", "chain_id", "max_fee", "sign_only",
-                 "no_wait")
+                 "generate_only", "no_wait")
 
 
 def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,8 +103,10 @@ def open_wallet(home: Path, key_name: str, node_url: str, passphrase_file: Path 
 
 def sign_and_broadcast(key_name: str, msgs: Sequence[Any], *, home: Path, node_url: str,
                        passphrase_file: Path | None, fee: int | None, memo: str, nonce: int | None,
-                       chain_id: str | None, max_fee: int | None, sign_only: bool, no_wait: bool) -> None:
-    """Sign `msgs` with KEY; print the hex (--sign-only) or broadcast and report the result."""
+                       chain_id: str | None, max_fee: int | None, sign_only: bool, generate_only: bool,
+                       no_wait: bool) -> None:
+    """Sign `msgs` with KEY; print the hex (--sign-only) or broadcast and report the result; with
+    --generate-only, print the unsigned tx file instead, unlocking nothing."""
     from akechain.client.http import NodeClientError
     from akechain.chain.codec import AppError
     from akechain.chain.crypto import CryptoError
@@ -109,6 +114,13 @@ def sign_and_broadcast(key_name: str, msgs: Sequence[Any], *, home: Path, node_u
     from akechain.client.wallet import WalletRefusedError
     from akechain.chain.tx import compute_tx_hash
 
+    if generate_only:
+        try:
+            echo_json(generate_unsigned(key_name, msgs, home=home, node_url=node_url, fee=fee, memo=memo, nonce=nonce,
+                                        chain_id=chain_id))
+        except (AppError, CryptoError, KeystoreError, NodeClientError, WalletRefusedError, ValueError) as exc:
+            fail(str(exc))
+        return
     try:
         wallet = open_wallet(home, key_name, node_url, passphrase_file, fee=fee, nonce=nonce, chain_id=chain_id,
                              max_fee=max_fee, memo=memo)
@@ -121,6 +133,34 @@ def sign_and_broadcast(key_name: str, msgs: Sequence[Any], *, home: Path, node_u
     except (AppError, CryptoError, KeystoreError, NodeClientError, WalletRefusedError, ValueError) as exc:
         fail(str(exc))
     report_submission(answer, compute_tx_hash(raw).hex())
+
+
+def generate_unsigned(key_name: str, msgs: Sequence[Any], *, home: Path, node_url: str, fee: int | None, memo: str,
+                      nonce: int | None, chain_id: str | None) -> dict[str, Any]:
+    """The unsigned tx file of `msgs` from keyring entry KEY (public key only). The node, asked only
+    for a missing nonce or fee, must be on the chain the file is for."""
+    from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
+    from akechain.cli.local_chain import LocalChainError, load_local_chain
+    from akechain.cli.offline import build_body, compute_offline_fee, unsigned_doc
+    from akechain.client.http import NodeClient
+    from akechain.client.wallet import WalletRefusedError
+
+    try:
+        chain = load_local_chain(home, chain_id)
+    except LocalChainError as exc:
+        fail(str(exc))
+    info = open_keystore(home).show(key_name)
+    if nonce is None or fee is None:
+        with NodeClient(node_url) as client:
+            reported = client.status().get("chain_id")
+            if reported != chain.chain_id:
+                raise WalletRefusedError(f"node {node_url} reports chain id {reported!r}, the tx is for {chain.chain_id!r}")
+            if nonce is None:
+                nonce = int(client.account(info.address)["nonce"])
+            if fee is None:
+                params = AUTH_PARAMS.from_json(client.params()["auth"])
+                fee = compute_offline_fee(params, info.pub_key, chain.chain_id, nonce, memo, msgs)
+    return unsigned_doc(build_body(info.pub_key, chain.chain_id, nonce, fee, memo, msgs))
 
 
 def report_submission(answer: dict[str, Any], tx_hash: str) -> None:

@@ -144,15 +144,61 @@ def keys() -> None:
 @click.argument("name")
 @home_option
 @passphrase_option
-def keys_add(name: str, home: Path, passphrase_file: Path | None) -> None:
-    """Create a new random key NAME."""
+@click.option("--recover", is_flag=True, help="Restore the key from its BIP-39 seed phrase (asked for, or --mnemonic-file).")
+@click.option("--mnemonic-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="With --recover: read the seed phrase from this file instead of prompting.")
+@click.option("--multisig", help="Comma-separated member keys (keyring names or hex public keys): record the k-of-n "
+                                 "account they form (public keys only) instead of creating a key.")
+@click.option("--multisig-threshold", type=click.IntRange(1, 16), help="With --multisig: signatures the account needs.")
+def keys_add(name: str, home: Path, passphrase_file: Path | None, recover: bool, mnemonic_file: Path | None,
+             multisig: str | None, multisig_threshold: int | None) -> None:
+    """Create key NAME from a new BIP-39 seed phrase, shown once (or restore it with --recover).
+
+    \b
+    The phrase is the only backup: write it down. The key file stores the derived seed encrypted
+    under the passphrase, never the phrase. --multisig records a k-of-n account instead.
+    """
+    from akechain.client.keystore import KeystoreError
+    from akechain.client.seed_phrase import SeedPhraseError, derive_account_seed, generate_phrase
+
+    store = open_keystore(home)
+    try:
+        if multisig is not None:
+            if multisig_threshold is None:
+                fail("--multisig needs --multisig-threshold")
+            echo_json(key_json(store.add_multisig(name, multisig_threshold, [member_pub_key(store, m)
+                                                                            for m in multisig.split(",")])))
+            return
+        phrase = read_phrase(mnemonic_file) if recover else generate_phrase()
+        info = store.add(name, read_passphrase(passphrase_file, confirm=True), derive_account_seed(phrase))
+    except (KeystoreError, SeedPhraseError) as exc:
+        fail(str(exc))
+    doc = key_json(info)
+    if not recover:
+        doc["mnemonic"] = phrase
+        click.echo("Write down this seed phrase and keep it safe: it restores the key (keys add --recover) and "
+                   "it is shown only this once.", err=True)
+    echo_json(doc)
+
+
+def read_phrase(mnemonic_file: Path | None) -> str:
+    if mnemonic_file is not None:
+        return mnemonic_file.read_text()
+    return click.prompt("Seed phrase", hide_input=True)
+
+
+def member_pub_key(store: Any, member: str) -> bytes:
+    """A multisig member given as a keyring name or a hex ed25519 public key."""
+    member = member.strip()
     from akechain.client.keystore import KeystoreError
 
     try:
-        info = open_keystore(home).add(name, read_passphrase(passphrase_file, confirm=True))
-    except KeystoreError as exc:
-        fail(str(exc))
-    echo_json(key_json(info))
+        return store.show(member).pub_key
+    except KeystoreError:  # not a name in the keyring: then it must be hex
+        try:
+            return bytes.fromhex(member)
+        except ValueError:
+            fail(f"multisig member {member!r} is neither a key in the keyring nor a hex public key")
 
 
 @keys.command("list")
@@ -215,7 +261,7 @@ def keys_import(name: str, source: Path, home: Path, passphrase_file: Path | Non
     echo_json(key_json(info))
 
 
-def key_json(info: Any) -> dict[str, str]:
+def key_json(info: Any) -> dict[str, Any]:
     return {"name": info.name, "address": info.address, "pub_key": info.pub_key.hex()}
 
 
@@ -291,20 +337,55 @@ def bank_send(from_key: str, to_address: str, amount: int, **signing: Any) -> No
 @node_option
 @click.option("--no-wait", is_flag=True, help="Return once the node admitted the tx.")
 def tx_broadcast(tx_file: Any, node_url: str, no_wait: bool) -> None:
-    """Broadcast a tx signed earlier with --sign-only (hex in TX_FILE, '-' for stdin)."""
-    from akechain.client.http import NodeClient, NodeClientError
+    """Broadcast a signed tx: a `tx sign`/`tx multisign` file, or --sign-only's hex ('-' for stdin)."""
     from akechain.chain.tx import compute_tx_hash
+    from akechain.cli.offline import OfflineError, read_signed_tx
+    from akechain.client.http import NodeClient, NodeClientError
 
     try:
-        raw = bytes.fromhex(tx_file.read().strip())
-    except ValueError:
-        fail("the tx file must hold the signed tx as hex")
+        raw = read_signed_tx(tx_file.read())
+    except OfflineError as exc:
+        fail(str(exc))
     try:
         with NodeClient(node_url) as client:
             answer = client.submit(raw, wait_commit=not no_wait)
     except NodeClientError as exc:
         fail(str(exc))
     report_submission(answer, compute_tx_hash(raw).hex())
+
+
+@tx.command("sign")
+@click.argument("tx_file", type=click.File("r"))
+@click.option("--key", "key_name", required=True, help="Keyring key to sign with: the sender, or a member of its multisig.")
+@click.option("--chain-id", required=True, help="The chain the tx is for: must be the file's (the signature binds it).")
+@click.option("--nonce", type=click.IntRange(0, 2**63 - 1), required=True, help="The sender's nonce: must be the file's.")
+@home_option
+@passphrase_option
+def tx_sign(tx_file: Any, key_name: str, chain_id: str, nonce: int, home: Path, passphrase_file: Path | None) -> None:
+    """Sign an unsigned tx file (from --generate-only) with no node: prints a signed-tx file, or for a
+    multisig sender this member's signature file (combine them with `tx multisign`)."""
+    from akechain.cli.offline import OfflineError, sign_unsigned
+    from akechain.client.keystore import KeystoreError
+
+    text = tx_file.read()
+    try:
+        key = open_keystore(home).load(key_name, read_passphrase(passphrase_file))
+        echo_json(sign_unsigned(text, key, chain_id, nonce))
+    except (KeystoreError, OfflineError) as exc:
+        fail(str(exc))
+
+
+@tx.command("multisign")
+@click.argument("tx_file", type=click.File("r"))
+@click.argument("signature_files", nargs=-1, required=True, type=click.File("r"))
+def tx_multisign(tx_file: Any, signature_files: tuple[Any, ...]) -> None:
+    """Combine members' signature files of an unsigned multisig tx into a signed-tx file."""
+    from akechain.cli.offline import OfflineError, combine_signatures
+
+    try:
+        echo_json(combine_signatures(tx_file.read(), [f.read() for f in signature_files]))
+    except OfflineError as exc:
+        fail(str(exc))
 
 
 def register_module_commands() -> None:

@@ -2,7 +2,9 @@
 
 Each file is JSON holding the argon2id salt and limits, the secretbox nonce and ciphertext of the
 32-byte ed25519 seed, and the public key and address (so `list`/`show` need no passphrase). The
-seed is never written in the clear; files are created 0600 in a 0700 directory.
+seed is never written in the clear; files are created 0600 in a 0700 directory. A multisig entry
+holds only its members' public keys and threshold (no secret): it names the account that
+`--generate-only` builds txs for, and its members sign them with their own keys.
 """
 from __future__ import annotations
 
@@ -20,12 +22,14 @@ import nacl.utils
 
 from akechain.chain.crypto import (
     SEED_LENGTH,
+    CryptoError,
     compute_address,
     format_address,
     generate_signing_key,
     get_pub_key,
     signing_key_from_seed,
 )
+from akechain.chain.multisig import compute_account_address, encode_multisig_key
 
 FORMAT_VERSION = 1
 KDF_NAME = "argon2id"
@@ -60,6 +64,10 @@ class CorruptKeyFileError(KeystoreError):
     """A key file that is not valid keystore JSON, or whose contents disagree with each other."""
 
 
+class NoPrivateKeyError(KeystoreError):
+    """A multisig entry: it has no key of its own to sign or export."""
+
+
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
     name: str
@@ -91,6 +99,8 @@ def encrypt_seed(name: str, seed: bytes, passphrase: str) -> dict:
 
 def decrypt_seed(doc: dict, passphrase: str) -> bytes:
     """The seed inside a key file document; checks it matches the stored public key."""
+    if "multisig" in doc:
+        raise NoPrivateKeyError(f"{doc.get('name')!r} is a multisig account: its members sign, each with their own key")
     try:
         kdf, cipher = doc["kdf"], doc["cipher"]
         if kdf["name"] != KDF_NAME or cipher["name"] != CIPHER_NAME:
@@ -120,7 +130,7 @@ def decrypt_seed(doc: dict, passphrase: str) -> bytes:
 def get_key_info(doc: dict) -> KeyInfo:
     try:
         pub_key = bytes.fromhex(doc["pub_key"])
-        address = format_address(compute_address(pub_key))
+        address = format_address(compute_account_address(pub_key))
     except (KeyError, TypeError, ValueError) as exc:
         raise CorruptKeyFileError(f"malformed key file: {exc!r}") from exc
     if doc.get("address") != address:
@@ -139,6 +149,17 @@ class Keystore:
         if seed is None:
             seed = bytes(generate_signing_key())
         doc = encrypt_seed(name, seed, passphrase)
+        self._write(name, doc)
+        return get_key_info(doc)
+
+    def add_multisig(self, name: str, threshold: int, pub_keys: list[bytes]) -> KeyInfo:
+        """Record the k-of-n account of `pub_keys` (public data only); raises KeystoreError for a bad set."""
+        try:
+            pub_key = encode_multisig_key(threshold, pub_keys)
+        except CryptoError as exc:
+            raise KeystoreError(str(exc)) from None
+        doc = {"version": FORMAT_VERSION, "name": name, "address": format_address(compute_account_address(pub_key)),
+               "pub_key": pub_key.hex(), "multisig": {"threshold": threshold, "pub_keys": sorted(k.hex() for k in pub_keys)}}
         self._write(name, doc)
         return get_key_info(doc)
 

@@ -31,6 +31,7 @@ from akechain.node.network import (
 )
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
+from akechain.node.rpc.events import ChainEvent, EventLog, block_events
 from akechain.node.rpc.metrics import NodeMetrics
 from akechain.node.rpc.supply import get_supply_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
@@ -140,6 +141,7 @@ class Node:
         self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
         self.metrics = NodeMetrics(self.status)
+        self.events = EventLog(self._chain_events)
         # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
         # Kept as TxResult and rendered when asked: rendering every synced tx's events cost the loop more than the lookup.
         self._recent_results: OrderedDict[bytes, tuple[int, int, TxResult]] = OrderedDict()
@@ -154,10 +156,11 @@ class Node:
             await nursery.start(self.host.run)
             nursery.start_soon(self.transport.run)
             await nursery.start(self.driver.run)
+            self.events.publish(self.driver.committed_height)
             nursery.start_soon(self.block_sync.run)
             nursery.start_soon(self.tx_gossip.run)
             nursery.start_soon(self._relay_commits)
-            await nursery.start(serve_http, build_app(self, self.metrics), self.config.rpc.host, self.config.rpc.port, shutdown)
+            await nursery.start(serve_http, build_app(self, self.metrics, self.events), self.config.rpc.host, self.config.rpc.port, shutdown)
             log.info("node %s serving http://%s:%d at height %d; p2p %s", self.config.moniker, self.config.rpc.host,
                      self.config.rpc.port, self.driver.committed_height, self.host.listen_addr)
             task_status.started()
@@ -171,6 +174,7 @@ class Node:
                      committed.app_hash.hex()[:16])
             self._remember_results(committed.height, committed.block.txs, committed.results.tx_results)
             self.metrics.observe_commit(len(committed.block.txs), committed.block.header.time_ms)
+            self.events.publish(committed.height)
             committed_signal, self._commit_signal = self._commit_signal, trio.Event()
             committed_signal.set()
 
@@ -184,6 +188,15 @@ class Node:
         """Signature-check synced blocks' txs in a worker thread ahead of their execution (pynacl
         releases the GIL: the engine's commit thread and this one use both cores)."""
         await trio.to_thread.run_sync(self.app.verify_txs, [tx for decided in blocks for tx in decided.block.txs])
+
+    def _chain_events(self, height: int) -> tuple[ChainEvent, ...]:
+        """A stored block's `/events`, from the block store (only when a stream reads them)."""
+        block = self._load_block(height)
+        raw_results = self.blocks.results(height)
+        results = () if raw_results is None else decode_results(raw_results).tx_results
+        txs = [{**tx_to_json(raw, decode_tx(raw, max_tx_bytes=len(raw))), "code": result.code, "log": result.log,
+                "events": events_to_json(result.events)} for raw, result in zip(block.txs, results)]
+        return block_events(height, block.hash().hex(), block.header.time_ms, block.header.proposer_address.hex(), txs)
 
     def _report_peer(self, peer: str, reason: str) -> None:
         log.warning("peer %s misbehaved in block sync: %s", peer, reason)

@@ -19,11 +19,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from akechain.node.mempool import MempoolFullError, SenderFullError
 from akechain.node.rpc.market import DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER, Page
+from akechain.node.rpc.events import EVENT_TYPES, MAX_STREAMS, WHOLE_HEIGHT, EventLog, parse_last_event_id
+from akechain.node.rpc.status_page import status_page
 from akechain.node.rpc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, HTTPMetrics, NodeMetrics
 from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, InFlightLimit, serve_capped
 
@@ -223,8 +225,9 @@ async def read_txs(request: Request) -> tuple[list[bytes], bool]:
     return [decode_tx_text(t) for t in txs], True
 
 
-def build_app(node: NodeAPI, metrics: NodeMetrics | None = None) -> Starlette:
-    """The Starlette application serving `node`; with `metrics`, also `/metrics`, counting every request."""
+def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLog | None = None) -> Starlette:
+    """The Starlette application serving `node`; with `metrics`, also `/metrics`, counting every
+    request; with `events`, also the `/events` stream."""
 
     async def status(request: Request) -> Response:
         return JSONResponse(node.status())
@@ -373,6 +376,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None) -> Starlette:
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
     ]
+    routes.append(Route("/", status_page, methods=["GET"]))
+    if events is not None:
+        routes.append(Route("/events", event_stream(events), methods=["GET"]))
     middleware = []
     if metrics is not None:
         async def get_metrics(request: Request) -> Response:
@@ -385,6 +391,30 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None) -> Starlette:
         middleware=middleware,
         exception_handlers={BadRequest: bad_request, HTTPException: http_error, Exception: internal_error},
     )
+
+
+def event_stream(events: EventLog) -> Callable[[Request], Any]:
+    """`GET /events?type=T1,T2&address=A` with an optional `Last-Event-ID` to resume after."""
+
+    async def get_events(request: Request) -> Response:
+        raw_types = request.query_params.get("type")
+        types = EVENT_TYPES if raw_types is None else frozenset(raw_types.split(","))
+        if not types or not types <= EVENT_TYPES:
+            raise BadRequest(f"type must be a comma-separated list of {', '.join(sorted(EVENT_TYPES))}")
+        address = request.query_params.get("address")
+        if address is not None and not 0 < len(address) <= 128:
+            raise BadRequest("address must be 1 to 128 characters")
+        last_id = request.headers.get("last-event-id")
+        try:
+            cursor = (events.tip, WHOLE_HEIGHT) if last_id is None else parse_last_event_id(last_id)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        if events.streams >= MAX_STREAMS:
+            raise BadRequest(f"busy: {MAX_STREAMS} event streams open", status=503)
+        return StreamingResponse(events.stream(cursor, types, address), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return get_events
 
 
 async def serve_http(

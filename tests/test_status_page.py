@@ -13,10 +13,16 @@ from starlette.testclient import TestClient
 
 from akechain.node.rpc.events import EventLog
 from akechain.node.rpc.server import build_app
+from akechain.chain.crypto import parse_address
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.client.http import NodeClient
+from akechain.client.keystore import Keystore
+from akechain.client.wallet import Wallet
+from tests.conftest import PASSPHRASE
 from tests.node_process import NodeProcess
 
 CHROMIUM = "/usr/bin/chromium"
-READS = ("/status", "/supply", "/validators", "/blocks/", "/events?type=new_block")
+READS = ("/status", "/supply", "/validators", "/blocks/", "/events?type=new_block,tx_committed")
 
 
 def test_page_is_self_contained_and_names_the_endpoints_it_reads() -> None:
@@ -54,6 +60,12 @@ def test_page_in_chromium_shows_the_height_move(single_node: NodeProcess, tmp_pa
             heights = [int(h) for h in page.locator("#blocks tr td:first-child").all_text_contents()]
             assert len(heights) >= 2 and heights == list(range(heights[0], heights[0] - len(heights), -1)), heights
             assert page.text_content("#error") == ""
+            treasury = single_node.get("/params").json()["bank"]["treasury"]
+            with NodeClient(single_node.url) as client:
+                wallet = Wallet(client, Keystore(single_node.home / "keyring").load("validator", PASSPHRASE))
+                sent = wallet.send([MsgSend(to=parse_address(treasury), amount=1)])
+            page.wait_for_function("hash => document.getElementById('txs').textContent.includes(hash)",
+                                   arg=sent["hash"][:16], timeout=30_000)
             page.screenshot(path=str(tmp_path / "status-page.png"))
             assert (tmp_path / "status-page.png").stat().st_size > 0
         finally:

@@ -69,13 +69,15 @@ def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
 
 @main.command()
 @home_option
-def start(home: Path) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines as text, or as one JSON object each (time, level, logger, message).")
+def start(home: Path, log_format: str) -> None:
     """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly."""
     from akechain.node.config import ConfigError
     from akechain.node.node import NodeStartError, run_node
 
     try:
-        run_node(home)
+        run_node(home, log_format)
     except (ConfigError, NodeStartError) as exc:
         fail(str(exc))
 
@@ -415,3 +417,12 @@ def register_simulate_command() -> None:
 
 register_simulate_command()
 
+
+
+def register_operations_commands() -> None:
+    from akechain.cli.doctor import doctor
+
+    main.add_command(doctor)
+
+
+register_operations_commands()

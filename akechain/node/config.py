@@ -24,6 +24,25 @@ class ConfigError(ValueError):
     """config.toml is missing, unreadable or holds a bad value."""
 
 
+# Value bounds of config.toml's integer fields, "section.field": (least, most); every other integer
+# field must be non-negative. Checked on start, so a bad value fails naming its field.
+MAX_PORT = 65535
+INT_BOUNDS: dict[str, tuple[int, int]] = {
+    "rpc.port": (1, MAX_PORT),
+    "p2p.port": (1, MAX_PORT),
+    "mempool.max_txs": (1, 10_000_000),
+    "mempool.max_bytes": (1024, 1 << 40),
+    "mempool.max_per_sender": (1, 10_000_000),
+    "mempool.max_wait_ms": (1, 3_600_000),
+    "consensus.max_block_bytes": (1024, 64 * 1024 * 1024),
+    "consensus.max_wal_bytes_per_height": (1024 * 1024, 1 << 40),
+    "consensus.timeout_propose_ms": (1, 600_000),
+    "consensus.timeout_prevote_ms": (1, 600_000),
+    "consensus.timeout_precommit_ms": (1, 600_000),
+}
+MAX_INT = 2**63 - 1
+
+
 @dataclass(slots=True)
 class RPCConfig:
     host: str = "127.0.0.1"
@@ -123,7 +142,34 @@ def load_config(path: Path) -> Config:
     if not isinstance(moniker, str):
         raise ConfigError(f"{path}: moniker must be a string")
     parts = {name: _section_from(default, raw.get(name, {}), name) for name, default in sections.items()}
-    return Config(moniker=moniker, **parts)
+    config = Config(moniker=moniker, **parts)
+    try:
+        validate_config(config)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return config
+
+
+def validate_config(config: Config) -> None:
+    """Values in range, hosts named, peers as multiaddrs with a peer id; raises ConfigError naming the field."""
+    if not config.moniker.strip():
+        raise ConfigError("moniker must not be empty")
+    for section in ("rpc", "p2p", "mempool", "consensus"):
+        values = getattr(config, section)
+        for item in fields(values):
+            value, name = getattr(values, item.name), f"{section}.{item.name}"
+            if type(value) is int:
+                least, most = INT_BOUNDS.get(name, (0, MAX_INT))
+                if not least <= value <= most:
+                    raise ConfigError(f"{name} must be {least} to {most}, got {value}")
+    for name in ("rpc.host", "p2p.host"):
+        section, key = name.split(".")
+        if not getattr(getattr(config, section), key).strip():
+            raise ConfigError(f"{name} must name an interface, e.g. \"127.0.0.1\"")
+    for i, peer in enumerate(config.p2p.persistent_peers):
+        if not isinstance(peer, str) or not peer.startswith("/") or "/p2p/" not in peer:
+            raise ConfigError(f"p2p.persistent_peers[{i}] must be a multiaddr with a peer id, e.g. "
+                              f"/ip4/127.0.0.1/tcp/26656/p2p/12D3Koo..., got {peer!r}")
 
 
 def save_config(config: Config, path: Path) -> None:

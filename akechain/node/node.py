@@ -19,6 +19,7 @@ from akechain.node.config import Config, Home, load_config
 from akechain.chain.crypto import format_address, parse_address, CryptoError
 from akechain.chain.genesis import encode_app_state
 from akechain.node.genesis_file import load_genesis
+from akechain.node.logs import configure_logging
 from akechain.node.mempool import Mempool, MempoolError, MempoolFullError
 from akechain.node.network import (
     TX_BATCH_MAX_BYTES,
@@ -393,9 +394,9 @@ def leaf_exceptions(group: BaseExceptionGroup) -> list[BaseException]:
             for leaf in (leaf_exceptions(exc) if isinstance(exc, BaseExceptionGroup) else [exc])]
 
 
-def run_node(home_path: Path) -> None:
+def run_node(home_path: Path, log_format: str = "text") -> None:
     """Blocking entry point of `akechain start`."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_format)
     # py-libp2p logs every failed dial to a peer that is down at ERROR; p2p/ reports what matters.
     logging.getLogger("libp2p").setLevel(logging.CRITICAL)
     home = Home(home_path)

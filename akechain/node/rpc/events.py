@@ -57,10 +57,10 @@ def block_events(height: int, block_hash: str, time_ms: int, proposer: str,
 
 def parse_last_event_id(text: str) -> Cursor:
     """`H` or `H.I` as sent back in `Last-Event-ID`."""
-    height, _, index = text.strip().partition(".")
-    if not height.isdigit() or len(height) > 19 or (index and (not index.isdigit() or len(index) > 9)):
+    height, dot, index = text.strip().partition(".")
+    if not height.isdigit() or len(height) > 19 or (dot and (not index.isdigit() or len(index) > 9)):
         raise ValueError(f"Last-Event-ID must be HEIGHT or HEIGHT.INDEX, got {text[:40]!r}")
-    return int(height), int(index) if index else WHOLE_HEIGHT
+    return int(height), int(index) if dot else WHOLE_HEIGHT
 
 
 class EventLog:

@@ -22,7 +22,7 @@ from akechain.node.mempool import Mempool, MempoolError
 from consensus.precheck import Precheck
 from consensus.precheck import Verdict as PrecheckVerdict
 from p2p.channel import ByteBoundedChannel
-from p2p.errors import BadRequest, P2PError
+from p2p.errors import BadRequest, NotRunning, P2PError
 from p2p.gossip import MAX_GOSSIP_PAYLOAD, OFFENCES, Validator, Verdict
 from p2p.host import Host
 from p2p.scores import Offence
@@ -138,12 +138,17 @@ class ConsensusTransport:
                                   max_response=max_message_bytes)
 
     async def broadcast(self, data: bytes) -> None:
-        if len(data) <= MAX_GOSSIP_PAYLOAD:
-            await self._host.gossip.publish(self._topic, data)
-            return
-        digest = hashlib.sha256(data).digest()
-        self._remember(digest, data)
-        await self._host.gossip.publish(self._notice_topic, encode(LargeMessageNotice(digest, len(data))))
+        """Gossip our own message; while the node shuts down (the host already stopped) it is dropped:
+        the engine's last votes must not turn a clean stop into a crash."""
+        try:
+            if len(data) <= MAX_GOSSIP_PAYLOAD:
+                await self._host.gossip.publish(self._topic, data)
+                return
+            digest = hashlib.sha256(data).digest()
+            self._remember(digest, data)
+            await self._host.gossip.publish(self._notice_topic, encode(LargeMessageNotice(digest, len(data))))
+        except NotRunning:
+            log.info("host stopped: own consensus message not sent")
 
     @property
     def receive_channel(self) -> ByteBoundedChannel[tuple[bytes, str]]:

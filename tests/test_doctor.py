@@ -72,6 +72,8 @@ def test_config_values_are_checked_naming_the_field(tmp_path: Path, section: str
 
 
 def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # the process-wide logging other in-process tests rely on
     configure_logging("json")
     try:
         logging.getLogger("akechain.node").info("committed height %d", 7)
@@ -80,7 +82,8 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
         except RuntimeError:
             logging.getLogger("akechain.test").exception("failed")
     finally:
-        configure_logging("text")
+        root.handlers[:] = handlers
+        root.setLevel(level)
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert lines[0]["message"] == "committed height 7" and lines[0]["level"] == "INFO"
     assert lines[0]["logger"] == "akechain.node" and lines[0]["time"].endswith("+00:00")

@@ -71,13 +71,17 @@ def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
 @home_option
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Log lines as text, or as one JSON object each (time, level, logger, message).")
-def start(home: Path, log_format: str) -> None:
+@click.option("--signer", "signer_address", help="Sign votes and proposals with `akechain signer run` at "
+              "unix:///PATH or tcp://HOST:PORT (the home then holds no validator key).")
+@click.option("--signer-secret-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The shared secret (hex) authenticating a tcp:// signer.")
+def start(home: Path, log_format: str, signer_address: str | None, signer_secret_file: Path | None) -> None:
     """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly."""
     from akechain.node.config import ConfigError
     from akechain.node.node import NodeStartError, run_node
 
     try:
-        run_node(home, log_format)
+        run_node(home, log_format, signer_address, signer_secret_file)
     except (ConfigError, NodeStartError) as exc:
         fail(str(exc))
 
@@ -421,8 +425,10 @@ register_simulate_command()
 
 def register_operations_commands() -> None:
     from akechain.cli.doctor import doctor
+    from akechain.cli.signer import signer
 
     main.add_command(doctor)
+    main.add_command(signer)
 
 
 register_operations_commands()

@@ -43,7 +43,8 @@ from consensus.driver import Driver, HandshakeError
 from consensus.precheck import Precheck
 from consensus.wal import WALCorruptError
 from consensus.genesis import EvidenceParams, Genesis
-from consensus.privval import FilePV
+from consensus.privval import DoubleSignError, FilePV, Signer
+from consensus.remote_signer import RemoteSigner, load_secret
 from consensus import sync
 from consensus.types import Block, encode_message
 from p2p.errors import BadRequest
@@ -86,7 +87,7 @@ def evidence_params(consensus_params: dict[str, int]) -> EvidenceParams:
 class Node:
     """The components of a running node, opened from a home directory."""
 
-    def __init__(self, home: Home, config: Config) -> None:
+    def __init__(self, home: Home, config: Config, remote_signer: Signer | None = None) -> None:
         self.home = home
         self.config = config
         genesis = load_genesis(home.genesis_file)
@@ -103,7 +104,8 @@ class Node:
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
                                max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms)
         self.blocks = BlockStore(self._blocks_kv)
-        signer = FilePV.load(home.validator_key_file, home.validator_state_file) if home.validator_key_file.exists() else None
+        signer = remote_signer or (FilePV.load(home.validator_key_file, home.validator_state_file)
+                                   if home.validator_key_file.exists() else None)
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
                          listen_host=config.p2p.host, persistent_peers=config.p2p.persistent_peers)
         tx_topic, consensus_topic, notice_topic = topic_names(self.chain_id)
@@ -394,8 +396,23 @@ def leaf_exceptions(group: BaseExceptionGroup) -> list[BaseException]:
             for leaf in (leaf_exceptions(exc) if isinstance(exc, BaseExceptionGroup) else [exc])]
 
 
-def run_node(home_path: Path, log_format: str = "text") -> None:
-    """Blocking entry point of `akechain start`."""
+def open_remote_signer(home: Home, address: str | None, secret_file: Path | None) -> RemoteSigner | None:
+    if address is None:
+        return None
+    if home.validator_key_file.exists():
+        raise NodeStartError(f"{home.validator_key_file} exists: with --signer the node must not hold the validator "
+                             "key (move it, with priv_validator_state.json, to the signer's home)")
+    try:
+        secret = None if secret_file is None else load_secret(secret_file)
+        return RemoteSigner(address, load_genesis(home.genesis_file)["chain_id"], secret)
+    except (ValueError, OSError, DoubleSignError) as exc:
+        raise NodeStartError(f"remote signer {address}: {exc}") from None
+
+
+def run_node(home_path: Path, log_format: str = "text", signer_address: str | None = None,
+             signer_secret_file: Path | None = None) -> None:
+    """Blocking entry point of `akechain start`; with `signer_address`, votes and proposals are
+    signed by `akechain signer run` there and the home must hold no validator key."""
     configure_logging(log_format)
     # py-libp2p logs every failed dial to a peer that is down at ERROR; p2p/ reports what matters.
     logging.getLogger("libp2p").setLevel(logging.CRITICAL)
@@ -403,7 +420,7 @@ def run_node(home_path: Path, log_format: str = "text") -> None:
     config = load_config(home.config_file)
     if not home.genesis_file.exists():
         raise NodeStartError(f"{home.genesis_file} not found: run `akechain init --home {home_path}` first")
-    node = Node(home, config)
+    node = Node(home, config, open_remote_signer(home, signer_address, signer_secret_file))
     try:
         trio.run(serve_until_signal, node)
     except BaseExceptionGroup as group:

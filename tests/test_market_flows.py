@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from akechain.chain.modules.bank.keeper import get_balance
+from akechain.chain.modules.bank.keeper import TREASURY, get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.verify import queries as vq
@@ -25,10 +25,10 @@ from akechain.chain.modules.market.msgs import (
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.chain.modules.market.records import CLOSED, COMPLETED, RUNNING
 from akechain.chain.modules.verify.keeper import REJECTED, UPHELD, INCONCLUSIVE
-from test_app_support import BANK_PARAMS, TREASURY
 from test_market_support import (
     CONSUMER_KEYS,
     CONSUMERS,
+    DISTRIBUTION_PARAMS,
     FEE,
     HARDWARE,
     MARKET_PARAMS,
@@ -135,7 +135,7 @@ def test_settlement_pays_minus_take_split_into_burn_and_treasury() -> None:
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
     take = 1_000 * MARKET_PARAMS.take_rate_bps // 10_000
     burn = take * MARKET_PARAMS.take_burn_bps // 10_000
-    fee_burn = FEE * BANK_PARAMS.burn_bps // 10_000
+    fee_burn = FEE * DISTRIBUTION_PARAMS.burn_bps // 10_000  # the fee is split a block later
     assert balance(d, lease.provider) == provider_before - FEE + 1_000 - take
     assert balance(d, TREASURY) == treasury_before + (FEE - fee_burn) + take - burn
     assert d.app.get_supply().burned == burned_before + fee_burn + burn

@@ -58,8 +58,7 @@ from akechain.chain.modules.market.records import (
     get_bid_key,
     get_provider_key,
 )
-from akechain.chain.modules.bank import params as bank_params
-from akechain.chain.modules.bank.keeper import process_transfer
+from akechain.chain.modules.bank.keeper import TREASURY, process_transfer
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from akechain.chain.modules.verify import keeper as verify
 
@@ -266,9 +265,8 @@ def process_withdraw_earnings(store: StoreView, ctx: BlockContext, sender: Addre
         raise NotLeaseProviderError(f"lease {lease.id} belongs to another provider")
     if lease.status == CLOSED:
         raise LeaseStateError(f"lease {lease.id} is closed and fully settled")
-    bank = bank_params.get_params(store)
     payment = escrow.pay_stream(store, lease.job_id, lease.id, sender, ctx.height, params.take_rate_bps,
-                                params.take_burn_bps, Address(bank.treasury))
+                                params.take_burn_bps, TREASURY)
     if payment.gross == 0:
         raise NothingToWithdrawError(f"lease {lease.id} has earned nothing since the last withdrawal")
     return [make_event("lease_paid", lease_id=lease.id, net=payment.net, take=payment.take, burned=payment.burned)]

@@ -11,8 +11,7 @@ import hashlib
 from dataclasses import replace
 
 from akechain.chain.crypto import Address
-from akechain.chain.modules.bank import params as bank_params
-from akechain.chain.modules.bank.keeper import process_burn, process_transfer
+from akechain.chain.modules.bank.keeper import TREASURY, process_burn, process_transfer
 from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.market.errors import (
     BidNotFoundError,
@@ -235,9 +234,8 @@ def close_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Leas
     escrow.stop_stream(store, lease.job_id, lease.id, ctx.height)
     events: list[Event] = []
     if pay:
-        bank = bank_params.get_params(store)
         payment = escrow.pay_stream(store, lease.job_id, lease.id, Address(lease.provider), ctx.height,
-                                    params.take_rate_bps, params.take_burn_bps, Address(bank.treasury))
+                                    params.take_rate_bps, params.take_burn_bps, TREASURY)
         if payment.gross:
             events.append(("lease_paid", (("lease_id", str(lease.id)), ("net", str(payment.net)),
                                           ("take", str(payment.take)), ("burned", str(payment.burned)))))

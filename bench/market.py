@@ -19,9 +19,7 @@ import time
 from akechain.chain.crypto import Address
 from akechain.chain.genesis import init_app_state
 from akechain.chain.modules.bank.keeper import increase_balance
-from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.escrow import keeper as escrow
-from akechain.chain.modules.bank.params import PARAMS as BANK_PARAM_SET
 from akechain.chain.modules.market import handlers
 from akechain.chain.modules.market.endblock import process_end_block
 from akechain.chain.modules.market.msgs import POLICY_NONE, MsgBid, MsgCreateJob, MsgRegisterProvider, Policy, Resources
@@ -53,7 +51,7 @@ class Chain:
         balances += [{"address": format_address(address(b"c", i)), "amount": 10**15} for i in range(consumers)]
         app_state = {
             "auth": {"params": AUTH_PARAM_SET.to_json(AUTH_PARAMS), "accounts": []},
-            "bank": {"params": BANK_PARAM_SET.to_json(BankParams(5_000, bytes(20))), "balances": balances},
+            "bank": {"balances": balances},
             "market": {"params": MARKET_PARAM_SET.to_json(DEFAULT_PARAMS)},
         }
         self.block(lambda store, ctx: init_app_state(store, app_state))

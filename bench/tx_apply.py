@@ -16,7 +16,6 @@ from bench.baseline import measure_verify_seconds
 from akechain.chain.crypto import get_address, signing_key_from_seed
 from akechain.chain.genesis import build_genesis, encode_app_state
 from akechain.node.mempool import Mempool
-from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.msgs import MsgSend
 from akechain.chain.tx import build_tx_paying_fee
@@ -29,7 +28,7 @@ ACCOUNTS = 1000
 
 
 def make_app(keys: list) -> App:
-    genesis = build_genesis(CHAIN_ID, (), {get_address(k): 10**15 for k in keys}, BankParams(5_000, bytes(20)))
+    genesis = build_genesis(CHAIN_ID, (), {get_address(k): 10**15 for k in keys})
     app = App(CommitStore(MemoryKV()))
     app.init_chain(GenesisRequest(CHAIN_ID, 0, 1, encode_app_state(genesis["app_state"]), ()))
     return app

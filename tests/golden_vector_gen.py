@@ -34,7 +34,7 @@ from akechain.chain.modules.market.msgs import (  # noqa: E402
 )
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict  # noqa: E402
 from akechain.testing import SimChain  # noqa: E402
-from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID  # noqa: E402
+from test_app_support import AUTH_PARAMS, CHAIN_ID  # noqa: E402
 from test_market_support import (  # noqa: E402
     ADDRESSES,
     CONSUMER_KEYS,
@@ -147,7 +147,7 @@ def compute_events_digest(result: FinalizeResult) -> str:
 
 
 def main() -> None:
-    genesis = build_genesis(CHAIN_ID, (), {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS,
+    genesis = build_genesis(CHAIN_ID, (), {a: GENESIS_AMOUNT for a in ADDRESSES},
                             AUTH_PARAMS, market_params=MARKET_PARAMS)
     chain = SimChain(genesis["app_state"], CHAIN_ID)
     genesis_hash = chain.app_hashes[0]

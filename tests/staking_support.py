@@ -3,17 +3,20 @@ periods, and a driver that signs txs and runs blocks (the random tests use the m
 strategies through `ChainMachine`)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Collection, Sequence
 
 from akechain.chain.crypto import get_address, get_pub_key, signing_key_from_seed
 from akechain.chain.genesis import build_gentx, build_genesis
+from akechain.chain.modules.distribution.params import DEFAULT_PARAMS as DEFAULT_DISTRIBUTION_PARAMS
+from akechain.chain.modules.distribution.params import Params as DistributionParams
 from akechain.chain.modules.slashing.params import Params as SlashingParams
 from akechain.chain.modules.staking.msgs import MsgCreateValidator
 from akechain.chain.modules.staking.params import Params
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
 from consensus.abci import FinalizeResult, Misbehavior
-from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID
+from test_app_support import AUTH_PARAMS, CHAIN_ID
 
 FEE = AUTH_PARAMS.min_fee
 PARAMS = Params(unbonding_time_ms=10_000, max_validators=3, max_entries=3, min_self_delegation=1_000, power_reduction=1_000)
@@ -25,6 +28,9 @@ KEYS = [signing_key_from_seed(bytes([50 + i]) * 32) for i in range(6)]
 ADDRESSES = [get_address(k) for k in KEYS]
 CONSENSUS_KEYS = [get_pub_key(signing_key_from_seed(bytes([150 + i]) * 32)) for i in range(len(KEYS))]
 GENESIS_AMOUNT = 10**7
+# no emission, no burn and no stakers' part (fees all go to the treasury), so staking and slashing tests
+# see balances and the burned supply move only by their own rules
+NO_REWARDS = replace(DEFAULT_DISTRIBUTION_PARAMS, emission_per_block=0, burn_bps=0, treasury_bps=10_000)
 GENESIS_BOND = 10_000
 BLOCK_MS = 1_000
 
@@ -37,11 +43,13 @@ def create_validator_msg(i: int, self_delegation: int = GENESIS_BOND, **kw) -> M
 
 
 def make_staking_chain(validators: int = 2, params: Params = PARAMS,
-                       slashing_params: SlashingParams = SLASHING_PARAMS) -> SimChain:
+                       slashing_params: SlashingParams = SLASHING_PARAMS,
+                       distribution_params: DistributionParams = NO_REWARDS) -> SimChain:
     """Accounts 0..validators-1 are validators bonded by their gentxs; every account is funded."""
     gentxs = [build_gentx(KEYS[i], CHAIN_ID, CONSENSUS_KEYS[i], f"v{i}", GENESIS_BOND, AUTH_PARAMS) for i in range(validators)]
-    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
-                            staking_params=params, slashing_params=slashing_params)
+    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, AUTH_PARAMS,
+                            staking_params=params, slashing_params=slashing_params,
+                            distribution_params=distribution_params)
     return SimChain(genesis["app_state"], CHAIN_ID)
 
 

@@ -1,5 +1,7 @@
 """The bank and auth under random tx sequences (the kit's bank strategies, valid and invalid, with
-envelope faults and replays of committed txs), against a dict model of balances, nonces and supply."""
+envelope faults and replays of committed txs), against a dict model of balances, nonces and supply
+(fees reach the fee collector; each block starts by minting the emission and splitting the collector
+into burn and treasury, no validator having signed)."""
 from __future__ import annotations
 
 from hypothesis import settings
@@ -7,11 +9,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from akechain.chain.codec import InvalidMsgError
-from akechain.chain.modules.bank.keeper import InsufficientFundsError
+from akechain.chain.modules.bank.keeper import FEE_COLLECTOR, TREASURY, InsufficientFundsError
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend
 from akechain.chain.tx import BadNonceError, CannotPayFeeError, FeeTooLowError, InvalidSignatureError, WrongChainError
 from akechain.testing import ChainMachine, TxDraft
-from akechain.testing.driver import SIM_TREASURY, is_valid_basic
+from akechain.testing.driver import is_valid_basic
 from consensus.abci import FinalizeResult
 
 FAULT_CODES = {"nonce": BadNonceError.code, "signature": InvalidSignatureError.code, "chain": WrongChainError.code}
@@ -23,12 +25,12 @@ class BankMachine(ChainMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.balances = {a: self.chain.query("bank", "balance", a) for a in self.driver.accounts}
+        self.balances = {a: self.chain.query("bank", "balance", a) for a in (*self.driver.accounts, TREASURY)}
         self.nonces = {a: 0 for a in self.driver.accounts}
-        self.burned = 0
-        self.initial = self.chain.query("bank", "supply").initial
+        supply = self.chain.query("bank", "supply")  # after block 1, which genesis commits with
+        self.initial, self.burned, self.minted = supply.initial, supply.burned, supply.minted
         params = self.chain.app.get_params()
-        self.min_fee, self.burn_bps = params["auth"]["min_fee"], params["bank"]["burn_bps"]
+        self.min_fee, self.distribution = params["auth"]["min_fee"], params["distribution"]
         self.committed: list[bytes] = []
 
     @precondition(lambda self: self.committed)
@@ -38,6 +40,7 @@ class BankMachine(ChainMachine):
 
     def end_block(self) -> FinalizeResult:
         """Predict every tx's code from the model, run the block, and compare codes and state."""
+        self.split_fee_collector()
         signed = dict(self.driver.nonces)  # the nonce each draft is signed with (the driver's, as it signs)
         expected = [self.expect(draft, signed) for draft in self.driver.pending]
         result = super().end_block()
@@ -49,8 +52,19 @@ class BankMachine(ChainMachine):
         for address, nonce in self.nonces.items():
             assert self.chain.app.get_account(address).nonce == nonce
         supply = self.chain.query("bank", "supply")
-        assert (supply.initial, supply.total, supply.burned) == (self.initial, self.initial - self.burned, self.burned)
+        assert (supply.initial, supply.burned, supply.minted) == (self.initial, self.burned, self.minted)
+        assert supply.total == self.initial + self.minted - self.burned
         return result
+
+    def split_fee_collector(self) -> None:
+        """Begin block: the emission is minted into the collector, which is emptied into burn and treasury."""
+        emission = self.distribution["emission_per_block"]  # the first epoch, far from the cap
+        self.minted += emission
+        pot = self.balances.pop(FEE_COLLECTOR, 0) + emission
+        burn = pot * self.distribution["burn_bps"] // 10_000
+        self.burned += burn
+        if pot > burn:
+            self.credit(TREASURY, pot - burn)
 
     def expect(self, draft: TxDraft | bytes, signed: dict[bytes, int]) -> int:
         """The model's code for one tx: stateless and ante failures change nothing, a failing message
@@ -70,9 +84,7 @@ class BankMachine(ChainMachine):
         if self.balances.get(draft.sender, 0) < self.min_fee:
             return CannotPayFeeError.code
         self.debit(draft.sender, self.min_fee)
-        burn = self.min_fee * self.burn_bps // 10_000
-        self.burned += burn
-        self.credit(SIM_TREASURY, self.min_fee - burn)
+        self.credit(FEE_COLLECTOR, self.min_fee)
         self.nonces[draft.sender] += 1
         before = dict(self.balances)
         for msg in draft.msgs:

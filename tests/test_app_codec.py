@@ -15,12 +15,11 @@ from akechain.chain.modules.auth.keeper import Account
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.bank.keeper import Balance, Supply
 from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend, Output
-from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.tx import Tx, TxBody, TxDecodeError, TxTooLargeError, build_tx, decode_tx
 from state.codec import CodecError, decode, encode, to_wire
 from test_app_support import CHAIN_ID, make_keys
 
-RECORDS = [Tx, TxBody, MsgSend, MsgMultiSend, Output, Account, AuthParams, BankParams, Balance, Supply]
+RECORDS = [Tx, TxBody, MsgSend, MsgMultiSend, Output, Account, AuthParams, Balance, Supply]
 
 
 def strategy_for(tp: typing.Any) -> st.SearchStrategy:

@@ -11,7 +11,7 @@ from akechain.chain.modules.auth.params import PARAMS, Params, compute_required_
 from akechain.chain.modules.bank.msgs import MsgSend
 from akechain.chain.tx import MAX_MSGS, FeeTooLowError, build_tx, build_tx_paying_fee, decode_tx
 from akechain.client.wallet import TxOptions, Wallet, WalletRefusedError
-from tests.test_app_support import BANK_PARAMS, CHAIN_ID, make_app, make_keys, run_block
+from tests.test_app_support import CHAIN_ID, make_app, make_keys, run_block
 
 FEE_PARAMS = Params(min_fee=1_000, fee_per_msg=10, fee_per_byte=1)
 KEYS = make_keys(2)
@@ -20,7 +20,7 @@ MSGS = [MsgSend(RECIPIENT, 1)] * MAX_MSGS
 
 
 def make_fee_app() -> Any:
-    app, _ = make_app(build_genesis(CHAIN_ID, (), {get_address(k): 10**9 for k in KEYS}, BANK_PARAMS, FEE_PARAMS)["app_state"])
+    app, _ = make_app(build_genesis(CHAIN_ID, (), {get_address(k): 10**9 for k in KEYS}, auth_params=FEE_PARAMS)["app_state"])
     return app
 
 

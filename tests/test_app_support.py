@@ -1,19 +1,21 @@
 """Shared fixtures for the app tests: deterministic keys, a genesis'd app, and a block runner."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from consensus.abci import BlockRequest, FinalizeResult, GenesisRequest
 from akechain.chain.app import App
 from akechain.chain.crypto import get_address, signing_key_from_seed
 from akechain.chain.genesis import build_genesis, encode_app_state
 from akechain.chain.modules.auth.params import Params as AuthParams
-from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.modules.distribution.params import DEFAULT_PARAMS as DEFAULT_DISTRIBUTION_PARAMS
 from state.kv import MemoryKV
 from state.store import CommitStore
 
 CHAIN_ID = "ake-test-1"
-TREASURY = bytes.fromhex("77" * 20)
 AUTH_PARAMS = AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=4096, max_memo_length=32)  # flat fee: tests of other rules
-BANK_PARAMS = BankParams(burn_bps=2_500, treasury=TREASURY)
+# no emission: an empty block after an empty fee collector changes nothing (the treasury moves only by fees)
+DISTRIBUTION_PARAMS = replace(DEFAULT_DISTRIBUTION_PARAMS, emission_per_block=0)
 
 
 def make_keys(n: int) -> list:
@@ -21,7 +23,8 @@ def make_keys(n: int) -> list:
 
 
 def make_genesis(keys: list, amount: int = 10**9) -> dict:
-    return build_genesis(CHAIN_ID, (), {get_address(k): amount for k in keys}, BANK_PARAMS, AUTH_PARAMS)
+    return build_genesis(CHAIN_ID, (), {get_address(k): amount for k in keys}, AUTH_PARAMS,
+                         distribution_params=DISTRIBUTION_PARAMS)
 
 
 def make_app(app_state: dict, store: CommitStore | None = None) -> tuple[App, bytes]:

@@ -33,7 +33,7 @@ def kill9(pid: int) -> None:
 def test_txs_sent_to_any_node_commit_with_one_app_hash_everywhere(devnet: Devnet) -> None:
     keys = Keystore(devnet.root / "keyring")
     faucet = keys.load("faucet", devnet.passphrase)
-    recipient = parse_address(keys.show("treasury").address)
+    recipient = parse_address(keys.add("bob", devnet.passphrase).address)
     fee_params = AUTH_PARAMS.from_json(devnet.nodes[0].get("/params").json()["auth"])
     txs = [build_tx_paying_fee(faucet, devnet.chain_id, nonce, [MsgSend(recipient, 10 + nonce)], fee_params)
            for nonce in range(12)]
@@ -51,7 +51,7 @@ def test_txs_sent_to_any_node_commit_with_one_app_hash_everywhere(devnet: Devnet
     for height in range(1, top + 1):
         app_hashes = {n.get(f"/blocks/{height}").json()["header"]["app_hash"] for n in devnet.nodes}
         assert len(app_hashes) == 1, f"app hashes differ at height {height}: {app_hashes}"
-    balances = {n.get(f"/accounts/{keys.show('treasury').address}").json()["balance"] for n in devnet.nodes}
+    balances = {n.get(f"/accounts/{keys.show('bob').address}").json()["balance"] for n in devnet.nodes}
     assert len(balances) == 1
 
 

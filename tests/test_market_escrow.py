@@ -21,7 +21,7 @@ def make_store() -> Journal:
     store = Journal(lambda key: None, lambda prefix, start: ())
     for address in (CONSUMER, DONOR):
         increase_balance(store, address, 10**9)
-    set_supply(store, Supply(2 * 10**9, 2 * 10**9, 0))
+    set_supply(store, Supply(2 * 10**9, 2 * 10**9, 0, 0))
     return store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from akechain.chain.modules.bank.keeper import get_balance
+from akechain.chain.modules.bank.keeper import TREASURY, get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.verify import queries as vq
@@ -27,10 +27,10 @@ from akechain.chain.modules.market.msgs import (
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.chain.modules.market.records import CLOSED, COMMITTED, COMPLETED, RUNNING
 from akechain.chain.modules.verify.keeper import INCONCLUSIVE, REJECTED, UPHELD, is_spot_checked, pick_verifier
-from test_app_support import BANK_PARAMS, TREASURY
 from test_market_support import (
     CONSUMER_KEYS,
     CONSUMERS,
+    DISTRIBUTION_PARAMS,
     FEE,
     HARDWARE,
     MARKET_PARAMS,
@@ -142,7 +142,7 @@ def test_settlement_pays_minus_take_split_into_burn_and_treasury() -> None:
     d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
     take = 1_000 * MARKET_PARAMS.take_rate_bps // 10_000
     burn = take * MARKET_PARAMS.take_burn_bps // 10_000
-    fee_burn = FEE * BANK_PARAMS.burn_bps // 10_000
+    fee_burn = FEE * DISTRIBUTION_PARAMS.burn_bps // 10_000  # each fee is split a block later
     # two txs: the commitment and the reveal
     assert balance(d, lease.provider) == provider_before - 2 * FEE + 1_000 - take
     assert balance(d, TREASURY) == treasury_before + 2 * (FEE - fee_burn) + take - burn

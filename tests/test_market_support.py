@@ -19,7 +19,7 @@ from akechain.chain.modules.market.msgs import (
 from akechain.chain.modules.market.params import DEFAULT_PARAMS
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
-from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_keys
+from test_app_support import AUTH_PARAMS, CHAIN_ID, DISTRIBUTION_PARAMS, make_keys
 
 FEE = AUTH_PARAMS.min_fee
 HARDWARE = Resources(cpu_cores=32, gpu_model="h100", gpu_count=4, memory_mb=256_000, storage_gb=4_000, bandwidth_mbps=10_000)
@@ -36,8 +36,8 @@ GENESIS_AMOUNT = 10**9
 
 
 def make_market_chain(market_params=MARKET_PARAMS, amount: int = GENESIS_AMOUNT) -> SimChain:
-    genesis = build_genesis(CHAIN_ID, (), {a: amount for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
-                            market_params=market_params)
+    genesis = build_genesis(CHAIN_ID, (), {a: amount for a in ADDRESSES}, AUTH_PARAMS,
+                            market_params=market_params, distribution_params=DISTRIBUTION_PARAMS)
     return SimChain(genesis["app_state"], CHAIN_ID)
 
 

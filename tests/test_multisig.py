@@ -16,7 +16,7 @@ from akechain.chain.multisig import (
 )
 from akechain.chain.tx import InvalidSignatureError, Tx, TxBody, compute_sign_bytes, decode_tx, verify_signature
 from state.codec import encode
-from tests.test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID, make_app, make_keys, run_block
+from tests.test_app_support import AUTH_PARAMS, CHAIN_ID, DISTRIBUTION_PARAMS, make_app, make_keys, run_block
 
 KEYS = make_keys(4)
 MEMBERS = [get_pub_key(k) for k in KEYS[:3]]
@@ -27,7 +27,7 @@ RECIPIENT = get_address(KEYS[3])
 
 def make_multisig_app():  # type: ignore[no-untyped-def]
     balances = {**{get_address(k): 10**9 for k in KEYS}, MULTISIG_ADDRESS: 10**6}
-    return make_app(build_genesis(CHAIN_ID, (), balances, BANK_PARAMS, AUTH_PARAMS)["app_state"])[0]
+    return make_app(build_genesis(CHAIN_ID, (), balances, AUTH_PARAMS, distribution_params=DISTRIBUTION_PARAMS)["app_state"])[0]
 
 
 def multisig_tx(signers: list[int], nonce: int = 0, chain_id: str = CHAIN_ID, amount: int = 1000) -> bytes:

@@ -40,7 +40,7 @@ from staking_support import (
     create_validator_msg,
     make_staking_chain,
 )
-from test_app_support import AUTH_PARAMS, BANK_PARAMS, CHAIN_ID
+from test_app_support import AUTH_PARAMS, CHAIN_ID
 
 V0, V1, V2, V3 = ADDRESSES[:4]
 D = 4  # index of a plain delegator
@@ -96,7 +96,7 @@ def test_init_chain_answers_the_bonded_set() -> None:
     from state.store import CommitStore
 
     gentxs = [build_gentx(KEYS[i], CHAIN_ID, CONSENSUS_KEYS[i], f"v{i}", GENESIS_BOND * (i + 1), AUTH_PARAMS) for i in range(3)]
-    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
+    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, AUTH_PARAMS,
                             staking_params=PARAMS)
     app = App(CommitStore(MemoryKV()))
     response = app.init_chain(GenesisRequest(CHAIN_ID, 0, 1, encode_app_state(genesis["app_state"]), ()))
@@ -106,7 +106,7 @@ def test_init_chain_answers_the_bonded_set() -> None:
 
 def test_a_failing_gentx_fails_the_genesis() -> None:
     poor = build_gentx(KEYS[0], CHAIN_ID, CONSENSUS_KEYS[0], "v0", GENESIS_AMOUNT * 2, AUTH_PARAMS)
-    genesis = build_genesis(CHAIN_ID, [poor], {a: GENESIS_AMOUNT for a in ADDRESSES}, BANK_PARAMS, AUTH_PARAMS,
+    genesis = build_genesis(CHAIN_ID, [poor], {a: GENESIS_AMOUNT for a in ADDRESSES}, AUTH_PARAMS,
                             staking_params=PARAMS)
     with pytest.raises(GenesisError, match="genesis tx 0 failed"):
         SimChain(genesis["app_state"], CHAIN_ID)

@@ -1,12 +1,16 @@
-"""Staking and slashing through the real App on the kit (`ChainMachine` and the modules' own
-strategies): random create-validator, edit, delegate, undelegate, redelegate, cancel and unjail,
-valid and invalid, several per block, with time passing past unbonding periods; validators missing
-blocks (`absent`) and double-signing (`misbehavior`, valid and refused). After every block: every
-module invariant (pools = records, shares add up, consensus power = bonded stake of the active set,
-missed counters = bitmaps, tombstones agree, supply) and no internal error (the kit); here besides:
-the bonded set is exactly the top `max_validators` by tokens with ties by operator address, the
-validator updates are exactly the diff of the active set, a tombstoned validator never returns to
-the set, and the total supply is the genesis supply less what was burned."""
+"""Staking, slashing and distribution through the real App on the kit (`ChainMachine` and the
+modules' own strategies): random create-validator, edit, delegate, undelegate, redelegate, cancel,
+unjail, withdraw rewards and commission and set a withdraw address, valid and invalid, several per
+block, with time passing past unbonding periods; validators missing blocks (`absent`) and
+double-signing (`misbehavior`, valid and refused). After every block: every module invariant (pools
+= records, shares add up, consensus power = bonded stake of the active set, missed counters =
+bitmaps, tombstones agree, rewards pool = credited - paid, claims within what each validator holds,
+supply) and no internal error (the kit); here besides: the bonded set is exactly the top
+`max_validators` by tokens with ties by operator address, the validator updates are exactly the diff
+of the active set, a tombstoned validator never returns to the set, the total supply is the genesis
+supply plus the emission less what was burned, what was paid plus what is claimable never exceeds
+what was credited (no reward is paid twice), each block credits exactly the stakers' part it
+announces, and a delegation's claim never shrinks unless it is paid (a slash takes no reward)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -21,6 +25,8 @@ from akechain.chain.codec import Msg
 from akechain.chain.crypto import Address, format_address, get_address, get_pub_key, signing_key_from_seed
 from akechain.chain.genesis import build_gentx
 from akechain.chain.modules.bank.keeper import get_supply
+from akechain.chain.modules.slashing.msgs import MsgUnjail
+from akechain.chain.modules.staking.msgs import MsgCancelUnbondingDelegation, MsgUndelegate
 from akechain.chain.modules.staking.keeper import compute_power
 from akechain.chain.modules.staking.records import BONDED
 from akechain.chain.registry import Registry
@@ -32,7 +38,7 @@ from staking_support import PARAMS as UNIT_PARAMS
 from staking_support import SLASHING_PARAMS
 
 PARAMS = replace(UNIT_PARAMS, unbonding_time_ms=30_000)  # entries outlive a run of missed blocks
-KINDS = sorted(tag for tag in Msg._registry if tag.startswith(("staking/", "slashing/")))
+KINDS = sorted(tag for tag in Msg._registry if tag.startswith(("staking/", "slashing/", "distribution/")))
 GENESIS_VALIDATORS = 3
 GENESIS_BOND = 10 * PARAMS.min_self_delegation
 # A validator no strategy acts for (its key is not a sim account), bonded far above any other and
@@ -46,12 +52,15 @@ SLASHED: Counter[str] = Counter()  # slash events by reason
 
 
 class StakingMachine(ChainMachine):
-    modules = ("staking", "slashing")
+    modules = ("staking", "slashing", "distribution")
 
     def __init__(self) -> None:
         super().__init__()
         self.active: dict[bytes, int] = self.get_active()  # the gentxs' set
         self.tombstoned: set[bytes] = set()
+        self.claims = self.get_claims()
+        totals = self.chain.query("distribution", "totals")
+        self.credited = totals.rewards_credited + totals.commission_credited
 
     def make_app_state(self, addresses: Sequence[Address], registry: Registry, authority: Address | None) -> dict:
         """The first accounts bond validators by gentxs, so blocks carry last commits from the start."""
@@ -69,6 +78,21 @@ class StakingMachine(ChainMachine):
     def send_one_of_each_kind(self, data: st.DataObject, kind: str, valid: bool) -> None:
         """Every kind equally likely, valid or not."""
         self.send(data, Msg._registry[kind], valid)
+
+    @rule(data=st.data())
+    def undelegate_then_cancel(self, data: st.DataObject) -> None:
+        """An undelegation and, a block later, a cancel of a pending entry (they rarely meet by chance)."""
+        self.send(data, MsgUndelegate)
+        self.end_block()
+        self.send(data, MsgCancelUnbondingDelegation)
+        self.end_block()
+
+    @rule(data=st.data())
+    def wait_out_a_jail_and_unjail(self, data: st.DataObject) -> None:
+        """Past any downtime jail, then an unjail if some operator may (else the rule sends nothing)."""
+        self.end_block(SLASHING_PARAMS.downtime_jail_duration + 1)
+        self.send(data, MsgUnjail)
+        self.end_block()
 
     @rule(advance=st.integers(1, 2 * PARAMS.unbonding_time_ms))
     def pass_time(self, advance: int) -> None:
@@ -91,6 +115,7 @@ class StakingMachine(ChainMachine):
         self.check_top_n()
         self.check_tombstones(result)
         self.check_supply()
+        self.check_rewards(result, drafts)
         return result
 
     def get_active(self) -> dict[bytes, int]:
@@ -155,10 +180,31 @@ class StakingMachine(ChainMachine):
                 assert view.validator.tombstoned and view.validator.jailed and view.power == 0
                 assert view.validator.status != BONDED
 
+    def get_claims(self) -> dict[tuple[bytes, bytes], tuple[int, int]]:
+        """(delegator, validator) -> (shares, claimable uake) of every sim account's delegation."""
+        return {(d.delegator, d.validator): (d.shares, self.chain.query("distribution", "reward", d.delegator, d.validator))
+                for account in self.driver.accounts for d in self.chain.query("staking", "delegations", account)}
+
+    def check_rewards(self, result: FinalizeResult, drafts: list) -> None:
+        totals = self.chain.query("distribution", "totals")
+        claims = self.get_claims()
+        # no reward paid twice: paid + still claimable + swept dust never exceeds what was credited
+        assert totals.rewards_paid + sum(claim for _, claim in claims.values()) + totals.swept <= totals.rewards_credited
+        announced = sum(int(dict(attrs)["stakers"]) for kind, attrs in result.events if kind == "rewards")
+        assert announced == totals.rewards_credited + totals.commission_credited - self.credited
+        self.credited = totals.rewards_credited + totals.commission_credited
+        # a claim at unchanged shares only grows (slashes included), unless its delegator withdrew
+        withdrew = {draft.sender for draft in drafts if draft.msgs[0].TAG.startswith("distribution/")}
+        for key, (shares, claim) in claims.items():
+            before = self.claims.get(key)
+            if before is not None and before[0] == shares and key[0] not in withdrew:
+                assert claim >= before[1], (key, before, claim)
+        self.claims = claims
+
     def check_supply(self) -> None:
-        """Nothing is minted (yet): the total is the genesis supply less what was burned (fees, slashes)."""
+        """The total is the genesis supply plus what was emitted less what was burned (fees, slashes)."""
         supply = get_supply(self.chain.app.get_state_view()[0])
-        assert supply.total == supply.initial - supply.burned
+        assert supply.total == supply.initial + self.chain.query("distribution", "emission").emitted - supply.burned
 
 
 def test_random_staking_runs_hold_every_invariant_and_every_kind_of_tx_succeeds() -> None:

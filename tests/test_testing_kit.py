@@ -114,7 +114,7 @@ class BrokenMachine(ChainMachine):
 def test_chain_machine_catches_a_module_that_mints_from_nothing_with_a_short_replayable_counterexample() -> None:
     with pytest.raises(ChainFailure) as caught:
         run_state_machine_as_test(BrokenMachine, settings=settings(
-            max_examples=100, stateful_step_count=20, deadline=None, derandomize=True, database=None,
+            max_examples=100, stateful_step_count=10, deadline=None, derandomize=True, database=None,
             report_multiple_bugs=False, phases=[Phase.generate, Phase.shrink]))
     failure = caught.value
     assert failure.invariant == "bank/balances-sum-to-supply"

@@ -9,15 +9,16 @@ genesis.json fields:
                                           "fee_per_byte": uake per tx byte, "max_tx_bytes": int,
                                           "max_memo_length": chars},
                                "accounts": [{"address": "ake1…", "nonce": int, "pub_key": hex or ""}]},
-                      "bank": {"params": {"burn_bps": 0..10000 share of fees burned,
-                                          "treasury": "ake1…" receiver of the unburned share},
-                               "balances": [{"address": "ake1…", "amount": uake}],
-                               "supply": {"initial", "total", "burned"} (optional, written by export)},
+                      "bank": {"balances": [{"address": "ake1…", "amount": uake}],
+                               "supply": {"initial", "total", "burned", "minted"} (optional, written by export)},
                       "staking": {"params": {...}, "gentxs": ["<hex signed tx>", ...]} or, exported,
                                  {"params", "state": [[hex key, hex record], ...]}: the first validator
                                  set is what the gentxs bond (see modules/staking/genesis.py),
                       "slashing": {"params": {...}, "state": [[hex key, hex record], ...]} (optional;
                                   see akechain/chain/modules/slashing/genesis.py),
+                      "distribution": {"params": {...}, "state": [[hex key, hex record], ...]}
+                                      (optional: the fee and emission split, rewards; see
+                                       akechain/chain/modules/distribution/genesis.py),
                       "market": {"params": {...}, "state": [[hex key, hex record], ...]}
                                 (optional: without it the market starts empty with default params;
                                  see akechain/chain/modules/market/genesis.py and docs/market.md)}
@@ -38,8 +39,9 @@ from akechain.chain.crypto import format_address
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
-from akechain.chain.modules.bank.params import PARAMS as BANK_PARAMS
-from akechain.chain.modules.bank.params import Params as BankParams
+from akechain.chain.modules.distribution.params import DEFAULT_PARAMS as DEFAULT_DISTRIBUTION_PARAMS
+from akechain.chain.modules.distribution.params import PARAMS as DISTRIBUTION_PARAMS
+from akechain.chain.modules.distribution.params import Params as DistributionParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
@@ -80,32 +82,30 @@ def build_genesis(
     chain_id: str,
     gentxs: Iterable[bytes],
     accounts: Mapping[bytes, int],
-    bank_params: BankParams,
     auth_params: AuthParams = DEFAULT_AUTH_PARAMS,
     genesis_time_ms: int = 0,
     market_params: MarketParams = DEFAULT_MARKET_PARAMS,
     staking_params: StakingParams = DEFAULT_STAKING_PARAMS,
     slashing_params: SlashingParams = DEFAULT_SLASHING_PARAMS,
+    distribution_params: DistributionParams = DEFAULT_DISTRIBUTION_PARAMS,
 ) -> dict:
     """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
     `accounts` address -> uake (the operators' included, since their gentxs bond and pay a fee)."""
     AUTH_PARAMS.validate(auth_params)
-    BANK_PARAMS.validate(bank_params)
     MARKET_PARAMS.validate(market_params)
     STAKING_PARAMS.validate(staking_params)
     SLASHING_PARAMS.validate(slashing_params)
+    DISTRIBUTION_PARAMS.validate(distribution_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
         "initial_height": 1,
         "app_state": {
             "auth": {"params": AUTH_PARAMS.to_json(auth_params), "accounts": []},
-            "bank": {
-                "params": BANK_PARAMS.to_json(bank_params),
-                "balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())],
-            },
+            "bank": {"balances": [{"address": format_address(a), "amount": n} for a, n in sorted(accounts.items())]},
             "staking": {"params": STAKING_PARAMS.to_json(staking_params), "gentxs": [tx.hex() for tx in gentxs]},
             "slashing": {"params": SLASHING_PARAMS.to_json(slashing_params)},
+            "distribution": {"params": DISTRIBUTION_PARAMS.to_json(distribution_params)},
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
         },
     }

@@ -105,3 +105,6 @@ class Module:
     queries: Mapping[str, Query] = field(default_factory=dict)
     strategies: str | None = None  # module path of its strategies.py: `STRATEGIES: {msg type: MsgStrategies}`
     accounts: tuple[bytes, ...] = ()  # its module accounts (`crypto.module_account`): no one may send to them
+    # callbacks on other modules' hook points (e.g. "staking/before_delegation_modified"), as the
+    # Cosmos SDK's StakingHooks: the calling module never imports the listener
+    hooks: Mapping[str, Callable[..., None]] = field(default_factory=dict)

@@ -5,12 +5,14 @@ package plus one entry in `MODULES`.
 """
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Iterable
 
 from akechain.chain.codec import Msg
 from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query, ValidatorSetSource
 from akechain.chain.modules.auth.module import MODULE as AUTH
 from akechain.chain.modules.bank.module import MODULE as BANK
+from akechain.chain.modules.distribution.module import MODULE as DISTRIBUTION
 from akechain.chain.modules.escrow.module import MODULE as ESCROW
 from akechain.chain.modules.market.module import LEASES
 from akechain.chain.modules.market.module import MODULE as MARKET
@@ -19,8 +21,9 @@ from akechain.chain.modules.slashing.module import MODULE as SLASHING
 from akechain.chain.modules.staking.module import MODULE as STAKING
 from akechain.chain.modules.verify.module import make_module as make_verify_module
 from akechain.chain.params import ParamSet
+from akechain.chain.store import Hooks
 
-MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION)
+MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION)
 
 
 class RegistryError(ValueError):
@@ -50,6 +53,10 @@ class Registry:
         self.genesis: dict[str, Genesis] = {m.name: m.genesis for m in self.modules if m.genesis is not None}
         self.queries: dict[str, dict[str, Query]] = {m.name: dict(m.queries) for m in self.modules}
         self.module_accounts: frozenset[bytes] = frozenset(a for m in self.modules for a in m.accounts)
+        self.hooks: Hooks = MappingProxyType({
+            name: tuple(m.hooks[name] for m in self.modules if name in m.hooks)
+            for name in sorted({name for m in self.modules for name in m.hooks})
+        })
 
     def _check_disjoint(self) -> None:
         names = [m.name for m in self.modules]

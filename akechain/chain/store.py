@@ -6,9 +6,10 @@ encodes dirty values once at commit, which keeps the per-tx path cheap.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+from types import MappingProxyType
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, TypeVar
 
 from consensus.abci import Misbehavior, VoteInfo
 from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
@@ -16,6 +17,7 @@ from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
 T = TypeVar("T")
 
 Event = tuple[str, tuple[tuple[str, str], ...]]  # (type, ((key, value), ...)), as in consensus.abci
+Hooks = Mapping[str, tuple[Callable[..., None], ...]]  # hook name ("staking/...") -> the modules' callbacks
 
 
 def make_event(kind: str, **attrs: object) -> Event:
@@ -153,3 +155,5 @@ class BlockContext:
     # what consensus decided about the validators: who signed the previous block, who equivocated
     last_commit: tuple[VoteInfo, ...] = ()
     misbehavior: tuple[Misbehavior, ...] = ()
+    # the registry's: what other modules asked to be told (staking calls them as stake moves)
+    hooks: Hooks = field(default_factory=lambda: MappingProxyType({}))

@@ -23,10 +23,9 @@ from akechain.node.config import Home, load_config, save_config
 from akechain.chain.crypto import parse_address
 from akechain.chain.genesis import apply_param_changes, build_gentx, build_genesis
 from akechain.node.genesis_file import write_genesis
-from akechain.node.home import DEFAULT_BURN_BPS, SELF_DELEGATION, TREASURY_KEY, create_node_files
+from akechain.node.home import SELF_DELEGATION, create_node_files
 from akechain.client.keystore import Keystore
 from akechain.cli.processes import stop_all
-from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
@@ -131,7 +130,6 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
     specs = node_specs(root)
     keystore = Keystore(root / "keyring")
     faucet = keystore.add(FAUCET_KEY, passphrase)
-    treasury = keystore.add(TREASURY_KEY, passphrase)
     accounts = {parse_address(faucet.address): FAUCET_BALANCE}
     verifiers = [parse_address(keystore.add(name, passphrase).address) for name in VERIFIER_KEYS]
     accounts.update((verifier, VERIFIER_BALANCE) for verifier in verifiers)
@@ -148,7 +146,6 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
         chain_id,
         gentxs=gentxs,
         accounts=accounts,
-        bank_params=BankParams(burn_bps=DEFAULT_BURN_BPS, treasury=parse_address(treasury.address)),
         genesis_time_ms=time.time_ns() // 1_000_000,
         market_params=market_params,
     )

@@ -137,3 +137,14 @@ class NodeClient:
 
     def slashing_params(self) -> dict[str, Any]:
         return self.params()["slashing"]
+
+    # -- distribution
+
+    def rewards(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/rewards/{address}")
+
+    def commission(self, address: str) -> dict[str, Any]:
+        return {"validator": address, "commission": self.rewards(address)["commission"]}
+
+    def distribution_params(self) -> dict[str, Any]:
+        return self.params()["distribution"]

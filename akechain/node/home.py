@@ -15,15 +15,12 @@ from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAK
 from akechain.chain.tx import decode_tx
 from akechain.node.genesis_file import write_genesis
 from akechain.client.keystore import Keystore
-from akechain.chain.modules.bank.params import Params as BankParams
 from consensus.privval import FilePV
 from p2p.identity import load_or_create_node_key
 
 DEFAULT_VALIDATOR_POWER = 10
 # what an operator bonds at genesis (its gentx): DEFAULT_VALIDATOR_POWER units of consensus power
 SELF_DELEGATION = DEFAULT_VALIDATOR_POWER * DEFAULT_STAKING_PARAMS.power_reduction
-DEFAULT_BURN_BPS = 5_000  # half of every fee is burned, half goes to the treasury
-TREASURY_KEY = "treasury"
 
 
 class HomeExistsError(Exception):
@@ -66,13 +63,11 @@ def init_home(root: Path, *, chain_id: str, moniker: str, rpc_port: int, p2p_por
     signer = create_node_files(home, moniker, rpc_port, p2p_port)
     keystore = Keystore(home.keyring_dir)
     operator = keystore.add("validator", passphrase)
-    treasury = keystore.add(TREASURY_KEY, passphrase)
     gentx = build_gentx(keystore.load("validator", passphrase), chain_id, signer.pub_key, moniker, SELF_DELEGATION)
     genesis = build_genesis(
         chain_id,
         gentxs=[gentx],
         accounts={parse_address(operator.address): balance},
-        bank_params=BankParams(burn_bps=DEFAULT_BURN_BPS, treasury=parse_address(treasury.address)),
         genesis_time_ms=time.time_ns() // 1_000_000,
     )
     write_genesis(home.genesis_file, genesis)

@@ -30,6 +30,7 @@ from akechain.node.network import (
     topic_names,
     tx_batch_validator,
 )
+from akechain.node.rpc import distribution as distribution_json
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
 from akechain.node.rpc.events import ChainEvent, EventLog, block_events
@@ -360,6 +361,9 @@ class Node:
 
     def signing_info(self, address: str) -> dict[str, Any] | None:
         return staking_json.get_signing_info(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def rewards(self, address: str) -> dict[str, Any]:
+        return distribution_json.get_rewards(self.app.get_state_view()[0], parse_address_arg(address))
 
 
 def parse_address_arg(address: str) -> bytes:

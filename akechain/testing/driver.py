@@ -32,7 +32,6 @@ from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
-from akechain.chain.modules.bank.params import Params as BankParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as MARKET_DEFAULTS
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.tx import Tx, TxBody, compute_sign_bytes
@@ -44,7 +43,6 @@ from state.codec import encode
 
 REPLAY_VERSION = 1
 SIM_CHAIN_ID = "ake-sim-1"
-SIM_TREASURY = bytes.fromhex("77" * 20)
 SIM_BALANCE = 10**9
 INTERNAL_ERROR = "app/no-internal-error"  # the pseudo-invariant: a tx never fails with an untyped error
 DETERMINISM = "app/determinism"  # the pseudo-invariant: a replay reaches the same app hash at every height
@@ -62,7 +60,6 @@ def make_sim_app_state(addresses: Sequence[Address], registry: Registry = DEFAUL
     `authority` (with a governed registry) may change params."""
     defaults = {
         "auth": AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=16 * 1024, max_memo_length=32),
-        "bank": BankParams(burn_bps=2_500, treasury=SIM_TREASURY),
         "market": replace(MARKET_DEFAULTS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000, checkpoint_blocks=2,
                           verifiers=tuple(sorted(addresses[-3:]))),
     }

@@ -153,10 +153,8 @@ def is_within_bounds(params: ParamSet, record: Any) -> bool:
 def make_app_state(accounts: Mapping[Address, int], params: Mapping[str, Any],
                    registry: Registry = DEFAULT_REGISTRY, chain_id: str = "ake-sim-1") -> dict:
     """Genesis `app_state` funding `accounts`, with each registered module's params record from
-    `params` (by module name) or its defaults; the bank's have none, so `params["bank"]` is needed."""
-    if "bank" not in params:
-        raise StrategiesError("make_app_state needs the bank params (they have no defaults)")
-    app_state = build_genesis(chain_id, (), accounts, params["bank"])["app_state"]
+    `params` (by module name) or its defaults."""
+    app_state = build_genesis(chain_id, (), accounts)["app_state"]
     for name, param_set in registry.params.items():
         record = params[name] if name in params else param_set.cls()
         param_set.validate(record)

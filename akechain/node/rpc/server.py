@@ -101,6 +101,8 @@ class NodeAPI(Protocol):
 
     def signing_info(self, address: str) -> dict[str, Any] | None: ...
 
+    def rewards(self, address: str) -> dict[str, Any]: ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -338,6 +340,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         address = request.path_params["address"]
         return found_or_404(ask(node.signing_info, address), f"signing info of {address}")
 
+    async def get_rewards(request: Request) -> Response:
+        return JSONResponse(ask(node.rewards, request.path_params["address"]))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -375,6 +380,7 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/delegations/{address}", get_delegations, methods=["GET"]),
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
+        Route("/rewards/{address}", get_rewards, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

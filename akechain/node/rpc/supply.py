@@ -1,11 +1,12 @@
-"""The `/supply` view: where every uake is, from the bank's supply record, staking's pools and the
-treasury's balance (each read from the same committed view, so the figures agree)."""
+"""The `/supply` view: where every uake is, from the bank's supply record, staking's pools, the
+distribution's emission and the treasury's balance (each read from the same committed view, so the
+figures agree)."""
 from __future__ import annotations
 
 from typing import Any
 
-from akechain.chain.modules.bank import params as bank_params
-from akechain.chain.modules.bank.keeper import get_balance, get_supply
+from akechain.chain.modules.bank.keeper import TREASURY, get_balance, get_supply
+from akechain.chain.modules.distribution import queries as distribution_queries
 from akechain.chain.modules.staking import queries as staking_queries
 from akechain.chain.store import StoreView
 
@@ -19,6 +20,6 @@ def get_supply_json(store: StoreView) -> dict[str, Any]:
         "bonded": pool.bonded,
         "not_bonded": pool.not_bonded,
         "burned": supply.burned,
-        "emitted": 0,  # no emission schedule yet: nothing has been minted since genesis
-        "treasury": get_balance(store, bank_params.get_params(store).treasury),
+        "emitted": distribution_queries.query_emission(store).emitted,
+        "treasury": get_balance(store, TREASURY),
     }

@@ -1,11 +1,11 @@
 """Bank genesis.
 
-    {"params": {"burn_bps": 5000, "treasury": "ake1…"},
-     "balances": [{"address": "ake1…", "amount": 1000000}],          # uake, positive, no duplicates
-     "supply": {"initial": …, "total": …, "burned": …}}              # optional; export writes it
+    {"balances": [{"address": "ake1…", "amount": 1000000}],          # uake, positive, no duplicates
+     "supply": {"initial": …, "total": …, "burned": …, "minted": …}} # optional; export writes it
 
-Without "supply" the chain starts fresh: initial = total = sum of balances, burned = 0. With it
-(a re-imported export) it must agree with the balances, so burns since the original genesis survive.
+Without "supply" the chain starts fresh: initial = total = sum of balances, burned = minted = 0. With
+it (a re-imported export) it must agree with the balances, so burns and mints since the original
+genesis survive. (The fee split is distribution's; the bank has no params.)
 """
 from __future__ import annotations
 
@@ -27,13 +27,11 @@ from akechain.chain.modules.bank.keeper import (
     increase_balance,
     set_supply,
 )
-from akechain.chain.modules.bank.params import PARAMS
 from akechain.chain.store import StoreView
 
 
 def init_genesis(store: StoreView, obj: object) -> None:
-    PARAMS.set(store, PARAMS.from_json(get_json_field(obj, "params", dict, "bank")))
-    check_json_fields(obj, {"params", "balances", "supply"}, "bank")
+    check_json_fields(obj, {"balances", "supply"}, "bank")
     total = 0
     for i, item in enumerate(get_json_field(obj, "balances", list, "bank")):
         where = f"bank.balances[{i}]"
@@ -50,27 +48,27 @@ def init_genesis(store: StoreView, obj: object) -> None:
         if total > MAX_UINT63:
             raise GenesisError(f"bank: total supply exceeds {MAX_UINT63} uake")
         increase_balance(store, address, amount)
-    supply = Supply(initial=total, total=total, burned=0)
+    supply = Supply(initial=total, total=total, burned=0, minted=0)
     if "supply" in obj:
         supply = supply_from_json(obj["supply"])
         # Verify the exported supply agrees with the balances
-        if supply.total != total or supply.initial - supply.burned != supply.total:
+        if supply.total != total or supply.initial + supply.minted - supply.burned != supply.total:
             raise GenesisError(f"bank.supply {supply} disagrees with the balances (sum {total})")
     set_supply(store, supply)
 
 
 def supply_from_json(obj: object) -> Supply:
-    check_json_fields(obj if isinstance(obj, dict) else {}, {"initial", "total", "burned"}, "bank.supply")
-    return Supply(**{name: get_json_field(obj, name, int, "bank.supply") for name in ("initial", "total", "burned")})
+    names = ("initial", "total", "burned", "minted")
+    check_json_fields(obj if isinstance(obj, dict) else {}, set(names), "bank.supply")
+    return Supply(**{name: get_json_field(obj, name, int, "bank.supply") for name in names})
 
 
 def export_genesis(store: StoreView) -> dict:
     supply = get_supply(store)
     return {
-        "params": PARAMS.to_json(PARAMS.get(store)),
         "balances": [
             {"address": format_address(key[len(BALANCE_PREFIX):]), "amount": balance.amount}
             for key, balance in store.iterate(BALANCE_PREFIX, Balance)
         ],
-        "supply": {"initial": supply.initial, "total": supply.total, "burned": supply.burned},
+        "supply": {"initial": supply.initial, "total": supply.total, "burned": supply.burned, "minted": supply.minted},
     }

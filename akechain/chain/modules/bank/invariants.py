@@ -19,14 +19,15 @@ def check_balances_sum_to_supply(store: StoreView) -> None:
         raise InvariantBrokenError(f"balances sum to {total} but supply.total is {supply.total}")
 
 
-def check_supply_is_initial_minus_burned(store: StoreView) -> None:
+def check_supply_is_initial_plus_minted_minus_burned(store: StoreView) -> None:
     supply = get_supply(store)
-    if supply.total != supply.initial - supply.burned:
-        raise InvariantBrokenError(f"supply.total {supply.total} != initial {supply.initial} - burned {supply.burned}")
+    if supply.total != supply.initial + supply.minted - supply.burned:
+        raise InvariantBrokenError(f"supply.total {supply.total} != initial {supply.initial} + minted {supply.minted} "
+                                   f"- burned {supply.burned}")
 
 
 INVARIANTS = {
     "no-negative-balance": check_no_negative_balance,
     "balances-sum-to-supply": check_balances_sum_to_supply,
-    "supply-is-initial-minus-burned": check_supply_is_initial_minus_burned,
+    "supply-is-initial-plus-minted-minus-burned": check_supply_is_initial_plus_minted_minus_burned,
 }

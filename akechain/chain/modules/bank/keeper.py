@@ -1,16 +1,19 @@
 """Balances and supply over the typed store; the only code that changes an amount of AKE."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from akechain.chain.codec import MAX_UINT63, AppError
-from akechain.chain.crypto import Address
+from akechain.chain.crypto import Address, module_account
 from akechain.chain.modules.auth.keeper import ensure_account
-from akechain.chain.modules.bank.params import BPS_DENOMINATOR, get_params
 from akechain.chain.store import StoreView
 
 BALANCE_PREFIX = b"\x10"
 SUPPLY_KEY = b"\x11"
+# every tx fee lands here; distribution splits it at the next block's start (burn, treasury, stakers)
+FEE_COLLECTOR = module_account("fee-collector")
+# keyless: fed by distribution's split and the market's take, spent only by governance (next issues)
+TREASURY = module_account("treasury")
 
 
 class InsufficientFundsError(AppError):
@@ -37,7 +40,8 @@ class Balance:
 class Supply:
     initial: int  # at genesis
     total: int  # now: sum of all balances
-    burned: int  # destroyed since genesis (fee burns)
+    burned: int  # destroyed since genesis (fee, take and slash burns)
+    minted: int  # created since genesis (distribution's emission)
 
 
 def get_balance_key(address: bytes) -> bytes:
@@ -58,7 +62,7 @@ def set_balance(store: StoreView, address: bytes, amount: int) -> None:
 
 def get_supply(store: StoreView) -> Supply:
     supply = store.get(SUPPLY_KEY, Supply)
-    return Supply(initial=0, total=0, burned=0) if supply is None else supply
+    return Supply(initial=0, total=0, burned=0, minted=0) if supply is None else supply
 
 
 def set_supply(store: StoreView, supply: Supply) -> None:
@@ -87,29 +91,25 @@ def process_transfer(store: StoreView, sender: Address, recipient: Address, amou
     increase_balance(store, recipient, amount)
 
 
-def compute_burn(fee: int, burn_bps: int) -> int:
-    """The burned share of a fee, rounded down so the treasury never receives less than its share."""
-    return fee * burn_bps // BPS_DENOMINATOR
-
-
 def process_burn(store: StoreView, address: bytes, amount: int) -> None:
     """Destroy `amount` held by `address` (a module account's share of a slash or take)."""
     if amount == 0:
         return
     decrease_balance(store, address, amount)
     supply = get_supply(store)
-    set_supply(store, Supply(initial=supply.initial, total=supply.total - amount, burned=supply.burned + amount))
+    set_supply(store, replace(supply, total=supply.total - amount, burned=supply.burned + amount))
+
+
+def process_mint(store: StoreView, address: Address, amount: int) -> None:
+    """Create `amount` for `address` (the emission, which the distribution module bounds by its cap)."""
+    if amount == 0:
+        return
+    increase_balance(store, address, amount)
+    supply = get_supply(store)
+    set_supply(store, replace(supply, total=supply.total + amount, minted=supply.minted + amount))
 
 
 def process_fee(store: StoreView, payer: Address, fee: int) -> None:
-    """Take `fee` from the payer: burn the `burn_bps` share, pay the rest to the treasury."""
-    if fee == 0:
-        return
-    decrease_balance(store, payer, fee)
-    params = get_params(store)
-    burned = compute_burn(fee, params.burn_bps)
-    if fee > burned:
-        increase_balance(store, Address(params.treasury), fee - burned)
-    if burned:
-        supply = get_supply(store)
-        set_supply(store, Supply(initial=supply.initial, total=supply.total - burned, burned=supply.burned + burned))
+    """Take `fee` from the payer into the fee collector."""
+    if fee:
+        process_transfer(store, payer, FEE_COLLECTOR, fee)

@@ -11,8 +11,7 @@ import hashlib
 from dataclasses import replace
 
 from akechain.chain.crypto import Address
-from akechain.chain.modules.bank import params as bank_params
-from akechain.chain.modules.bank.keeper import process_burn, process_transfer
+from akechain.chain.modules.bank.keeper import TREASURY, process_burn, process_transfer
 from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.market.errors import (
     BidNotFoundError,
@@ -220,8 +219,7 @@ def release_lock(store: StoreView, lease: Lease) -> None:
 
 
 def get_pay_terms(store: StoreView, params: Params) -> escrow.PayTerms:
-    treasury = Address(bank_params.get_params(store).treasury)
-    return escrow.PayTerms(params.take_rate_bps, params.take_burn_bps, params.min_take, treasury)
+    return escrow.PayTerms(params.take_rate_bps, params.take_burn_bps, params.min_take, TREASURY)
 
 
 def claw_back(store: StoreView, lease: Lease, job: Job, height: int) -> list[Event]:

@@ -15,7 +15,7 @@ MAX_VERIFIERS = 100
 @dataclass(frozen=True, slots=True)
 class Params:
     take_rate_bps: int = param(lo=0, hi=5_000, default=500)  # share of every provider payment taken by the protocol
-    take_burn_bps: int = param(lo=0, hi=BPS, default=5_000)  # share of the take burned; the rest goes to the bank treasury
+    take_burn_bps: int = param(lo=0, hi=BPS, default=5_000)  # share of the take burned; the rest goes to the treasury
     collateral_ratio_bps: int = param(lo=0, hi=100 * BPS, default=2_000)  # collateral locked per lease, as a share of price x duration
     reputation_multiplier_min_bps: int = param(lo=1_000, hi=10 * BPS, default=5_000)  # collateral multiplier at a perfect reputation
     reputation_multiplier_max_bps: int = param(lo=1_000, hi=10 * BPS, default=15_000)  # ... and at reputation zero

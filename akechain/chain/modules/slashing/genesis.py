@@ -10,11 +10,11 @@ is used, so no pair of params can let stake leave before its offence is punished
 """
 from __future__ import annotations
 
-from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
+from akechain.chain.codec import check_json_fields, get_json_field
 from akechain.chain.modules.slashing.params import DEFAULT_PARAMS, PARAMS
 from akechain.chain.modules.slashing.records import TABLES
+from akechain.chain.state_rows import export_state_rows, init_state_rows
 from akechain.chain.store import StoreView
-from state.codec import CodecError, decode, encode
 
 FIELDS = {"params", "state"}
 
@@ -25,16 +25,9 @@ def init_genesis(store: StoreView, obj: object) -> None:
         return
     PARAMS.set(store, PARAMS.from_json(get_json_field(obj, "params", dict, "slashing")))
     check_json_fields(obj, FIELDS, "slashing")  # type: ignore[arg-type]
-    for i, item in enumerate(get_json_field(obj, "state", list, "slashing") if "state" in obj else ()):  # type: ignore[operator]
-        try:
-            key_hex, value_hex = item
-            key, value = bytes.fromhex(key_hex), bytes.fromhex(value_hex)
-            record = decode(TABLES[key[:1]], value)
-        except (TypeError, ValueError, KeyError, CodecError) as exc:
-            raise GenesisError(f"slashing.state[{i}]: not a [key, record] pair of a slashing table: {exc}") from exc
-        store.set(key, record)
+    if "state" in obj:  # type: ignore[operator]
+        init_state_rows(store, get_json_field(obj, "state", list, "slashing"), TABLES, "slashing.state")
 
 
 def export_genesis(store: StoreView) -> dict:
-    state = [[key.hex(), encode(record).hex()] for prefix, cls in TABLES.items() for key, record in store.iterate(prefix, cls)]
-    return {"params": PARAMS.to_json(PARAMS.get(store)), "state": sorted(state)}
+    return {"params": PARAMS.to_json(PARAMS.get(store)), "state": export_state_rows(store, TABLES)}

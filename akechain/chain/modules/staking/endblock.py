@@ -56,7 +56,7 @@ def process_end_block(store: StoreView, ctx: BlockContext) -> list[Event]:
         validator = k.require_validator(store, operator)
         validator = replace(validator, status=UNBONDED, unbonding_height=0, unbonding_time_ms=0)
         if validator.delegator_shares == 0:
-            k.remove_validator(store, operator)
+            k.remove_validator(store, ctx, operator)
         else:
             k.set_validator(store, validator)
         events.append(make_event("validator_unbonded", validator=format_address(operator)))

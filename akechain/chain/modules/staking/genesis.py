@@ -16,8 +16,8 @@ from __future__ import annotations
 from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
 from akechain.chain.modules.staking.params import DEFAULT_PARAMS, PARAMS
 from akechain.chain.modules.staking.records import TABLES
+from akechain.chain.state_rows import export_state_rows, init_state_rows
 from akechain.chain.store import StoreView
-from state.codec import CodecError, decode, encode
 
 FIELDS = {"params", "gentxs", "state"}
 
@@ -28,14 +28,8 @@ def init_genesis(store: StoreView, obj: object) -> None:
         return
     PARAMS.set(store, PARAMS.from_json(get_json_field(obj, "params", dict, "staking")))
     check_json_fields(obj, FIELDS, "staking")  # type: ignore[arg-type]
-    for i, item in enumerate(get_json_field(obj, "state", list, "staking") if "state" in obj else ()):  # type: ignore[operator]
-        try:
-            key_hex, value_hex = item
-            key, value = bytes.fromhex(key_hex), bytes.fromhex(value_hex)
-            record = decode(TABLES[key[:1]], value)
-        except (TypeError, ValueError, KeyError, CodecError) as exc:
-            raise GenesisError(f"staking.state[{i}]: not a [key, record] pair of a staking table: {exc}") from exc
-        store.set(key, record)
+    if "state" in obj:  # type: ignore[operator]
+        init_state_rows(store, get_json_field(obj, "state", list, "staking"), TABLES, "staking.state")
 
 
 def get_gentxs(obj: object) -> tuple[bytes, ...]:
@@ -52,5 +46,4 @@ def get_gentxs(obj: object) -> tuple[bytes, ...]:
 
 
 def export_genesis(store: StoreView) -> dict:
-    state = [[key.hex(), encode(record).hex()] for prefix, cls in TABLES.items() for key, record in store.iterate(prefix, cls)]
-    return {"params": PARAMS.to_json(PARAMS.get(store)), "state": sorted(state)}
+    return {"params": PARAMS.to_json(PARAMS.get(store)), "state": export_state_rows(store, TABLES)}

@@ -62,7 +62,7 @@ def process_create_validator(store: StoreView, ctx: BlockContext, sender: Addres
     store.set(CONSENSUS_KEY_PREFIX + msg.consensus_pub_key, ConsensusKey(sender))
     store.set(CONSENSUS_ADDRESS_PREFIX + address_of(msg.consensus_pub_key), ConsensusKey(sender))
     k.set_validator(store, validator)
-    k.process_delegation(store, sender, validator, msg.self_delegation, sender)
+    k.process_delegation(store, ctx, sender, validator, msg.self_delegation, sender)
     return [make_event("create_validator", validator=format_address(sender), consensus_pub_key=msg.consensus_pub_key.hex(),
                        amount=msg.self_delegation)]
 
@@ -90,14 +90,14 @@ def process_edit_validator(store: StoreView, ctx: BlockContext, sender: Address,
 
 def process_delegate(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgDelegate) -> list[Event]:
     validator = k.require_validator(store, msg.validator)
-    _, shares = k.process_delegation(store, sender, validator, msg.amount, sender)
+    _, shares = k.process_delegation(store, ctx, sender, validator, msg.amount, sender)
     return [make_event("delegate", validator=format_address(msg.validator), amount=msg.amount, shares=shares)]
 
 
 def process_undelegate(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgUndelegate) -> list[Event]:
     params = get_params(store)
     validator = k.require_validator(store, msg.validator)
-    validator, tokens = k.process_unbond(store, sender, validator, msg.amount, params)
+    validator, tokens = k.process_unbond(store, ctx, sender, validator, msg.amount, params)
     k.move_between_pools(store, k.get_pool(validator.status), NOT_BONDED_POOL, tokens)
     completion = ctx.time_ms + params.unbonding_time_ms
     k.add_unbonding_entry(store, sender, msg.validator, ctx.height, completion, tokens, params)
@@ -112,8 +112,8 @@ def process_begin_redelegate(store: StoreView, ctx: BlockContext, sender: Addres
     if k.has_receiving_redelegation(store, sender, msg.src_validator):
         raise TransitiveRedelegationError(
             "stake redelegated to the source validator cannot move on until that redelegation completes")
-    src, tokens = k.process_unbond(store, sender, src, msg.amount, params)
-    dst, shares = k.process_delegation(store, sender, dst, tokens, k.get_pool(src.status))
+    src, tokens = k.process_unbond(store, ctx, sender, src, msg.amount, params)
+    dst, shares = k.process_delegation(store, ctx, sender, dst, tokens, k.get_pool(src.status))
     # The moved stake stays slashable for the source's offences while the source could still be punished
     completion = {BONDED: ctx.time_ms + params.unbonding_time_ms, UNBONDING: src.unbonding_time_ms}.get(src.status)
     if completion is not None:
@@ -134,7 +134,7 @@ def process_cancel_unbonding(store: StoreView, ctx: BlockContext, sender: Addres
     if msg.amount > entry.balance:
         raise CancelTooMuchError(f"cancelling {msg.amount} uake but the entry holds {entry.balance} uake")
     validator = k.require_validator(store, msg.validator)
-    k.process_delegation(store, sender, validator, msg.amount, NOT_BONDED_POOL)
+    k.process_delegation(store, ctx, sender, validator, msg.amount, NOT_BONDED_POOL)
     left = replace(entry, initial_balance=entry.initial_balance - msg.amount, balance=entry.balance - msg.amount)
     entries = tuple(left if e is entry else e for e in ubd.entries)
     k.set_unbonding_entries(store, ubd, entries if left.balance else tuple(e for e in entries if e is not left))

@@ -18,6 +18,12 @@ from akechain.chain.modules.staking.errors import (
     ValidatorNotFoundError,
     ValidatorTombstonedError,
 )
+from akechain.chain.modules.staking.hooks import (
+    AFTER_DELEGATION_REMOVED,
+    AFTER_VALIDATOR_REMOVED,
+    BEFORE_DELEGATION_MODIFIED,
+    call_hooks,
+)
 from akechain.chain.modules.staking.params import Params
 from akechain.chain.modules.staking.records import (
     BONDED,
@@ -45,7 +51,7 @@ from akechain.chain.modules.staking.records import (
     get_unbonding_queue_key,
     get_validator_key,
 )
-from akechain.chain.store import StoreView
+from akechain.chain.store import BlockContext, StoreView
 from consensus.types import address_of
 
 
@@ -83,7 +89,7 @@ def set_validator(store: StoreView, validator: Validator) -> None:
         store.set(get_power_index_key(validator), Marker())
 
 
-def remove_validator(store: StoreView, operator: bytes) -> None:
+def remove_validator(store: StoreView, ctx: BlockContext, operator: bytes) -> None:
     """Forget an unbonded validator nobody delegates to any more (its consensus key becomes free)."""
     stored = require_validator(store, operator)
     if is_indexed(stored):
@@ -91,6 +97,7 @@ def remove_validator(store: StoreView, operator: bytes) -> None:
     store.delete(get_validator_key(operator))
     store.delete(CONSENSUS_KEY_PREFIX + stored.consensus_pub_key)
     store.delete(CONSENSUS_ADDRESS_PREFIX + address_of(stored.consensus_pub_key))
+    call_hooks(ctx, AFTER_VALIDATOR_REMOVED, store, operator)
 
 
 def get_validator_by_consensus_address(store: StoreView, address: bytes) -> Validator | None:
@@ -145,13 +152,15 @@ def get_delegation(store: StoreView, delegator: bytes, validator: bytes) -> Dele
     return store.get(get_delegation_key(delegator, validator), Delegation)
 
 
-def process_delegation(store: StoreView, delegator: bytes, validator: Validator, amount: int, source: Address) -> tuple[Validator, int]:
+def process_delegation(store: StoreView, ctx: BlockContext, delegator: bytes, validator: Validator, amount: int,
+                       source: Address) -> tuple[Validator, int]:
     """Bond `amount` to `validator` for `delegator`, the tokens taken from `source` (the delegator's
     account, or a pool when stake moves between validators); returns the validator and the shares."""
     # Verify the validator takes delegations
     if validator.tombstoned:
         raise ValidatorTombstonedError(f"validator {validator.operator.hex()} is tombstoned and takes no delegations")
     shares = compute_shares_for_tokens(validator, amount)
+    call_hooks(ctx, BEFORE_DELEGATION_MODIFIED, store, delegator, validator.operator)
     move_between_pools(store, source, get_pool(validator.status), amount)
     validator = replace(validator, tokens=validator.tokens + amount, delegator_shares=validator.delegator_shares + shares)
     set_validator(store, validator)
@@ -161,7 +170,8 @@ def process_delegation(store: StoreView, delegator: bytes, validator: Validator,
     return validator, shares
 
 
-def process_unbond(store: StoreView, delegator: bytes, validator: Validator, amount: int, params: Params) -> tuple[Validator, int]:
+def process_unbond(store: StoreView, ctx: BlockContext, delegator: bytes, validator: Validator, amount: int,
+                   params: Params) -> tuple[Validator, int]:
     """Take `amount` (uake of value) out of a delegation; returns the validator as left and the tokens
     removed, which stay in the validator's pool for the caller to move (see `remove_shares`)."""
     delegation = get_delegation(store, delegator, validator.operator)
@@ -176,25 +186,27 @@ def process_unbond(store: StoreView, delegator: bytes, validator: Validator, amo
     else:  # round the shares up and pay exactly `amount`, so the dust stays with the other delegators
         shares = min(-(-amount * validator.delegator_shares // validator.tokens), delegation.shares)
         tokens = amount
-    return remove_shares(store, delegation, validator, shares, tokens, params), tokens
+    return remove_shares(store, ctx, delegation, validator, shares, tokens, params), tokens
 
 
-def remove_shares(store: StoreView, delegation: Delegation, validator: Validator, shares: int, tokens: int,
-                  params: Params) -> Validator:
+def remove_shares(store: StoreView, ctx: BlockContext, delegation: Delegation, validator: Validator, shares: int,
+                  tokens: int, params: Params) -> Validator:
     """Take `shares` worth `tokens` out of a delegation and its validator. An operator whose own stake
     falls below the minimum is jailed (as Cosmos); a validator left unbonded and without shares is removed."""
     delegator = delegation.delegator
+    call_hooks(ctx, BEFORE_DELEGATION_MODIFIED, store, delegator, validator.operator)
     left = delegation.shares - shares
     if left:
         store.set(get_delegation_key(delegator, validator.operator), replace(delegation, shares=left))
     else:
         store.delete(get_delegation_key(delegator, validator.operator))
+        call_hooks(ctx, AFTER_DELEGATION_REMOVED, store, delegator, validator.operator)
     validator = replace(validator, tokens=validator.tokens - tokens, delegator_shares=validator.delegator_shares - shares)
     if delegator == validator.operator and not validator.jailed:
         if compute_tokens_of_shares(validator, left) < params.min_self_delegation:
             validator = replace(validator, jailed=True)
     if validator.status == UNBONDED and validator.delegator_shares == 0:
-        remove_validator(store, validator.operator)
+        remove_validator(store, ctx, validator.operator)
     else:
         set_validator(store, validator)
     return validator

@@ -104,7 +104,7 @@ def slash_redelegation(store: StoreView, ctx: BlockContext, delegator: bytes, sr
         validator = k.require_validator(store, dst)
         tokens = k.compute_tokens_of_shares(validator, shares)
         pool = k.get_pool(validator.status)
-        k.remove_shares(store, delegation, validator, shares, tokens, params)
+        k.remove_shares(store, ctx, delegation, validator, shares, tokens, params)
         if tokens:
             process_burn(store, pool, tokens)
         burned += tokens

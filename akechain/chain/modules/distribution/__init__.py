@@ -1,0 +1,1 @@
+"""Distribution: the fee and emission split, validator and delegator rewards, the treasury."""

@@ -218,6 +218,7 @@ class Driver:
         self._txs_available = trio.Event()
         self._subscribers: list[trio.MemorySendChannel[CommittedBlock]] = []
         self.committed_height = 0  # the last height the app committed; set by the handshake
+        self.on_wal_fsync: Callable[[float], None] | None = None  # set before run: hears each WAL fsync's seconds
 
     # Public API -----------------------------------------------------------------------------
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -226,7 +227,7 @@ class Driver:
         self.committed_height = chain.height - 1
         address = None if self.signer is None else self.signer.address
         self._state = State(chain, self.config, address, self.history)
-        self._wal = WAL(self.wal_path)
+        self._wal = WAL(self.wal_path, on_fsync=self.on_wal_fsync)
         if self._wal.repaired_bytes:
             log.warning("WAL %s: cut a torn last record of %d bytes", self.wal_path, self._wal.repaired_bytes)
         try:

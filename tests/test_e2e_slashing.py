@@ -181,12 +181,14 @@ def test_a_full_node_bonds_signs_and_leaves_and_its_stake_returns_after_unbondin
         wait_until(lambda: get_validator(watcher, operator)["power"] == 0, 30, "the unbonded validator out of the set")
         (entry,) = watcher.get(f"/unbonding/{operator}").json()["unbonding"][0]["entries"]
         assert entry["balance"] == bond
+        # the last commits it signed are still paid a block or two later: read balance and commission after them
+        watcher.wait_for_height(watcher.status()["height"] + 3)
         before_completion = watcher.status()["block_time"]
-        held = get_balance(watcher, operator)
+        held, commission = get_balance(watcher, operator), watcher.get(f"/rewards/{operator}").json()["commission"]
         assert before_completion < entry["completion_time_ms"]  # so `held` is a balance within the period
         returned = wait_until(lambda: (b := get_balance(watcher, operator)) > held and b, UNBONDING_MS / 1000 + 60,
                               "the undelegated stake back")
-        assert returned == held + bond
+        assert returned == held + bond + commission  # the removed validator's commission goes to its operator
         assert watcher.status()["block_time"] >= entry["completion_time_ms"]
         assert watcher.get(f"/unbonding/{operator}").json()["unbonding"] == []
     finally:

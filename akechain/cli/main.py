@@ -429,9 +429,11 @@ register_simulate_command()
 def register_operations_commands() -> None:
     from akechain.cli.doctor import doctor
     from akechain.cli.signer import signer
+    from akechain.cli.watch import watch
 
     main.add_command(doctor)
     main.add_command(signer)
+    main.add_command(watch)
 
 
 register_operations_commands()

@@ -134,14 +134,18 @@ def expected_time(state: ChainState, last_commit: Commit | None) -> int:
 
 
 def make_block(
-    state: ChainState, txs: tuple[bytes, ...], evidence: tuple[DuplicateVoteEvidence, ...], proposer_address: bytes
+    state: ChainState, txs: tuple[bytes, ...], evidence: tuple[DuplicateVoteEvidence, ...], proposer_address: bytes,
+    last_commit: Commit | None = None,
 ) -> Block:
+    """`last_commit` is any +2/3 commit of the last block (default: the one it was decided by);
+    a proposer passes the decided one with the precommits that came in late, so they are credited."""
+    last_commit = state.last_commit if last_commit is None else last_commit
     header = Header(
         chain_id=state.chain_id,
         height=state.height,
-        time_ms=expected_time(state, state.last_commit),
+        time_ms=expected_time(state, last_commit),
         last_block_id=state.last_block_id,
-        last_commit_hash=commit_hash(state.last_commit),
+        last_commit_hash=commit_hash(last_commit),
         txs_hash=txs_hash(txs),
         validators_hash=state.validators.hash(),
         next_validators_hash=state.next_validators.hash(),
@@ -149,7 +153,7 @@ def make_block(
         proposer_address=proposer_address,
         evidence_hash=evidence_hash(evidence),
     )
-    return Block(header, txs, state.last_commit, evidence)
+    return Block(header, txs, last_commit, evidence)
 
 
 def evidence_validators(state: ChainState, evidence: DuplicateVoteEvidence, history: History | None = None,

@@ -17,6 +17,7 @@ from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.msgs import MsgSend
 from akechain.chain.tx import build_tx_paying_fee
 from consensus import sync
+from consensus.types import FLAG_COMMIT
 from tests.conftest import Devnet
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 
@@ -70,6 +71,16 @@ def test_the_devnet_table_shows_each_validators_power_and_uptime(devnet: Devnet)
     for row in rows:
         cells = [c.strip() for c in row.strip("│").split("│")]
         assert cells[6] == power and cells[7].endswith("%") and 0 <= int(cells[7].rstrip(" %")) <= 100, cells
+
+
+def test_block_last_commits_credit_every_live_validator(devnet: Devnet) -> None:
+    """A block's last commit holds the precommits that came in after the first +2/3 too, so on a
+    healthy devnet all four validators sign most commits (uptime and rewards count them)."""
+    first = max(devnet.heights()) + 1
+    devnet.wait_for_height(first + 12, [0])
+    signers = [sum(s["flag"] == FLAG_COMMIT for s in devnet.nodes[0].get(f"/blocks/{h}").json()["last_commit"]["signatures"])
+               for h in range(first, first + 12)]
+    assert sum(n == 4 for n in signers) * 2 > len(signers), signers
 
 
 def test_two_of_four_down_halts_without_fork_and_resumes(devnet: Devnet) -> None:

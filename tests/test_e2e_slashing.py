@@ -73,11 +73,11 @@ def signed_by(node: NodeProcess, height: int, address: str) -> bool:
 def test_a_stopped_validator_is_jailed_and_slashed_then_unjails_and_signs_again(devnet: Devnet) -> None:
     watcher, offline = devnet.nodes[0], devnet.nodes[3]
     operator, address = get_operator(offline), offline.status()["validator_address"]
-    # a commit holds the first +2/3 precommits, so a live validator is sometimes missing from one:
-    # its uptime is high, not always 1.0
-    before = get_validator(watcher, operator)
+    # Under load node 3 may start seconds after the others and miss the first blocks: the baseline is
+    # taken once the window shows it signing (late precommits count, so a live validator nears 1.0).
+    before = wait_until(lambda: (v := get_validator(watcher, operator))["uptime"] >= 0.8 and v, 120,
+                        "the fourth validator signing most blocks of the window")
     burned_before = watcher.get("/supply").json()["burned"]
-    assert before["uptime"] >= 0.5
     assert before["signed_blocks_window"] == WINDOW and not before["jailed"]
     stop_pid(devnet.pid(3))
     jailed = wait_until(lambda: (v := get_validator(watcher, operator))["jailed"] and v, 120, "the stopped validator jailed")

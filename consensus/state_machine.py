@@ -94,6 +94,7 @@ class TxsReady:
     height: int
     round: int
     txs: tuple[bytes, ...]
+    seed_proof: bytes  # this node's VRF proof for the height (the signer holds the key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,7 +508,7 @@ class State:
         block_time = expected_time(self.chain, self.chain.last_commit)
         carried = (e for e in self.pending_evidence.values() if self._may_carry(e, block_time))
         evidence = tuple(sorted(carried, key=lambda e: e.hash()))[:MAX_EVIDENCE_PER_BLOCK]
-        self._propose(make_block(self.chain, event.txs, evidence, self.address), -1)
+        self._propose(make_block(self.chain, event.txs, evidence, self.address, event.seed_proof), -1)
 
     def _on_committed(self, event: Committed) -> None:
         if self.decision is None or event.height != self.height:

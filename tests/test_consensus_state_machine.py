@@ -44,7 +44,7 @@ class Harness:
 
     def propose(self, round: int, txs: tuple[bytes, ...], pol_round: int = -1, pol_votes=(), block=None) -> ProposalMessage:
         proposer = self.pvs[proposer_for_round(self.chain.validators, round).address]
-        block = block or make_block(self.chain, txs, (), proposer.address)
+        block = block or make_block(self.chain, txs, (), proposer.address, proposer.prove_seed(CHAIN_ID, self.chain.height))
         proposal = proposer.sign_proposal(CHAIN_ID, Proposal(1, round, pol_round, block.block_id, block.header.time_ms))
         return ProposalMessage(proposal, block, tuple(pol_votes))
 

@@ -428,10 +428,11 @@ def draw_spot_check(store: StoreView, ctx: BlockContext, params: Params, lease: 
     """Mark the receipt for a re-execution with the job's chance; with no verifier left to check it
     the receipt is not marked (it settles unverified)."""
     job = get_job(store, lease.job_id)
-    if not verify.is_spot_checked(ctx.random_seed, lease.id, job.policy.spot_check_bps):
+    seed = verify.get_chain_seed(store)
+    if not verify.is_spot_checked(seed, lease.id, job.policy.spot_check_bps):
         return []
     candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
-    verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
+    verifier = verify.pick_verifier(seed, b"spot-verifier", lease.id, candidates)
     if not verifier:
         return []
     set_lease(store, replace(lease, spot_checked=True, verifier=verifier))

@@ -33,6 +33,7 @@ ADDRESSES = [get_address(k) for k in KEYS]
 PROVIDER_KEYS, CONSUMER_KEYS, VERIFIER_KEYS = KEYS[:6], KEYS[6:9], KEYS[9:12]
 PROVIDERS, CONSUMERS, VERIFIERS = ADDRESSES[:6], ADDRESSES[6:9], ADDRESSES[9:12]
 MARKET_PARAMS = replace(DEFAULT_PARAMS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000,
+                        reputation_min_lease_value=60,
                         verifiers=tuple(sorted(VERIFIERS)))
 GENESIS_AMOUNT = 10**9
 

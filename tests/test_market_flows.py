@@ -3,6 +3,7 @@ settlement with take and burn, redundancy majority with dissenter slashing, spot
 (upheld, false, unanswered), deadline and SLA penalties, pro-rata refunds, reputation history."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
@@ -402,3 +403,49 @@ def test_the_spot_check_draw_uses_the_seed_after_the_commitment() -> None:
     if expected:
         candidates = [v for v in sorted(VERIFIERS) if v not in (lease.provider, job.consumer)]
         assert drawn.verifier == pick_verifier(seed, b"spot-verifier", lease.id, candidates)
+
+
+def spot_draw_with_last_commits(commit_salt: bytes) -> tuple[bool, bytes]:
+    d = setup()
+    d.commit_salt = commit_salt
+    lease, _ = spot_job(d)
+    d.advance_to(d.height + 1)  # the draw is made at the end of the block after the commitment
+    drawn = q.query_lease(d.app.get_state_view()[0], lease.id)
+    return drawn.spot_checked, drawn.verifier
+
+
+def test_a_proposer_choosing_its_last_commit_cannot_steer_the_spot_check_draw() -> None:
+    """The proposer picks which precommits beyond +2/3 its block carries, so the last commit hash is
+    its choice; the draw follows only the blocks' VRF outputs, one value per proposer and height."""
+    salts = [bytes([i]) for i in range(6)]
+    # Under a last-commit seed these salts flip the draw (lease 1, drawn in block 10)
+    old_draws = {is_spot_checked(hashlib.sha256(salt + (10).to_bytes(8, "big")).digest(), 1, 5_000) for salt in salts}
+    assert old_draws == {True, False}
+    assert len({spot_draw_with_last_commits(salt) for salt in salts}) == 1
+
+
+def settle_one(d: Driver, price: int, duration: int):
+    [lease] = open_job(d, budget=100_000, prices=(price,), duration=duration, deadline=duration + 10)
+    d.advance_to(lease.opened_height + duration)
+    assert submit_receipt(d, key_of(lease.provider), lease.id, GOOD) == (0, "")
+    d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
+    assert q.query_lease(d.app.get_state_view()[0], lease.id).close_reason == "settled"
+    return q.query_reputation(d.app.get_state_view()[0], lease.provider)
+
+
+def test_tiny_leases_earn_no_reputation_so_self_dealing_cannot_farm_it() -> None:
+    """59 uake of lease value (just under `reputation_min_lease_value` = 60) settles and pays, but
+    the score does not move; 60 raises it."""
+    d = setup(providers=1)
+    tiny = settle_one(d, price=1, duration=59)
+    assert (tiny.settled, tiny.history, tiny.score_bps) == (0, (), MARKET_PARAMS.reputation_initial_bps)
+    worth = settle_one(d, price=1, duration=60)
+    assert worth.settled == 1 and worth.score_bps > MARKET_PARAMS.reputation_initial_bps
+
+
+def test_tiny_leases_still_lose_reputation() -> None:
+    d = setup(providers=1)
+    [lease] = open_job(d, budget=100_000, prices=(1,), duration=5, deadline=12)
+    d.advance_to(d.job(lease.job_id).deadline_height)
+    rep = q.query_reputation(d.app.get_state_view()[0], lease.provider)
+    assert rep.penalties == 1 and rep.score_bps < MARKET_PARAMS.reputation_initial_bps

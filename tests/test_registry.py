@@ -54,7 +54,8 @@ def replay_golden() -> App:
     for block in GOLDEN["blocks"]:
         app.finalize_block(BlockRequest(
             height=block["height"], time_ms=block["time_ms"], hash=bytes(32), proposer_address=bytes(20),
-            txs=tuple(bytes.fromhex(tx) for tx in block["txs"]), last_commit_hash=bytes.fromhex(block["last_commit_hash"])))
+            txs=tuple(bytes.fromhex(tx) for tx in block["txs"]), last_commit_hash=bytes.fromhex(block["last_commit_hash"]),
+            seed=bytes.fromhex(block["seed"])))
         app.commit()
     return app
 

@@ -204,7 +204,7 @@ class App:
         if block.height != expected or self._finalized_height == expected:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
-        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash,
+        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.seed,
                            module_accounts=self._registry.module_accounts, last_commit=block.decided_last_commit,
                            misbehavior=block.misbehavior, hooks=self._registry.hooks)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes

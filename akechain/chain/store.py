@@ -145,8 +145,9 @@ class Journal:
 @dataclass(frozen=True, slots=True)
 class BlockContext:
     """What a block tells its handlers and end-of-block hooks: the only height, clock and randomness
-    the state transition may read. `random_seed` is the previous block's commit hash; derive
-    per-purpose randomness by hashing it with a purpose tag and an id, never use it raw twice."""
+    the state transition may read. `random_seed` is the proposer's verified VRF output for this
+    height; verify folds it into the chain seed (`verify.keeper.get_chain_seed`), which draws hash
+    with a purpose tag and an id, never used raw twice."""
 
     height: int
     time_ms: int

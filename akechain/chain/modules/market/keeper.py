@@ -141,6 +141,11 @@ def compute_unverified_cap(lease: Lease, rate: int, accrued_blocks: int, params:
     return min(rate * checkpointed, lease.locked_collateral * params.unverified_pay_bps // BPS)
 
 
+def is_reputation_worthy(lease: Lease, job: Job, params: Params) -> bool:
+    """Only leases worth at least `reputation_min_lease_value` earn reputation (losses always count)."""
+    return lease.price * job.duration_blocks >= params.reputation_min_lease_value
+
+
 def compute_latency_score(latency_ms: int, cap_ms: int) -> int:
     return max(0, cap_ms - latency_ms) * BPS // cap_ms
 
@@ -353,7 +358,8 @@ def settle_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Lea
     verified = lease.verified or lease.spot_checked
     sample = reputation.compute_sample(True, verified, uptime,
                                        compute_latency_score(receipt.latency_ms if receipt else 0, params.latency_cap_ms))
-    record_reputation(store, ctx, params, lease.provider, reputation.SETTLED, sample, on_time=True, verified=verified)
+    if is_reputation_worthy(lease, job, params):
+        record_reputation(store, ctx, params, lease.provider, reputation.SETTLED, sample, on_time=True, verified=verified)
     events.extend(close_lease(store, ctx, params, replace(lease, verified=verified), "settled", pay=True))
     return events
 
@@ -396,7 +402,8 @@ def evaluate_redundancy(store: StoreView, ctx: BlockContext, params: Params, job
     for lease in submitted:
         lease = get_lease(store, lease.id)
         if majority is None:
-            record_reputation(store, ctx, params, lease.provider, reputation.UNVERIFIED, lease.receipt.uptime_bps // 2)
+            if is_reputation_worthy(lease, job, params):
+                record_reputation(store, ctx, params, lease.provider, reputation.UNVERIFIED, lease.receipt.uptime_bps // 2)
             events.extend(close_lease(store, ctx, params, lease, "no-majority", pay=False))
         elif lease.receipt.output_hash == majority:
             events.extend(settle_lease(store, ctx, params, replace(lease, verified=True)))
@@ -428,10 +435,11 @@ def draw_spot_check(store: StoreView, ctx: BlockContext, params: Params, lease: 
     """Mark the receipt for a re-execution with the job's chance; with no verifier left to check it
     the receipt is not marked (it settles unverified)."""
     job = get_job(store, lease.job_id)
-    if not verify.is_spot_checked(ctx.random_seed, lease.id, job.policy.spot_check_bps):
+    seed = verify.get_chain_seed(store)
+    if not verify.is_spot_checked(seed, lease.id, job.policy.spot_check_bps):
         return []
     candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
-    verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
+    verifier = verify.pick_verifier(seed, b"spot-verifier", lease.id, candidates)
     if not verifier:
         return []
     set_lease(store, replace(lease, spot_checked=True, verifier=verifier))

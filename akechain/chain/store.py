@@ -9,7 +9,7 @@ import heapq
 from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, TypeVar
 
 from consensus.abci import Misbehavior, VoteInfo
 from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
@@ -158,3 +158,6 @@ class BlockContext:
     misbehavior: tuple[Misbehavior, ...] = ()
     # the registry's: what other modules asked to be told (staking calls them as stake moves)
     hooks: Hooks = field(default_factory=lambda: MappingProxyType({}))
+    # the registry's: every module's params (a `ParamSet` by module name), so governance can check a
+    # param change against its declared bounds at submission and apply it when the proposal passes
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))

@@ -31,6 +31,7 @@ from akechain.node.network import (
     tx_batch_validator,
 )
 from akechain.node.rpc import distribution as distribution_json
+from akechain.node.rpc import gov as gov_json
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
 from akechain.node.rpc.events import ChainEvent, EventLog, block_events
@@ -368,6 +369,21 @@ class Node:
 
     def rewards(self, address: str) -> dict[str, Any]:
         return distribution_json.get_rewards(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def proposals(self, cursor: str | None, limit: int) -> market_json.Page:
+        return gov_json.get_proposals(self.app.get_state_view()[0], cursor, limit)
+
+    def proposal(self, proposal_id: int) -> dict[str, Any] | None:
+        return gov_json.get_proposal(self.app.get_state_view()[0], proposal_id)
+
+    def proposal_votes(self, proposal_id: int) -> list[dict[str, Any]] | None:
+        return gov_json.get_votes(self.app.get_state_view()[0], proposal_id)
+
+    def proposal_tally(self, proposal_id: int) -> dict[str, Any] | None:
+        return gov_json.get_tally(self.app.get_state_view()[0], proposal_id)
+
+    def treasury(self) -> dict[str, Any]:
+        return gov_json.get_treasury(self.app.get_state_view()[0])
 
 
 def parse_address_arg(address: str) -> bytes:

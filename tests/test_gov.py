@@ -291,3 +291,8 @@ def test_an_open_proposal_survives_export_and_import(g: GovDriver) -> None:
     store = Journal(lambda key: None, lambda prefix, start: [])
     init_app_state(store, json.loads(json.dumps(exported)))
     assert export_app_state(store)["gov"] == exported["gov"]
+
+
+def test_a_spend_or_grant_to_a_module_account_is_refused_at_submission(g: GovDriver) -> None:
+    for msg in (MsgTreasurySpend(DEPOSITS_POOL, 1), MsgCreateGrant(TREASURY, 1, 10**6)):
+        assert codes(g.run(D, MsgSubmitProposal((msg,), 1_000, "t", "", False))) == [ge.TreasuryRecipientError.code]

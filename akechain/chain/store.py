@@ -161,3 +161,5 @@ class BlockContext:
     # the registry's: every module's params (a `ParamSet` by module name), so governance can check a
     # param change against its declared bounds at submission and apply it when the proposal passes
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # the registry's msg type -> handler, so authz can run a hot key's messages for their granter
+    handlers: Mapping[type, Callable[..., list[Event]]] = field(default_factory=lambda: MappingProxyType({}))

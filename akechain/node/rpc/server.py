@@ -358,10 +358,11 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_proposals(request: Request) -> Response:
         return page_response(ask(node.proposals, *get_page_args(request)))
 
-    def proposal_lookup(method: Callable[[int], Any], what: str) -> Callable[[Request], Any]:
+    def proposal_lookup(method: str, what: str) -> Callable[[Request], Any]:
+        """A `/proposals/{id}…` endpoint answered by the NodeAPI method named `method`."""
         async def lookup(request: Request) -> Response:
             proposal_id = parse_id(request.path_params["proposal_id"], "proposal id")
-            return found_or_404(method(proposal_id), f"{what}proposal {proposal_id}")
+            return found_or_404(getattr(node, method)(proposal_id), f"{what}proposal {proposal_id}")
         return lookup
 
     async def get_treasury(request: Request) -> Response:
@@ -406,9 +407,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
         Route("/rewards/{address}", get_rewards, methods=["GET"]),
         Route("/proposals", get_proposals, methods=["GET"]),
-        Route("/proposals/{proposal_id}", proposal_lookup(node.proposal, ""), methods=["GET"]),
-        Route("/proposals/{proposal_id}/votes", proposal_lookup(node.proposal_votes, "votes of "), methods=["GET"]),
-        Route("/proposals/{proposal_id}/tally", proposal_lookup(node.proposal_tally, "tally of "), methods=["GET"]),
+        Route("/proposals/{proposal_id}", proposal_lookup("proposal", ""), methods=["GET"]),
+        Route("/proposals/{proposal_id}/votes", proposal_lookup("proposal_votes", "votes of "), methods=["GET"]),
+        Route("/proposals/{proposal_id}/tally", proposal_lookup("proposal_tally", "tally of "), methods=["GET"]),
         Route("/treasury", get_treasury, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))

@@ -103,8 +103,8 @@ def process_submit_proposal(store: StoreView, ctx: BlockContext, sender: Address
     for message in msg.messages:
         if isinstance(message, MsgUpdateParams):
             compute_param_change(ctx, store, message)
-        elif isinstance(message, (MsgTreasurySpend, MsgCreateGrant)) and message.recipient in ctx.module_accounts:
-            raise TreasuryRecipientError(f"{format_address(message.recipient)} is a module account")
+        elif isinstance(message, (MsgTreasurySpend, MsgCreateGrant)):
+            require_plain_recipient(ctx, message.recipient)
     counters = k.get_counters(store)
     proposal = Proposal(id=counters.next_proposal_id, proposer=sender, messages=msg.messages, title=msg.title,
                         summary=msg.summary, expedited=msg.expedited, status=DEPOSIT_PERIOD,
@@ -191,8 +191,15 @@ def process_update_params(store: StoreView, ctx: BlockContext, sender: Address, 
     return [make_event("update_params", module=msg.module, changes=msg.changes)]
 
 
+def require_plain_recipient(ctx: BlockContext, recipient: bytes) -> None:
+    """Module accounts receive funds only through their module's logic (their invariants stay exact)."""
+    if recipient in ctx.module_accounts:
+        raise TreasuryRecipientError(f"{format_address(recipient)} is a module account")
+
+
 def process_treasury_spend(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgTreasurySpend) -> list[Event]:
     require_authority(sender, msg)
+    require_plain_recipient(ctx, msg.recipient)
     process_transfer(store, TREASURY, msg.recipient, msg.amount)
     k.increase_totals(store, treasury_spent=msg.amount)
     return [make_event("treasury_spend", recipient=format_address(msg.recipient), amount=msg.amount)]
@@ -200,6 +207,7 @@ def process_treasury_spend(store: StoreView, ctx: BlockContext, sender: Address,
 
 def process_create_grant(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgCreateGrant) -> list[Event]:
     require_authority(sender, msg)
+    require_plain_recipient(ctx, msg.recipient)
     params = get_params(store)
     counters = k.get_counters(store)
     # Verify the grant is still to pay and the treasury's per-block work stays bounded

@@ -179,11 +179,13 @@ def test_a_full_node_bonds_signs_and_leaves_and_its_stake_returns_after_unbondin
         answer = json.loads(run_cli("tx", "staking", "undelegate", operator, str(bond), *signer).stdout)
         assert answer["code"] == 0, answer
         wait_until(lambda: get_validator(watcher, operator)["power"] == 0, 30, "the unbonded validator out of the set")
+        # It signs until the set changes at H+2, and each block credits the last one's signers: once
+        # those are in, its commission is final; it is paid when the unbonded validator is removed.
+        devnet.wait_for_height(watcher.status()["height"] + 3, [0])
         (entry,) = watcher.get(f"/unbonding/{operator}").json()["unbonding"][0]["entries"]
         assert entry["balance"] == bond
         before_completion = watcher.status()["block_time"]
         held = get_balance(watcher, operator)
-        # Its commission (it signed blocks, late precommits included) is paid when the unbonded validator goes.
         commission = watcher.get(f"/rewards/{operator}").json()["commission"]
         assert before_completion < entry["completion_time_ms"]  # so `held` is a balance within the period
         wait_until(lambda: get_balance(watcher, operator) >= held + bond, UNBONDING_MS / 1000 + 60,

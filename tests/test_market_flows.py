@@ -9,6 +9,7 @@ from dataclasses import replace
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.market.keeper import compute_required_collateral
 from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.escrow.errors import NothingToWithdrawError
 from akechain.chain.modules.market.errors import InsufficientCollateralError, LeaseStateError, ProviderHasLeasesError
@@ -21,6 +22,7 @@ from akechain.chain.modules.market.msgs import (
     MsgRevealReceipt,
     MsgSubmitReceipt,
     MsgTopUp,
+    MsgWithdrawBid,
     MsgWithdrawCollateral,
     MsgWithdrawEarnings,
     Policy,
@@ -449,3 +451,42 @@ def test_tiny_leases_still_lose_reputation() -> None:
     d.advance_to(d.job(lease.job_id).deadline_height)
     rep = q.query_reputation(d.app.get_state_view()[0], lease.provider)
     assert rep.penalties == 1 and rep.score_bps < MARKET_PARAMS.reputation_initial_bps
+
+
+def test_one_stake_cannot_back_bids_on_every_job() -> None:
+    """A bid reserves the lock it could win plus the deposit; a second bid the same stake cannot
+    also cover is refused, as is withdrawing the reserved collateral; the reservation becomes the
+    lease's lock at the close, or comes back with the bid."""
+    lock = compute_required_collateral(100, 10, MARKET_PARAMS.reputation_initial_bps, MARKET_PARAMS)
+    stake = lock + MARKET_PARAMS.bid_deposit
+    d = Driver(make_market_chain())
+    d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", (), "https://p", stake))
+    d.tx(CONSUMER_KEYS[0], job_msg(max_price=100, duration=10, window=4))
+    d.tx(CONSUMER_KEYS[1], job_msg(max_price=100, duration=10, window=4))
+    d.block()
+    assert d.run(PROVIDER_KEYS[0], MsgBid(1, 100, 10, SPEC)) == (0, "")
+    assert d.provider(PROVIDERS[0]).free_collateral == 0
+    assert d.run(PROVIDER_KEYS[0], MsgBid(2, 100, 10, SPEC))[0] == InsufficientCollateralError.code
+    assert d.run(PROVIDER_KEYS[0], MsgWithdrawCollateral(1))[0] == InsufficientCollateralError.code
+    assert d.run(PROVIDER_KEYS[0], MsgDeregisterProvider())[0] == ProviderHasLeasesError.code
+    d.advance_to(d.job(1).bid_close_height)
+    provider = d.provider(PROVIDERS[0])
+    assert (provider.provider.reserved, provider.provider.locked, provider.free_collateral) == (0, lock, stake - lock)
+
+
+def test_a_bid_withdrawn_late_in_the_window_forfeits_its_deposit_to_the_consumer() -> None:
+    d = setup(providers=2)
+    assert d.run(CONSUMER_KEYS[0], job_msg(window=8)) == (0, "")
+    job = max(q.query_jobs(d.app.get_state_view()[0]), key=lambda j: j.id)
+    d.tx(PROVIDER_KEYS[0], MsgBid(job.id, 50, 10, SPEC))
+    d.tx(PROVIDER_KEYS[1], MsgBid(job.id, 60, 10, SPEC))
+    d.block()
+    early = balance(d, CONSUMERS[0])
+    assert d.run(PROVIDER_KEYS[0], MsgWithdrawBid(job.id)) == (0, "")  # early: free, reservation released
+    assert balance(d, CONSUMERS[0]) == early
+    assert d.provider(PROVIDERS[0]).free_collateral == COLLATERAL
+    d.advance_to(job.bid_close_height - 8 * MARKET_PARAMS.late_withdraw_bps // 10_000 - 1)
+    assert d.run(PROVIDER_KEYS[1], MsgWithdrawBid(job.id)) == (0, "")  # at the first late height
+    assert balance(d, CONSUMERS[0]) == early + MARKET_PARAMS.bid_deposit
+    assert d.provider(PROVIDERS[1]).provider.collateral == COLLATERAL - MARKET_PARAMS.bid_deposit
+    assert d.provider(PROVIDERS[1]).provider.reserved == 0

@@ -95,9 +95,16 @@ def get_bids(store: StoreView, job: Job) -> list[Bid]:
     return [get_bid(store, job.id, provider) for provider in job.bidders]
 
 
+def delete_bid(store: StoreView, job_id: int, bid: Bid) -> None:
+    """Drop a bid and release the collateral it reserved."""
+    provider = get_provider(store, bid.provider)
+    store.set(get_provider_key(bid.provider), replace(provider, reserved=provider.reserved - bid.reserved))
+    store.delete(get_bid_key(job_id, bid.provider))
+
+
 def delete_bids(store: StoreView, job: Job) -> None:
-    for provider in job.bidders:
-        store.delete(get_bid_key(job.id, provider))
+    for bid in get_bids(store, job):
+        delete_bid(store, job.id, bid)
 
 
 def get_sequences(store: StoreView) -> Sequences:
@@ -173,7 +180,14 @@ def rank_bids(job: Job, bids: list[Bid], scores: dict[bytes, int], params: Param
 
 
 def get_free_collateral(provider: Provider) -> int:
-    return max(0, provider.collateral - provider.locked)
+    """What is neither locked by leases nor reserved by bids."""
+    return max(0, provider.collateral - provider.locked - provider.reserved)
+
+
+def compute_late_withdraw_height(job: Job, params: Params) -> int:
+    """The first height at which withdrawing a bid forfeits its deposit (the close height at the latest)."""
+    window = job.bid_close_height - job.created_height
+    return job.bid_close_height - window * params.late_withdraw_bps // BPS
 
 
 def get_score(store: StoreView, provider: bytes, params: Params) -> int:
@@ -313,6 +327,7 @@ def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job
     """At the bid window's close: rank the bids, open leases with the best eligible ones (still
     registered and with enough free collateral now), release the rest."""
     bids = get_bids(store, job)
+    delete_bids(store, job)  # every reservation is released first: a winner's lock replaces its own
     scores = {bid.provider: get_score(store, bid.provider, params) for bid in bids}
     winners: list[tuple[Bid, int]] = []
     for bid in rank_bids(job, bids, scores, params):
@@ -325,8 +340,7 @@ def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job
         if get_free_collateral(provider) >= required:
             winners.append((bid, required))
     if len(winners) < job.policy.n:
-        return end_job_without_leases(store, ctx, job, UNMATCHED)
-    delete_bids(store, job)
+        return end_job_without_leases(store, ctx, replace(job, bidders=()), UNMATCHED)
     leases = [open_lease(store, ctx, job, bid, required) for bid, required in winners]
     escrow.add_streams(store, job.id, [(lease.id, lease.price, job.duration_blocks) for lease in leases], ctx.height)
     set_job(store, replace(job, status=ACTIVE, leases=tuple(lease.id for lease in leases)))

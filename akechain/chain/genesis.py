@@ -39,6 +39,9 @@ from akechain.chain.crypto import format_address
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.bridge.params import DEFAULT_PARAMS as DEFAULT_BRIDGE_PARAMS
+from akechain.chain.modules.bridge.params import PARAMS as BRIDGE_PARAMS
+from akechain.chain.modules.bridge.params import Params as BridgeParams
 from akechain.chain.modules.distribution.params import DEFAULT_PARAMS as DEFAULT_DISTRIBUTION_PARAMS
 from akechain.chain.modules.distribution.params import PARAMS as DISTRIBUTION_PARAMS
 from akechain.chain.modules.distribution.params import Params as DistributionParams
@@ -88,6 +91,7 @@ def build_genesis(
     staking_params: StakingParams = DEFAULT_STAKING_PARAMS,
     slashing_params: SlashingParams = DEFAULT_SLASHING_PARAMS,
     distribution_params: DistributionParams = DEFAULT_DISTRIBUTION_PARAMS,
+    bridge_params: BridgeParams = DEFAULT_BRIDGE_PARAMS,
 ) -> dict:
     """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
     `accounts` address -> uake (the operators' included, since their gentxs bond and pay a fee)."""
@@ -96,6 +100,7 @@ def build_genesis(
     STAKING_PARAMS.validate(staking_params)
     SLASHING_PARAMS.validate(slashing_params)
     DISTRIBUTION_PARAMS.validate(distribution_params)
+    BRIDGE_PARAMS.validate(bridge_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
@@ -107,6 +112,7 @@ def build_genesis(
             "slashing": {"params": SLASHING_PARAMS.to_json(slashing_params)},
             "distribution": {"params": DISTRIBUTION_PARAMS.to_json(distribution_params)},
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
+            "bridge": {"params": BRIDGE_PARAMS.to_json(bridge_params)},
         },
     }
 

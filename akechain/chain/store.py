@@ -157,3 +157,4 @@ class BlockContext:
     misbehavior: tuple[Misbehavior, ...] = ()
     # the registry's: what other modules asked to be told (staking calls them as stake moves)
     hooks: Hooks = field(default_factory=lambda: MappingProxyType({}))
+    chain_id: str = ""  # what every tx signs; the bridge binds its EVM signatures to it

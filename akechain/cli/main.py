@@ -395,6 +395,7 @@ def tx_multisign(tx_file: Any, signature_files: tuple[Any, ...]) -> None:
 
 
 def register_module_commands() -> None:
+    from akechain.cli.bridge import bridge_query, bridge_tx
     from akechain.cli.distribution import distribution_query, distribution_tx
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
     from akechain.cli.slashing import slashing_query, slashing_tx
@@ -408,6 +409,8 @@ def register_module_commands() -> None:
     query.add_command(slashing_query)
     tx.add_command(distribution_tx)
     query.add_command(distribution_query)
+    tx.add_command(bridge_tx)
+    query.add_command(bridge_query)
     main.add_command(market)
     main.add_command(provider)
     main.add_command(verifier)

@@ -30,6 +30,7 @@ from akechain.node.network import (
     topic_names,
     tx_batch_validator,
 )
+from akechain.node.rpc import bridge as bridge_json
 from akechain.node.rpc import distribution as distribution_json
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
@@ -364,6 +365,12 @@ class Node:
 
     def rewards(self, address: str) -> dict[str, Any]:
         return distribution_json.get_rewards(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def bridge(self, view: str, address: str | None) -> Any:
+        store = self.app.get_state_view()[0]
+        if address is not None:
+            return bridge_json.get_orchestrator(store, parse_address_arg(address))
+        return bridge_json.get_view(store, view)
 
 
 def parse_address_arg(address: str) -> bytes:

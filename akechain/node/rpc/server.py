@@ -103,6 +103,10 @@ class NodeAPI(Protocol):
 
     def rewards(self, address: str) -> dict[str, Any]: ...
 
+    def bridge(self, view: str, address: str | None) -> Any:
+        """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
+        ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -343,6 +347,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_rewards(request: Request) -> Response:
         return JSONResponse(ask(node.rewards, request.path_params["address"]))
 
+    async def get_bridge(request: Request) -> Response:
+        return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -381,6 +388,8 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
         Route("/rewards/{address}", get_rewards, methods=["GET"]),
+        Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
+        Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

@@ -163,3 +163,4 @@ class BlockContext:
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # the registry's msg type -> handler, so authz can run a hot key's messages for their granter
     handlers: Mapping[type, Callable[..., list[Event]]] = field(default_factory=lambda: MappingProxyType({}))
+    chain_id: str = ""  # what every tx signs; the bridge binds its EVM signatures to it

@@ -30,6 +30,7 @@ from akechain.node.network import (
     topic_names,
     tx_batch_validator,
 )
+from akechain.node.rpc import bridge as bridge_json
 from akechain.node.rpc import distribution as distribution_json
 from akechain.node.rpc import gov as gov_json
 from akechain.node.rpc import market as market_json
@@ -384,6 +385,12 @@ class Node:
 
     def treasury(self) -> dict[str, Any]:
         return gov_json.get_treasury(self.app.get_state_view()[0])
+
+    def bridge(self, view: str, address: str | None) -> Any:
+        store = self.app.get_state_view()[0]
+        if address is not None:
+            return bridge_json.get_orchestrator(store, parse_address_arg(address))
+        return bridge_json.get_view(store, view)
 
 
 def parse_address_arg(address: str) -> bytes:

@@ -115,6 +115,10 @@ class NodeAPI(Protocol):
 
     def treasury(self) -> dict[str, Any]: ...
 
+    def bridge(self, view: str, address: str | None) -> Any:
+        """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
+        ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -368,6 +372,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_treasury(request: Request) -> Response:
         return JSONResponse(node.treasury())
 
+    async def get_bridge(request: Request) -> Response:
+        return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -411,6 +418,8 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/proposals/{proposal_id}/votes", proposal_lookup("proposal_votes", "votes of "), methods=["GET"]),
         Route("/proposals/{proposal_id}/tally", proposal_lookup("proposal_tally", "tally of "), methods=["GET"]),
         Route("/treasury", get_treasury, methods=["GET"]),
+        Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
+        Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

@@ -395,6 +395,7 @@ def tx_multisign(tx_file: Any, signature_files: tuple[Any, ...]) -> None:
 
 
 def register_module_commands() -> None:
+    from akechain.cli.authz import authz_query, authz_tx, feegrant_tx
     from akechain.cli.distribution import distribution_query, distribution_tx
     from akechain.cli.gov import gov_query, gov_tx
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
@@ -411,6 +412,9 @@ def register_module_commands() -> None:
     query.add_command(distribution_query)
     tx.add_command(gov_tx)
     query.add_command(gov_query)
+    tx.add_command(authz_tx)
+    tx.add_command(feegrant_tx)
+    query.add_command(authz_query)
     main.add_command(market)
     main.add_command(provider)
     main.add_command(verifier)

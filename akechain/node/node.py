@@ -381,6 +381,9 @@ class Node:
     def treasury(self) -> dict[str, Any]:
         return gov_json.get_treasury(self.app.get_state_view()[0])
 
+    def grants(self, owner: str) -> dict[str, Any]:
+        return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
+
 
 def parse_address_arg(address: str) -> bytes:
     """A client-supplied bech32 address; a bad one is the client's mistake (ValueError → 400)."""

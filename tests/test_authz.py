@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
 
 from akechain.chain.codec import InvalidMsgError
+from akechain.chain.tx import CannotPayFeeError
 from akechain.chain.modules.authz import errors as ae
 from akechain.chain.modules.authz.msgs import MsgExec, MsgGrant, MsgRevoke
 from akechain.chain.modules.bank.msgs import MsgSend
@@ -126,3 +127,34 @@ class HotKeyMachine(ChainMachine):
 
 def test_hot_key_spending_never_exceeds_its_limit() -> None:
     run_state_machine_as_test(HotKeyMachine, settings=settings(max_examples=20, stateful_step_count=30, deadline=None))
+
+
+# -- fee allowances ------------------------------------------------------------------------------
+
+
+def test_a_fee_allowance_lets_a_hot_key_without_funds_act_for_its_owner() -> None:
+    from akechain.chain.crypto import get_address, signing_key_from_seed
+    from akechain.chain.modules.feegrant import errors as fe
+    from akechain.chain.modules.feegrant.msgs import MsgGrantAllowance, MsgRevokeAllowance
+    from akechain.chain.tx import build_tx
+    from test_app_support import CHAIN_ID
+
+    g = GovDriver(make_gov_chain())
+    hot_key = signing_key_from_seed(b"\x77" * 32)
+    hot = get_address(hot_key)
+    owner = g.balance(ADDRESSES[OWNER])
+    g.tx(OWNER, MsgGrant(hot, ("bank/send",), 500, PERIOD, g.chain.time_ms + 60_000))
+    g.tx(OWNER, MsgGrantAllowance(hot, 25))
+    g.block()
+    assert codes(g.run(OTHER, MsgGrantAllowance(hot, 5))) == [fe.AllowanceTakenError.code]
+
+    def hot_tx(nonce: int) -> list[int]:
+        msg = MsgExec(ADDRESSES[OWNER], (MsgSend(ADDRESSES[OTHER], 100),))
+        return codes(g.chain.apply_block([build_tx(hot_key, CHAIN_ID, nonce, 10, [msg])], g.chain.time_ms + 1_000))
+
+    assert hot_tx(0) == [0] and hot_tx(1) == [0]
+    assert g.balance(hot) == 0 and g.balance(ADDRESSES[OWNER]) == owner - 2 * 10 - 2 * (100 + 10)
+    assert g.chain.query("feegrant", "allowance", hot).remaining == 5
+    assert hot_tx(2) == [CannotPayFeeError.code]  # 5 uake left cannot pay a 10 uake fee; the hot key has nothing
+    g.run(OWNER, MsgRevokeAllowance(hot))
+    assert g.chain.query("feegrant", "allowance", hot) is None

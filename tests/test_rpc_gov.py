@@ -72,3 +72,30 @@ def test_a_proposal_is_submitted_voted_and_executed_over_cli_and_http(gov_node: 
     assert httpx.get(f"{url}/proposals/99").status_code == 404
     bad = httpx.get(f"{url}/proposals/abc/tally")
     assert bad.status_code == 400 and "error" in bad.json()
+
+
+def test_a_hot_key_without_funds_sends_for_its_owner_over_cli_and_http(single_node: NodeProcess, tmp_path: Path) -> None:
+    url, home = single_node.url, single_node.home
+    common = ["--home", str(home), "--node", url, "--passphrase-file", str(home.parent / "pass")]
+    keys = Keystore(home / "keyring")
+    owner = keys.show("validator").address
+    hot = keys.add("hot", PASSPHRASE).address
+    friend = keys.add("friend", PASSPHRASE).address
+    expiry = str(2**62)  # block time in ms: far off
+    assert json.loads(run_cli("tx", "authz", "grant", hot, "--msg-type", "bank/send", "--spend-limit", "1000",
+                              "--expiration-ms", expiry, "--key", "validator", *common).stdout)["code"] == 0
+    assert json.loads(run_cli("tx", "feegrant", "grant", hot, "100000", "--key", "validator", *common).stdout)["code"] == 0
+    unsigned = tmp_path / "send.json"
+    unsigned.write_text(run_cli("tx", "bank", "send", "validator", friend, "700", "--generate-only", *common).stdout)
+    answer = json.loads(run_cli("tx", "authz", "exec", str(unsigned), "--granter", owner, "--key", "hot", *common).stdout)
+    assert answer["code"] == 0
+    assert httpx.get(f"{url}/accounts/{friend}").json()["balance"] == 700
+    assert httpx.get(f"{url}/accounts/{hot}").json()["balance"] == 0  # its fee came from the allowance
+    grants = httpx.get(f"{url}/grants/{owner}").json()
+    assert [(g["grantee"], g["msg_types"], g["spent"]) for g in grants["grants"]] == [(hot, ["bank/send"], 700)]
+    assert httpx.get(f"{url}/grants/{hot}").json()["fee_allowance"]["granter"] == owner
+    over = run_cli("tx", "authz", "exec", str(unsigned), "--granter", owner, "--key", "hot", *common, check=False)
+    assert over.returncode == 1 and "spend limit" in over.stdout + over.stderr  # 700 + 700 > 1000
+    assert httpx.get(f"{url}/accounts/{friend}").json()["balance"] == 700
+    listed = json.loads(run_cli("query", "authz", "grants", owner, "--node", url).stdout)
+    assert listed == grants

@@ -9,6 +9,7 @@ from akechain.chain.crypto import Address
 from akechain.chain.modules.auth.keeper import get_nonce, increase_nonce
 from akechain.chain.modules.auth.params import compute_required_fee, get_params
 from akechain.chain.modules.bank.keeper import get_balance, process_fee
+from akechain.chain.modules.feegrant.keeper import take_fee_payer
 from akechain.chain.store import StoreView
 from akechain.chain.tx import BadNonceError, CannotPayFeeError, FeeTooLowError, Tx, verify_memo
 
@@ -29,9 +30,10 @@ def process_ante(store: StoreView, tx: Tx, sender: Address, tx_bytes: int) -> No
             f"fee {body.fee} uake is below the required {required} uake (min_fee {params.min_fee} + "
             f"{params.fee_per_msg} x {len(body.msgs)} msgs + {params.fee_per_byte} x {tx_bytes} bytes)"
         )
-    # Verify the sender can pay the fee
-    balance = get_balance(store, sender)
+    # Verify the payer can pay the fee: the sender, or the granter of its fee allowance
+    payer = take_fee_payer(store, sender, body.fee)
+    balance = get_balance(store, payer)
     if balance < body.fee:
         raise CannotPayFeeError(f"balance {balance} uake cannot pay the fee {body.fee} uake")
-    process_fee(store, sender, body.fee)
+    process_fee(store, payer, body.fee)
     increase_nonce(store, sender, body.pub_key)

@@ -16,6 +16,7 @@ from akechain.chain.modules.bank.module import MODULE as BANK
 from akechain.chain.modules.bridge.module import MODULE as BRIDGE
 from akechain.chain.modules.distribution.module import MODULE as DISTRIBUTION
 from akechain.chain.modules.escrow.module import MODULE as ESCROW
+from akechain.chain.modules.feegrant.module import MODULE as FEEGRANT
 from akechain.chain.modules.gov.module import MODULE as GOV
 from akechain.chain.modules.market.module import LEASES
 from akechain.chain.modules.market.module import MODULE as MARKET
@@ -27,7 +28,7 @@ from akechain.chain.params import ParamSet
 from akechain.chain.store import Hooks
 
 MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
-                              GOV, AUTHZ, BRIDGE)
+                              GOV, AUTHZ, FEEGRANT, BRIDGE)
 
 
 class RegistryError(ValueError):

@@ -395,6 +395,7 @@ def tx_multisign(tx_file: Any, signature_files: tuple[Any, ...]) -> None:
 
 
 def register_module_commands() -> None:
+    from akechain.cli.authz import authz_query, authz_tx, feegrant_tx
     from akechain.cli.bridge import bridge_query, bridge_tx
     from akechain.cli.bridge_agent import bridge
     from akechain.cli.distribution import distribution_query, distribution_tx
@@ -415,6 +416,9 @@ def register_module_commands() -> None:
     query.add_command(gov_query)
     tx.add_command(bridge_tx)
     query.add_command(bridge_query)
+    tx.add_command(authz_tx)
+    tx.add_command(feegrant_tx)
+    query.add_command(authz_query)
     main.add_command(market)
     main.add_command(bridge)
     main.add_command(provider)

@@ -175,5 +175,8 @@ class NodeClient:
     def treasury(self) -> dict[str, Any]:
         return self._call("GET", "/treasury")
 
+    def grants(self, owner: str) -> dict[str, Any]:
+        return self._call("GET", f"/grants/{owner}")
+
     def gov_params(self) -> dict[str, Any]:
         return self.params()["gov"]

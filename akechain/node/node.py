@@ -392,6 +392,9 @@ class Node:
             return bridge_json.get_orchestrator(store, parse_address_arg(address))
         return bridge_json.get_view(store, view)
 
+    def grants(self, owner: str) -> dict[str, Any]:
+        return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
+
 
 def parse_address_arg(address: str) -> bytes:
     """A client-supplied bech32 address; a bad one is the client's mistake (ValueError → 400)."""

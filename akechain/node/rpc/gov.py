@@ -8,11 +8,16 @@ dropped), `submit_time_ms`, `deposit_end_ms`, `voting_start_ms`, `voting_end_ms`
 `/proposals/{id}/votes`: [{`voter`, `options`: [{`option`, `weight_bps`}]}]. `/proposals/{id}/tally`:
 the live tally while voting runs (`live` true, `bonded` stake now, `turnout_bps` of it), the final
 one afterwards. `/treasury`: `balance`, `spent`, `grants_paid` and the continuous `grants`.
+`/grants/{owner}`: the hot-key grants `owner` gave (`grants`: [{`grantee`, `msg_types`, `spend_limit`,
+`period_ms`, `expiration_ms`, `period_start_ms`, `spent`}]) and the fee allowance of `owner` as a
+grantee (`fee_allowance`: {`granter`, `remaining`} or null).
 """
 from __future__ import annotations
 
 from typing import Any
 
+from akechain.chain.modules.authz.queries import query_grants
+from akechain.chain.modules.feegrant.keeper import get_allowance
 from akechain.chain.modules.gov import queries
 from akechain.chain.modules.gov.records import OPTION_NAMES, STATUS_NAMES, Proposal, TallyResult, WeightedOption
 from akechain.chain.store import StoreView
@@ -65,3 +70,11 @@ def get_treasury(store: StoreView) -> dict[str, Any]:
     treasury = queries.query_treasury(store)
     return {"balance": treasury.balance, "spent": treasury.spent, "grants_paid": treasury.grants_paid,
             "grants": [record_to_json(g) for g in treasury.grants]}
+
+
+def get_grants(store: StoreView, owner: bytes) -> dict[str, Any]:
+    allowance = get_allowance(store, owner)
+    return {"owner": record_to_json(owner, "owner"),
+            "grants": [{"grantee": record_to_json(v.grantee, "grantee"), **record_to_json(v.grant)}
+                       for v in query_grants(store, owner)],
+            "fee_allowance": None if allowance is None else record_to_json(allowance)}

@@ -16,7 +16,7 @@ ADDRESS_FIELDS = frozenset({
     "to", "sender", "address", "recipient", "owner", "provider", "consumer",
     "bidders", "allow", "deny", "verifier", "verifiers", "challenger", "referee", "depositor",
     "operator", "validator", "delegator", "src_validator", "dst_validator",
-    "proposer", "voter", "delegate",
+    "proposer", "voter", "delegate", "granter", "grantee",
 })
 
 

@@ -119,6 +119,8 @@ class NodeAPI(Protocol):
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
         ...
 
+    def grants(self, owner: str) -> dict[str, Any]: ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -375,6 +377,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_bridge(request: Request) -> Response:
         return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
 
+    async def get_grants(request: Request) -> Response:
+        return JSONResponse(ask(node.grants, request.path_params["owner"]))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -420,6 +425,7 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/treasury", get_treasury, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
+        Route("/grants/{owner}", get_grants, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

@@ -73,7 +73,7 @@ def process_exec(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgE
         spent += max(0, before - get_balance(store, msg.granter))
     # Verify the period's spending stays within the limit (the app reverts the messages otherwise)
     if grant.spent + spent > grant.spend_limit:
-        raise SpendLimitError(f"the messages take {spent} uake; {grant.spent} of the {grant.spend_limit} uake "
+        raise SpendLimitError(f"over the grant's spend limit: the messages take {spent} uake; {grant.spent} of the {grant.spend_limit} uake "
                               f"allowed this period are spent")
     store.set(get_grant_key(msg.granter, sender), replace(grant, spent=grant.spent + spent))
     return [make_event("authz_exec", granter=format_address(msg.granter), grantee=format_address(sender),

@@ -20,6 +20,7 @@ import click
 import httpx
 
 from akechain.cli.common import fail, node_option
+from akechain.node.rpc.events import EVENT_TYPES
 from akechain.node.rpc.market import compute_run_out_height
 
 DEFAULT_WARN_BLOCKS = 20
@@ -139,9 +140,7 @@ def stream_events(http: httpx.Client, params: dict[str, str], last_id: list[str]
 @node_option
 @click.option("--address", help="Only txs naming this account; warn about the escrows of its open jobs.")
 @click.option("--job", "job_id", type=click.IntRange(0), help="Only txs of this job; warn about its escrow.")
-@click.option("--type", "types", help="Comma-separated event types to print: new_block, tx_committed, jail, "
-              "slash, unjail, lease_opened, lease_paid, lease_paused, lease_expired, lease_complete, lease_closed, "
-              "validator_unbonded.")
+@click.option("--type", "types", help=f"Comma-separated event types to print: {', '.join(sorted(EVENT_TYPES))}.")
 @click.option("--warn-blocks", type=click.IntRange(0), default=DEFAULT_WARN_BLOCKS, show_default=True,
               help="Warn this many blocks before a watched lease's escrow runs out.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")

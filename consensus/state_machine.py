@@ -96,6 +96,7 @@ class TxsReady:
     height: int
     round: int
     txs: tuple[bytes, ...]
+    seed_proof: bytes  # this node's VRF proof for the height (the signer holds the key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,7 +517,7 @@ class State:
         block_time = expected_time(self.chain, last_commit)
         carried = (e for e in self.pending_evidence.values() if self._may_carry(e, block_time))
         evidence = tuple(sorted(carried, key=lambda e: e.hash()))[:MAX_EVIDENCE_PER_BLOCK]
-        self._propose(make_block(self.chain, event.txs, evidence, self.address, last_commit), -1)
+        self._propose(make_block(self.chain, event.txs, evidence, self.address, event.seed_proof, last_commit), -1)
 
     def _signs_last_block(self, vote: Vote) -> bool:
         """`vote` is a precommit for the last decided block in the round it was decided in."""

@@ -61,7 +61,7 @@ class Harness:
 
     def propose(self, round: int, txs: tuple[bytes, ...], pol_round: int = -1, pol_votes=(), block=None) -> ProposalMessage:
         proposer = self.pvs[proposer_for_round(self.chain.validators, round).address]
-        block = block or make_block(self.chain, txs, (), proposer.address)
+        block = block or make_block(self.chain, txs, (), proposer.address, proposer.prove_seed(CHAIN_ID, self.chain.height))
         proposal = proposer.sign_proposal(CHAIN_ID, Proposal(1, round, pol_round, block.block_id, block.header.time_ms))
         return ProposalMessage(proposal, block, tuple(pol_votes))
 
@@ -202,7 +202,7 @@ class LateSigner:
                     message = ProposalMessage(self.me.sign_proposal(CHAIN_ID, p), block, pol)
                     queue.extend(self.state.handle(MessageReceived(message, "")))
                 case RequestTxs(height=h, round=r):
-                    queue.extend(self.state.handle(TxsReady(h, r, ())))
+                    queue.extend(self.state.handle(TxsReady(h, r, (), self.me.prove_seed(CHAIN_ID, h))))
                 case ValidateBlock(height=h, block=block):
                     queue.extend(self.state.handle(BlockValidated(h, block.hash(), True)))
                 case Decide(block=block) if commit:
@@ -220,7 +220,7 @@ class LateSigner:
         self.perform(self.state.handle(TimeoutFired(1, 0, NEW_HEIGHT)))
         proposer = self.pvs[proposer_for_round(self.chain.validators, 0).address]
         if proposer is not self.me:
-            block = make_block(self.chain, (b"a=1",), (), proposer.address)
+            block = make_block(self.chain, (b"a=1",), (), proposer.address, proposer.prove_seed(CHAIN_ID, 1))
             proposal = proposer.sign_proposal(CHAIN_ID, Proposal(1, 0, -1, block.block_id, block.header.time_ms))
             self.perform(self.state.handle(MessageReceived(ProposalMessage(proposal, block, ()), "peer")))
         [block] = [m.block for m in self.state.proposals.values()]

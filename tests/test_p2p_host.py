@@ -117,6 +117,7 @@ def test_validator_drops_bad_message_and_scores_sender_down() -> None:
                 assert await receive(channel) == (b"ok-1", sender.peer_id)
                 assert host.scores.score(sender.peer_id) < 0
                 assert host.scores.score(hosts[2 if host is hosts[1] else 1].peer_id) == 0
+                assert host.gossip.verdicts[TOPIC, "reject"] >= 2 and host.gossip.verdicts[TOPIC, "accept"] >= 1  # /metrics
             assert (b"junk", sender.peer_id) in seen
 
     run(main)

@@ -138,6 +138,15 @@ class NodeClient:
     def slashing_params(self) -> dict[str, Any]:
         return self.params()["slashing"]
 
+    # -- bridge
+
+    def bridge(self, view: str) -> Any:
+        """`/bridge/{view}`: transfers, batches, valsets, claims, params or state."""
+        return self._call("GET", f"/bridge/{view}")
+
+    def bridge_orchestrator(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/bridge/orchestrators/{address}")
+
     # -- distribution
 
     def rewards(self, address: str) -> dict[str, Any]:
@@ -148,3 +157,23 @@ class NodeClient:
 
     def distribution_params(self) -> dict[str, Any]:
         return self.params()["distribution"]
+
+    # -- gov
+
+    def proposals(self) -> list[dict[str, Any]]:
+        return self._list("/proposals", {})
+
+    def proposal(self, proposal_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/proposals/{proposal_id}")
+
+    def proposal_votes(self, proposal_id: int) -> list[dict[str, Any]]:
+        return self._call("GET", f"/proposals/{proposal_id}/votes")
+
+    def proposal_tally(self, proposal_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/proposals/{proposal_id}/tally")
+
+    def treasury(self) -> dict[str, Any]:
+        return self._call("GET", "/treasury")
+
+    def gov_params(self) -> dict[str, Any]:
+        return self.params()["gov"]

@@ -103,6 +103,22 @@ class NodeAPI(Protocol):
 
     def rewards(self, address: str) -> dict[str, Any]: ...
 
+    # Governance; None means no such proposal.
+
+    def proposals(self, cursor: str | None, limit: int) -> Page: ...
+
+    def proposal(self, proposal_id: int) -> dict[str, Any] | None: ...
+
+    def proposal_votes(self, proposal_id: int) -> list[dict[str, Any]] | None: ...
+
+    def proposal_tally(self, proposal_id: int) -> dict[str, Any] | None: ...
+
+    def treasury(self) -> dict[str, Any]: ...
+
+    def bridge(self, view: str, address: str | None) -> Any:
+        """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
+        ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -343,6 +359,22 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_rewards(request: Request) -> Response:
         return JSONResponse(ask(node.rewards, request.path_params["address"]))
 
+    async def get_proposals(request: Request) -> Response:
+        return page_response(ask(node.proposals, *get_page_args(request)))
+
+    def proposal_lookup(method: str, what: str) -> Callable[[Request], Any]:
+        """A `/proposals/{id}…` endpoint answered by the NodeAPI method named `method`."""
+        async def lookup(request: Request) -> Response:
+            proposal_id = parse_id(request.path_params["proposal_id"], "proposal id")
+            return found_or_404(getattr(node, method)(proposal_id), f"{what}proposal {proposal_id}")
+        return lookup
+
+    async def get_treasury(request: Request) -> Response:
+        return JSONResponse(node.treasury())
+
+    async def get_bridge(request: Request) -> Response:
+        return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -381,6 +413,13 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
         Route("/rewards/{address}", get_rewards, methods=["GET"]),
+        Route("/proposals", get_proposals, methods=["GET"]),
+        Route("/proposals/{proposal_id}", proposal_lookup("proposal", ""), methods=["GET"]),
+        Route("/proposals/{proposal_id}/votes", proposal_lookup("proposal_votes", "votes of "), methods=["GET"]),
+        Route("/proposals/{proposal_id}/tally", proposal_lookup("proposal_tally", "tally of "), methods=["GET"]),
+        Route("/treasury", get_treasury, methods=["GET"]),
+        Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
+        Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

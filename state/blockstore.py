@@ -45,10 +45,12 @@ class BlockStore:
         self.height = 0 if last is None else int.from_bytes(last, "big")
 
     def save(
-        self, height: int, block_hash: bytes, block: bytes, commit: bytes, tx_hashes: Sequence[bytes]
+        self, height: int, block_hash: bytes, block: bytes, commit: bytes, tx_hashes: Sequence[bytes],
+        sync: bool = True,
     ) -> None:
         """Store a block, its commit and its indexes atomically. Saving the same block at the
-        current height again is a no-op, so replay after a crash may repeat the last save."""
+        current height again is a no-op, so replay after a crash may repeat the last save. Without
+        `sync` the save is durable with the next synced write of this store (one log, in order)."""
         # Verify the height extends the chain (or repeats its last block exactly)
         if height == self.height and height > 0 and self.block_hash(height) == block_hash:
             return
@@ -64,7 +66,7 @@ class BlockStore:
         }
         for index, tx_hash in enumerate(tx_hashes):
             puts[TX + tx_hash] = key + index.to_bytes(4, "big")
-        self._kv.write(puts, sync=True)
+        self._kv.write(puts, sync=sync)
         self.height = height
 
     def save_results(self, height: int, results: bytes) -> None:

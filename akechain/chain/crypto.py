@@ -53,6 +53,11 @@ def format_address(address: bytes) -> str:
     check and every tx event names its sender and recipients."""
     if len(address) != ADDRESS_LENGTH:
         raise AddressError(f"address must be {ADDRESS_LENGTH} bytes, got {len(address)}")
+    return _encode_address(bytes(address))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _encode_address(address: bytes) -> str:
     return bech32.bech32_encode(ADDRESS_PREFIX, bech32.convertbits(address, 8, 5))
 
 

@@ -23,6 +23,8 @@ RECORDS = [Tx, TxBody, MsgSend, MsgMultiSend, Output, Account, AuthParams, Balan
 
 
 def strategy_for(tp: typing.Any) -> st.SearchStrategy:
+    if tp is bool:
+        return st.booleans()
     if tp is int:
         return st.integers(0, 2**64 - 1)
     if tp is bytes:
@@ -35,11 +37,13 @@ def strategy_for(tp: typing.Any) -> st.SearchStrategy:
         (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
         return st.none() | strategy_for(inner)
     if tp is Msg:
-        return st.one_of([strategy_for(member) for member in Msg._registry.values()])
+        return MSG_STRATEGY
     hints = typing.get_type_hints(tp)
     return st.builds(tp, **{f.name: strategy_for(hints[f.name]) for f in dataclasses.fields(tp)})
 
 
+# deferred: a message may carry messages (a gov proposal)
+MSG_STRATEGY = st.deferred(lambda: st.one_of([strategy_for(member) for member in Msg._registry.values()]))
 WRONG_TYPED = {int: "x", bytes: 1, str: b"x"}
 
 

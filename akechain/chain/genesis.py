@@ -21,7 +21,10 @@ genesis.json fields:
                                        akechain/chain/modules/distribution/genesis.py),
                       "market": {"params": {...}, "state": [[hex key, hex record], ...]}
                                 (optional: without it the market starts empty with default params;
-                                 see akechain/chain/modules/market/genesis.py and docs/market.md)}
+                                 see akechain/chain/modules/market/genesis.py and docs/market.md),
+                      "gov": {"params": {...}, "state": [[hex key, hex record], ...]}
+                             (optional: proposals, votes, grants; see akechain/chain/modules/gov/genesis.py
+                              and docs/governance.md)}
 
 Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
 in the registry's module order (auth before bank, since balances create accounts) and exported
@@ -45,6 +48,9 @@ from akechain.chain.modules.bridge.params import Params as BridgeParams
 from akechain.chain.modules.distribution.params import DEFAULT_PARAMS as DEFAULT_DISTRIBUTION_PARAMS
 from akechain.chain.modules.distribution.params import PARAMS as DISTRIBUTION_PARAMS
 from akechain.chain.modules.distribution.params import Params as DistributionParams
+from akechain.chain.modules.gov.params import DEFAULT_PARAMS as DEFAULT_GOV_PARAMS
+from akechain.chain.modules.gov.params import PARAMS as GOV_PARAMS
+from akechain.chain.modules.gov.params import Params as GovParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
@@ -91,6 +97,7 @@ def build_genesis(
     staking_params: StakingParams = DEFAULT_STAKING_PARAMS,
     slashing_params: SlashingParams = DEFAULT_SLASHING_PARAMS,
     distribution_params: DistributionParams = DEFAULT_DISTRIBUTION_PARAMS,
+    gov_params: GovParams = DEFAULT_GOV_PARAMS,
     bridge_params: BridgeParams = DEFAULT_BRIDGE_PARAMS,
 ) -> dict:
     """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
@@ -100,6 +107,7 @@ def build_genesis(
     STAKING_PARAMS.validate(staking_params)
     SLASHING_PARAMS.validate(slashing_params)
     DISTRIBUTION_PARAMS.validate(distribution_params)
+    GOV_PARAMS.validate(gov_params)
     BRIDGE_PARAMS.validate(bridge_params)
     return {
         "chain_id": chain_id,
@@ -112,6 +120,7 @@ def build_genesis(
             "slashing": {"params": SLASHING_PARAMS.to_json(slashing_params)},
             "distribution": {"params": DISTRIBUTION_PARAMS.to_json(distribution_params)},
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
+            "gov": {"params": GOV_PARAMS.to_json(gov_params)},
             "bridge": {"params": BRIDGE_PARAMS.to_json(bridge_params)},
         },
     }

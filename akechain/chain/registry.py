@@ -11,10 +11,12 @@ from typing import Iterable
 from akechain.chain.codec import Msg
 from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query, ValidatorSetSource
 from akechain.chain.modules.auth.module import MODULE as AUTH
+from akechain.chain.modules.authz.module import MODULE as AUTHZ
 from akechain.chain.modules.bank.module import MODULE as BANK
 from akechain.chain.modules.bridge.module import MODULE as BRIDGE
 from akechain.chain.modules.distribution.module import MODULE as DISTRIBUTION
 from akechain.chain.modules.escrow.module import MODULE as ESCROW
+from akechain.chain.modules.gov.module import MODULE as GOV
 from akechain.chain.modules.market.module import LEASES
 from akechain.chain.modules.market.module import MODULE as MARKET
 from akechain.chain.modules.reputation.module import MODULE as REPUTATION
@@ -25,7 +27,7 @@ from akechain.chain.params import ParamSet
 from akechain.chain.store import Hooks
 
 MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
-                              BRIDGE)
+                              GOV, AUTHZ, BRIDGE)
 
 
 class RegistryError(ValueError):

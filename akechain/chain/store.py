@@ -9,7 +9,7 @@ import heapq
 from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, TypeVar
 
 from consensus.abci import Misbehavior, VoteInfo
 from state.codec import DEFAULT_MAX_SIZE, CodecError, decode, encode
@@ -145,8 +145,9 @@ class Journal:
 @dataclass(frozen=True, slots=True)
 class BlockContext:
     """What a block tells its handlers and end-of-block hooks: the only height, clock and randomness
-    the state transition may read. `random_seed` is the previous block's commit hash; derive
-    per-purpose randomness by hashing it with a purpose tag and an id, never use it raw twice."""
+    the state transition may read. `random_seed` is the proposer's verified VRF output for this
+    height; verify folds it into the chain seed (`verify.keeper.get_chain_seed`), which draws hash
+    with a purpose tag and an id, never used raw twice."""
 
     height: int
     time_ms: int
@@ -157,4 +158,9 @@ class BlockContext:
     misbehavior: tuple[Misbehavior, ...] = ()
     # the registry's: what other modules asked to be told (staking calls them as stake moves)
     hooks: Hooks = field(default_factory=lambda: MappingProxyType({}))
+    # the registry's: every module's params (a `ParamSet` by module name), so governance can check a
+    # param change against its declared bounds at submission and apply it when the proposal passes
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # the registry's msg type -> handler, so authz can run a hot key's messages for their granter
+    handlers: Mapping[type, Callable[..., list[Event]]] = field(default_factory=lambda: MappingProxyType({}))
     chain_id: str = ""  # what every tx signs; the bridge binds its EVM signatures to it

@@ -401,6 +401,7 @@ def register_module_commands() -> None:
     from akechain.cli.bridge import bridge_query, bridge_tx
     from akechain.cli.bridge_agent import bridge
     from akechain.cli.distribution import distribution_query, distribution_tx
+    from akechain.cli.gov import gov_query, gov_tx
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
     from akechain.cli.slashing import slashing_query, slashing_tx
     from akechain.cli.staking import staking_query, staking_tx
@@ -413,6 +414,8 @@ def register_module_commands() -> None:
     query.add_command(slashing_query)
     tx.add_command(distribution_tx)
     query.add_command(distribution_query)
+    tx.add_command(gov_tx)
+    query.add_command(gov_query)
     tx.add_command(bridge_tx)
     query.add_command(bridge_query)
     main.add_command(market)
@@ -437,9 +440,11 @@ register_simulate_command()
 def register_operations_commands() -> None:
     from akechain.cli.doctor import doctor
     from akechain.cli.signer import signer
+    from akechain.cli.watch import watch
 
     main.add_command(doctor)
     main.add_command(signer)
+    main.add_command(watch)
 
 
 register_operations_commands()

@@ -157,3 +157,23 @@ class NodeClient:
 
     def distribution_params(self) -> dict[str, Any]:
         return self.params()["distribution"]
+
+    # -- gov
+
+    def proposals(self) -> list[dict[str, Any]]:
+        return self._list("/proposals", {})
+
+    def proposal(self, proposal_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/proposals/{proposal_id}")
+
+    def proposal_votes(self, proposal_id: int) -> list[dict[str, Any]]:
+        return self._call("GET", f"/proposals/{proposal_id}/votes")
+
+    def proposal_tally(self, proposal_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/proposals/{proposal_id}/tally")
+
+    def treasury(self) -> dict[str, Any]:
+        return self._call("GET", "/treasury")
+
+    def gov_params(self) -> dict[str, Any]:
+        return self.params()["gov"]

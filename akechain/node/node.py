@@ -32,6 +32,7 @@ from akechain.node.network import (
 )
 from akechain.node.rpc import bridge as bridge_json
 from akechain.node.rpc import distribution as distribution_json
+from akechain.node.rpc import gov as gov_json
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
 from akechain.node.rpc.events import ChainEvent, EventLog, block_events
@@ -145,7 +146,8 @@ class Node:
         )
         self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
-        self.metrics = NodeMetrics(self.status)
+        self.metrics = NodeMetrics(self.status, lambda: self.host.gossip.verdicts)
+        self.driver.on_wal_fsync = self.metrics.wal_fsync.observe
         self.events = EventLog(self._chain_events)
         # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
         # Kept as TxResult and rendered when asked: rendering every synced tx's events cost the loop more than the lookup.
@@ -198,10 +200,11 @@ class Node:
         """A stored block's `/events`, from the block store (only when a stream reads them)."""
         block = self._load_block(height)
         raw_results = self.blocks.results(height)
-        results = () if raw_results is None else decode_results(raw_results).tx_results
+        results = None if raw_results is None else decode_results(raw_results)
         txs = [{**tx_to_json(raw, decode_tx(raw, max_tx_bytes=len(raw))), "code": result.code, "log": result.log,
-                "events": events_to_json(result.events)} for raw, result in zip(block.txs, results)]
-        return block_events(height, block.hash().hex(), block.header.time_ms, block.header.proposer_address.hex(), txs)
+                "events": events_to_json(result.events)} for raw, result in zip(block.txs, results.tx_results if results else ())]
+        return block_events(height, block.hash().hex(), block.header.time_ms, block.header.proposer_address.hex(), txs,
+                            events_to_json(results.events) if results else [])
 
     def _report_peer(self, peer: str, reason: str) -> None:
         log.warning("peer %s misbehaved in block sync: %s", peer, reason)
@@ -235,6 +238,8 @@ class Node:
             "validators": len(st.validators),
             "node_id": self.host.peer_id,
             "peers": len(self.host.connected_peers()),
+            "sync_target_height": self.block_sync.target_height,
+            "catching_up": self.block_sync.target_height > height + 1,
         }
 
     def params(self) -> dict[str, Any]:
@@ -365,6 +370,21 @@ class Node:
 
     def rewards(self, address: str) -> dict[str, Any]:
         return distribution_json.get_rewards(self.app.get_state_view()[0], parse_address_arg(address))
+
+    def proposals(self, cursor: str | None, limit: int) -> market_json.Page:
+        return gov_json.get_proposals(self.app.get_state_view()[0], cursor, limit)
+
+    def proposal(self, proposal_id: int) -> dict[str, Any] | None:
+        return gov_json.get_proposal(self.app.get_state_view()[0], proposal_id)
+
+    def proposal_votes(self, proposal_id: int) -> list[dict[str, Any]] | None:
+        return gov_json.get_votes(self.app.get_state_view()[0], proposal_id)
+
+    def proposal_tally(self, proposal_id: int) -> dict[str, Any] | None:
+        return gov_json.get_tally(self.app.get_state_view()[0], proposal_id)
+
+    def treasury(self) -> dict[str, Any]:
+        return gov_json.get_treasury(self.app.get_state_view()[0])
 
     def bridge(self, view: str, address: str | None) -> Any:
         store = self.app.get_state_view()[0]

@@ -32,6 +32,7 @@ from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
+from akechain.chain.modules.gov.params import DEFAULT_PARAMS as GOV_DEFAULTS
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as MARKET_DEFAULTS
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.tx import Tx, TxBody, compute_sign_bytes
@@ -55,13 +56,16 @@ def make_sim_keys(count: int) -> list[nacl.signing.SigningKey]:
 
 def make_sim_app_state(addresses: Sequence[Address], registry: Registry = DEFAULT_REGISTRY,
                        authority: Address | None = None, **params: Any) -> dict:
-    """A genesis for simulations: every address funded, cheap fees, short market windows and the last
-    three addresses as verifiers; `params` replaces a module's record (e.g. `market=...`);
+    """A genesis for simulations: every address funded, cheap fees, short market windows and gov
+    periods, the last three addresses as verifiers; `params` replaces a module's record (e.g. `market=...`);
     `authority` (with a governed registry) may change params."""
     defaults = {
         "auth": AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=16 * 1024, max_memo_length=32),
         "market": replace(MARKET_DEFAULTS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000, checkpoint_blocks=2,
                           verifiers=tuple(sorted(addresses[-3:]))),
+        # periods of seconds, so proposals end (and execute) within a run
+        "gov": replace(GOV_DEFAULTS, min_deposit=1_000, deposit_period_ms=5_000, voting_period_ms=10_000,
+                       expedited_min_deposit=2_000, expedited_voting_period_ms=3_000),
     }
     app_state = make_app_state({a: SIM_BALANCE for a in addresses}, {**defaults, **params}, registry)
     if authority is not None:

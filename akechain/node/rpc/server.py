@@ -27,7 +27,7 @@ from akechain.node.rpc.market import DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER,
 from akechain.node.rpc.events import EVENT_TYPES, MAX_STREAMS, WHOLE_HEIGHT, EventLog, parse_last_event_id
 from akechain.node.rpc.status_page import status_page
 from akechain.node.rpc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, HTTPMetrics, NodeMetrics
-from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, InFlightLimit, serve_capped
+from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, SEND_SECONDS, InFlightLimit, serve_capped
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -102,6 +102,18 @@ class NodeAPI(Protocol):
     def signing_info(self, address: str) -> dict[str, Any] | None: ...
 
     def rewards(self, address: str) -> dict[str, Any]: ...
+
+    # Governance; None means no such proposal.
+
+    def proposals(self, cursor: str | None, limit: int) -> Page: ...
+
+    def proposal(self, proposal_id: int) -> dict[str, Any] | None: ...
+
+    def proposal_votes(self, proposal_id: int) -> list[dict[str, Any]] | None: ...
+
+    def proposal_tally(self, proposal_id: int) -> dict[str, Any] | None: ...
+
+    def treasury(self) -> dict[str, Any]: ...
 
     def bridge(self, view: str, address: str | None) -> Any:
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
@@ -347,6 +359,19 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_rewards(request: Request) -> Response:
         return JSONResponse(ask(node.rewards, request.path_params["address"]))
 
+    async def get_proposals(request: Request) -> Response:
+        return page_response(ask(node.proposals, *get_page_args(request)))
+
+    def proposal_lookup(method: str, what: str) -> Callable[[Request], Any]:
+        """A `/proposals/{id}…` endpoint answered by the NodeAPI method named `method`."""
+        async def lookup(request: Request) -> Response:
+            proposal_id = parse_id(request.path_params["proposal_id"], "proposal id")
+            return found_or_404(getattr(node, method)(proposal_id), f"{what}proposal {proposal_id}")
+        return lookup
+
+    async def get_treasury(request: Request) -> Response:
+        return JSONResponse(node.treasury())
+
     async def get_bridge(request: Request) -> Response:
         return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
 
@@ -388,6 +413,11 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/unbonding/{address}", get_unbonding, methods=["GET"]),
         Route("/signing-info/{address}", get_signing_info, methods=["GET"]),
         Route("/rewards/{address}", get_rewards, methods=["GET"]),
+        Route("/proposals", get_proposals, methods=["GET"]),
+        Route("/proposals/{proposal_id}", proposal_lookup("proposal", ""), methods=["GET"]),
+        Route("/proposals/{proposal_id}/votes", proposal_lookup("proposal_votes", "votes of "), methods=["GET"]),
+        Route("/proposals/{proposal_id}/tally", proposal_lookup("proposal_tally", "tally of "), methods=["GET"]),
+        Route("/treasury", get_treasury, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]
@@ -441,13 +471,14 @@ async def serve_http(
     max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
     max_connections: int = MAX_CONNECTIONS,
     header_seconds: float = HEADER_READ_SECONDS,
+    send_seconds: float = SEND_SECONDS,
 ) -> None:
     """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
     concurrent requests are answered 503 and connections over the cap wait in the listen backlog.
     Headers must arrive within `header_seconds` of the connection or of the last answer, after which
     an idle connection is closed too (hypercorn's keep-alive timeout runs until a whole request head
     arrived); they are capped at h11's 16 KiB, bodies in size and time by read_body, and every write
-    has a deadline (limits.SEND_SECONDS). Hypercorn's `read_timeout` is left unset: it times every
+    has a deadline (`send_seconds`, limits.SEND_SECONDS). Hypercorn's `read_timeout` is left unset: it times every
     read, also while a `?wait=commit` request waits for its answer, and would cut those off."""
     config = HypercornConfig()
     config.backlog = LISTEN_BACKLOG
@@ -456,4 +487,4 @@ async def serve_http(
     config.errorlog = None
     config.graceful_timeout = 1.0
     limited = InFlightLimit(app, max_in_flight)  # type: ignore[arg-type]
-    await serve_capped(limited, config, host, port, shutdown, max_connections, task_status=task_status)
+    await serve_capped(limited, config, host, port, shutdown, max_connections, send_seconds, task_status=task_status)

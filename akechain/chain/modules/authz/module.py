@@ -1,0 +1,22 @@
+"""The authz module's descriptor: hot keys acting for their owner within a grant (message types,
+spend limit per period, expiry), as the Cosmos SDK's x/authz with a periodic spend limit."""
+from __future__ import annotations
+
+from akechain.chain.module import Genesis, Module
+from akechain.chain.modules.authz import genesis
+from akechain.chain.modules.authz.handlers import HANDLERS
+from akechain.chain.modules.authz.invariants import INVARIANTS
+from akechain.chain.modules.authz.queries import QUERIES
+from akechain.chain.modules.authz.records import TABLES
+
+MODULE = Module(
+    name="authz",
+    prefixes=tuple(TABLES),
+    error_codes=range(220, 230),
+    handlers=HANDLERS,
+    invariants=INVARIANTS,
+    genesis=Genesis(genesis.init_genesis, genesis.export_genesis, optional=True),
+    tables=TABLES,
+    queries=QUERIES,
+    strategies="akechain.chain.modules.authz.strategies",
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from typing import Any, Sequence
 
 from akechain.chain.genesis import build_gentx, build_genesis
 from akechain.chain.modules.bridge.evm import (
@@ -16,6 +17,8 @@ from akechain.chain.modules.bridge.evm import (
 )
 from akechain.chain.modules.bridge.msgs import MsgRegisterEvmKey
 from akechain.chain.modules.bridge.params import Params as BridgeParams
+from akechain.chain.crypto import format_address
+from akechain.node.rpc.bridge import get_orchestrator, get_view
 from akechain.testing import SimChain
 from staking_support import ADDRESSES, AUTH_PARAMS, CHAIN_ID, CONSENSUS_KEYS, GENESIS_AMOUNT, GENESIS_BOND, KEYS, NO_REWARDS, PARAMS, SLASHING_PARAMS, Driver
 
@@ -60,3 +63,19 @@ def sign_batch(i: int, batch) -> bytes:
     digest = batch_digest(BRIDGE_ID, [t.amount for t in batch.transfers], [t.destination for t in batch.transfers],
                           batch.nonce, batch.timeout)
     return sign_digest(EVM_KEYS[i], digest).to_bytes()
+
+
+class SimPort:
+    """A ChainPort over a SimChain: views of committed state; txs wait for the test's next block."""
+
+    def __init__(self, d: Driver, i: int) -> None:
+        self.d, self.i, self.address = d, i, format_address(ADDRESSES[i])
+
+    def view(self, name: str) -> Any:
+        return get_view(self.d.chain.app.get_state_view()[0], name)
+
+    def orchestrator(self) -> dict[str, Any]:
+        return get_orchestrator(self.d.chain.app.get_state_view()[0], ADDRESSES[self.i])
+
+    def send(self, msgs: Sequence[Any]) -> None:
+        self.d.tx(self.i, *msgs)

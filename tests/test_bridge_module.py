@@ -250,3 +250,26 @@ def test_export_reimports_to_the_same_hash(d: Driver) -> None:
     assert exported["bridge"]["state"]
     again = SimChain(exported, d.chain.chain_id)
     assert again.app_hashes[0] == d.chain.app_hashes[d.chain.height]
+
+
+def test_a_registration_for_another_chain_is_refused() -> None:
+    from akechain.chain.modules.bridge.evm import compute_bridge_id, evm_address, registration_digest
+    from akechain.chain.modules.bridge.msgs import MsgRegisterEvmKey
+
+    d = Driver(make_bridge_chain())
+    other = sign_digest(EVM_KEYS[0], registration_digest(compute_bridge_id("another-chain"), ADDRESSES[0])).to_bytes()
+    refused(d, 0, MsgRegisterEvmKey(evm_address(EVM_KEYS[0]), other), InvalidEvmSignatureError)
+
+
+def test_batch_evidence_over_a_batch_never_made_slashes_but_the_real_batch_is_no_evidence(d: Driver) -> None:
+    from akechain.chain.modules.bridge.evm import batch_digest
+    from akechain.chain.modules.bridge.msgs import MsgBatchSignatureEvidence
+
+    send_and_batch(d, [100])
+    batch = q(d, "batch", 1)
+    real = MsgBatchSignatureEvidence((100,), (DEST,), 1, batch.timeout, sign_batch(2, batch))
+    refused(d, USER, real, EvidenceOfExistingItemError)
+    forged = batch_digest(BRIDGE_ID, [10**6], [DEST], 1, batch.timeout)  # same nonce, another amount
+    evidence = MsgBatchSignatureEvidence((10**6,), (DEST,), 1, batch.timeout, sign_digest(EVM_KEYS[2], forged).to_bytes())
+    assert d.run(USER, evidence).tx_results[0].code == 0
+    assert d.chain.query("staking", "validator", ADDRESSES[2]).validator.jailed

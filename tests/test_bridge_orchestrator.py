@@ -6,7 +6,7 @@ restarted mid-flight neither double-claim nor lose a transfer."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import pytest
 from web3 import EthereumTesterProvider, Web3
@@ -15,26 +15,10 @@ from akechain.bridge.orchestrator import Orchestrator, deploy_contract, open_con
 from akechain.chain.crypto import format_address
 from akechain.chain.modules.bridge.msgs import MsgSendToEvm
 from akechain.chain.modules.staking.msgs import MsgDelegate
-from akechain.node.rpc.bridge import get_orchestrator, get_view
-from bridge_chain_support import BRIDGE_PARAMS, EVM_ADDRESSES, EVM_KEYS, USER, make_registered_driver
+from akechain.node.rpc.bridge import get_view
+from bridge_chain_support import BRIDGE_PARAMS, EVM_ADDRESSES, EVM_KEYS, USER, SimPort, make_registered_driver
 from staking_support import ADDRESSES, CHAIN_ID, Driver
 from staking_support import FEE as FEE_OF_USER_TXS
-
-
-class SimPort:
-    """A ChainPort over a SimChain: views of committed state; txs wait for the test's next block."""
-
-    def __init__(self, d: Driver, i: int) -> None:
-        self.d, self.i, self.address = d, i, format_address(ADDRESSES[i])
-
-    def view(self, name: str) -> Any:
-        return get_view(self.d.chain.app.get_state_view()[0], name)
-
-    def orchestrator(self) -> dict[str, Any]:
-        return get_orchestrator(self.d.chain.app.get_state_view()[0], ADDRESSES[self.i])
-
-    def send(self, msgs: Sequence[Any]) -> None:
-        self.d.tx(self.i, *msgs)
 
 
 @pytest.fixture

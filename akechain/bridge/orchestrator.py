@@ -11,7 +11,7 @@ or the EVM node or the AKE node going away for a while, neither double-claims no
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
 import trio
@@ -94,10 +94,8 @@ def get_signature_slots(current: dict[str, Any], signed: dict[str, Any]) -> tupl
     return slots, power * 3 > total * 2
 
 
-def compute_claims(contract: Contract, from_block: int, to_block: int, next_nonce: int) -> list[Msg]:
-    """Claims for the contract's events from `next_nonce` on, in nonce order and without a gap."""
-    if to_block < from_block:
-        return []
+def scan_events(contract: Contract, from_block: int, to_block: int) -> dict[int, Msg]:
+    """Claims for the contract's events in blocks from_block..to_block, by event nonce."""
     found: dict[int, Msg] = {}
     events = contract.events
     for event in events.SendToAke.get_logs(from_block=from_block, to_block=to_block):
@@ -111,11 +109,7 @@ def compute_claims(contract: Contract, from_block: int, to_block: int, next_nonc
         a = event["args"]
         if a["eventNonce"]:  # 0 is the deployment's
             found[a["eventNonce"]] = MsgValsetUpdatedClaim(a["eventNonce"], event["blockNumber"], a["valsetNonce"])
-    claims = []
-    while next_nonce in found:
-        claims.append(found[next_nonce])
-        next_nonce += 1
-    return claims
+    return found
 
 
 @dataclass
@@ -127,6 +121,10 @@ class Orchestrator:
     confirmations: int = 0  # EVM blocks an event must be buried under before it is claimed
     from_block: int = 0  # the contract's deployment block
     relay: bool = True
+    # events scanned but not yet claimed by this validator (as the chain says), and how far it scanned:
+    # each block is read once per run; a restart scans again from the deployment
+    unclaimed: dict[int, Msg] = field(default_factory=dict)
+    scanned_to: int = -1
 
     @property
     def evm_address(self) -> str:
@@ -152,7 +150,16 @@ class Orchestrator:
     def claim_events(self) -> int:
         next_nonce = self.chain.orchestrator()["last_event_nonce"] + 1
         head = self.w3.eth.block_number - self.confirmations
-        claims = compute_claims(self.contract, self.from_block, head, next_nonce)
+        start = max(self.scanned_to + 1, self.from_block)
+        if head >= start:
+            self.unclaimed.update(scan_events(self.contract, start, head))
+            self.scanned_to = head
+        for nonce in [n for n in self.unclaimed if n < next_nonce]:
+            del self.unclaimed[nonce]
+        claims = []
+        while next_nonce in self.unclaimed:  # in order and without a gap
+            claims.append(self.unclaimed[next_nonce])
+            next_nonce += 1
         self.send(claims)
         return len(claims)
 

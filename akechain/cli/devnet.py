@@ -231,7 +231,10 @@ def stop_devnet(root: Path, grace: float = STOP_GRACE) -> list[str]:
     path = root / DEVNET_FILE
     if not path.exists():
         raise DevnetError(f"no {DEVNET_FILE} in {root}: nothing to stop")
-    nodes = json.loads(path.read_text())["nodes"]
+    doc = json.loads(path.read_text())
+    nodes = doc["nodes"]
+    bridge = doc.get("bridge", {})
+    stop_all(bridge.get("orchestrator_pids", []) + ([bridge["anvil_pid"]] if bridge else []), grace)
     stopped = stop_all([node["pid"] for node in nodes], grace)
     path.unlink()
     return [node["name"] for node in nodes if node["pid"] in stopped]
@@ -259,13 +262,14 @@ def fetch_uptimes(specs: list[NodeSpec]) -> dict[str, float]:
 
 
 def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, detach: bool,
-               market_params: Path | None = None, params: Path | None = None) -> None:
-    """Create DIR if new, start every node, then either return (detach) or watch until Ctrl-C."""
+               market_params: Path | None = None, params: Path | None = None, bridge: bool = False) -> None:
+    """Create DIR if new, start every node (with `bridge`: anvil, the contract and an orchestrator per
+    validator beside them, on a new devnet only), then either return (detach) or watch until Ctrl-C."""
     if (root / DEVNET_FILE).exists():
         raise DevnetError(f"{root / DEVNET_FILE} exists: the devnet may be running; `akechain devnet stop --home {root}` first")
     if (root / PASSPHRASE_FILE).exists():
-        if market_params is not None or params is not None:
-            raise DevnetError(f"{root} already holds a devnet: --market-params and --params apply only when creating one")
+        if market_params is not None or params is not None or bridge:
+            raise DevnetError(f"{root} already holds a devnet: --market-params, --params and --bridge apply only when creating one")
         specs = node_specs(root)
     else:
         market = DEFAULT_MARKET_PARAMS if market_params is None else load_market_params(market_params)
@@ -279,6 +283,15 @@ def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, de
         stop_all([proc.pid for proc in procs], STOP_GRACE)
         raise
     doc = devnet_doc(root, chain_id, specs, procs)
+    if bridge:
+        from akechain.cli.devnet_bridge import BridgeSetupError, start_bridge
+
+        try:
+            doc["bridge"] = start_bridge([s.home for s in specs], [s.rpc for s in specs], root / PASSPHRASE_FILE,
+                                         base_port + 2 * len(specs), OPERATOR_KEY)
+        except (BridgeSetupError, OSError) as exc:
+            stop_all([proc.pid for proc in procs], STOP_GRACE)
+            raise DevnetError(f"--bridge: {exc}") from exc
     (root / DEVNET_FILE).write_text(json.dumps(doc, indent=2) + "\n")
     if detach:
         print(json.dumps(doc, indent=2))

@@ -103,9 +103,12 @@ def start(home: Path, log_format: str, signer_address: str | None, signer_secret
 @click.option("--params", "params_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help='JSON {module: {param: value}} over any module\'s genesis params, checked against their bounds '
                    '(only when DIR is created), e.g. {"staking": {"unbonding_time_ms": 20000}}.')
+@click.option("--bridge", is_flag=True,
+              help="Also start anvil (EVM) on BASE+2N, deploy the bridge contract and run an orchestrator per validator "
+                   "(only when DIR is created; see devnet.json's `bridge`).")
 @click.pass_context
 def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool,
-           market_params: Path | None, params_file: Path | None) -> None:
+           market_params: Path | None, params_file: Path | None, bridge: bool) -> None:
     """Run a local devnet: N validators on 127.0.0.1 with a funded `faucet` key.
 
     \b
@@ -120,7 +123,7 @@ def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chai
 
     try:
         run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach,
-                   market_params=market_params, params=params_file)
+                   market_params=market_params, params=params_file, bridge=bridge)
     except DevnetError as exc:
         fail(str(exc))
 

@@ -117,6 +117,8 @@ class NodeAPI(Protocol):
 
     def grants(self, owner: str) -> dict[str, Any]: ...
 
+    def guardian(self) -> dict[str, Any]: ...
+
 
 def decode_tx_text(text: str) -> bytes:
     """Raw tx bytes from hex (optionally 0x-prefixed) or base64 text."""
@@ -370,6 +372,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_treasury(request: Request) -> Response:
         return JSONResponse(node.treasury())
 
+    async def get_guardian(request: Request) -> Response:
+        return JSONResponse(node.guardian())
+
     async def get_grants(request: Request) -> Response:
         return JSONResponse(ask(node.grants, request.path_params["owner"]))
 
@@ -417,6 +422,7 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/proposals/{proposal_id}/tally", proposal_lookup("proposal_tally", "tally of "), methods=["GET"]),
         Route("/treasury", get_treasury, methods=["GET"]),
         Route("/grants/{owner}", get_grants, methods=["GET"]),
+        Route("/guardian", get_guardian, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

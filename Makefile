@@ -29,7 +29,7 @@ system-tools:
 # The bridge contract's pinned compiler and OpenZeppelin sources, from the npm registry.
 CONTRACTS := akechain/bridge/contracts
 contracts-tools:
-	@if [ ! -d $(CONTRACTS)/node_modules/solc ]; then \
+	@if [ ! -d $(CONTRACTS)/node_modules/solc ] || [ ! -x $(CONTRACTS)/node_modules/.bin/anvil ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix $(CONTRACTS) --no-audit --no-fund --silent || exit 1; \
 	  else echo "npm is missing: install Node.js and npm (apt-get install npm) to build the bridge contract" >&2; \
 	    [ "$$CI" != true ] || exit 1; fi; \

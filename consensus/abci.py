@@ -87,9 +87,12 @@ class BlockRequest:
     hash: bytes
     proposer_address: bytes
     txs: tuple[bytes, ...]
-    last_commit_hash: bytes  # deterministic randomness seed (hash of the previous commit)
+    last_commit_hash: bytes
     misbehavior: tuple[Misbehavior, ...] = ()
     decided_last_commit: tuple[VoteInfo, ...] = ()  # every validator of height - 1, in set order
+    # the proposer's verified VRF output for this height: randomness it can withhold (by not
+    # proposing) but not choose, unlike the last commit, whose extra precommits it picks
+    seed: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from consensus.types import (
     txs_hash,
 )
 from consensus.vote_set import is_two_thirds
+from consensus import vrf
 
 MAX_EVIDENCE_PER_BLOCK = 64
 
@@ -134,22 +135,27 @@ def expected_time(state: ChainState, last_commit: Commit | None) -> int:
 
 
 def make_block(
-    state: ChainState, txs: tuple[bytes, ...], evidence: tuple[DuplicateVoteEvidence, ...], proposer_address: bytes
+    state: ChainState, txs: tuple[bytes, ...], evidence: tuple[DuplicateVoteEvidence, ...], proposer_address: bytes,
+    seed_proof: bytes, last_commit: Commit | None = None,
 ) -> Block:
+    """`last_commit` is any +2/3 commit of the last block (default: the one it was decided by);
+    a proposer passes the decided one with the precommits that came in late, so they are credited."""
+    last_commit = state.last_commit if last_commit is None else last_commit
     header = Header(
         chain_id=state.chain_id,
         height=state.height,
-        time_ms=expected_time(state, state.last_commit),
+        time_ms=expected_time(state, last_commit),
         last_block_id=state.last_block_id,
-        last_commit_hash=commit_hash(state.last_commit),
+        last_commit_hash=commit_hash(last_commit),
         txs_hash=txs_hash(txs),
         validators_hash=state.validators.hash(),
         next_validators_hash=state.next_validators.hash(),
         app_hash=state.app_hash,
         proposer_address=proposer_address,
         evidence_hash=evidence_hash(evidence),
+        seed_proof=seed_proof,
     )
-    return Block(header, txs, state.last_commit, evidence)
+    return Block(header, txs, last_commit, evidence)
 
 
 def evidence_validators(state: ChainState, evidence: DuplicateVoteEvidence, history: History | None = None,
@@ -202,8 +208,14 @@ def validate_block(state: ChainState, block: Block, max_block_bytes: int, histor
         raise InvalidBlockError("block app_hash does not match the app state after the last block")
     if h.validators_hash != state.validators.hash() or h.next_validators_hash != state.next_validators.hash():
         raise InvalidBlockError("block validator hashes do not match the known validator sets")
-    if state.validators.index_of(h.proposer_address) is None:
+    index = state.validators.index_of(h.proposer_address)
+    if index is None:
         raise InvalidBlockError("block proposer is not a validator")
+    # Verify the seed is the proposer's one VRF output for this height (it cannot pick another)
+    try:
+        vrf.verify(state.validators.validators[index].pub_key, vrf.compute_seed_input(h.chain_id, h.height), h.seed_proof)
+    except vrf.InvalidVrfProofError as exc:
+        raise InvalidBlockError(f"block seed proof: {exc}") from exc
     # Verify the last commit and BFT time.
     if h.last_commit_hash != commit_hash(block.last_commit):
         raise InvalidBlockError("block last_commit_hash does not match its last commit")
@@ -253,7 +265,7 @@ def block_request(block: Block, last_validators: ValidatorSet | None = None,
         for e in block.evidence
     )
     return BlockRequest(h.height, h.time_ms, block.hash(), h.proposer_address, block.txs, h.last_commit_hash, misbehavior,
-                        get_vote_infos(block.last_commit, last_validators))
+                        get_vote_infos(block.last_commit, last_validators), vrf.proof_to_output(h.seed_proof))
 
 
 def get_vote_infos(commit: Commit | None, validators: ValidatorSet | None) -> tuple[VoteInfo, ...]:

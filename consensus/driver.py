@@ -218,6 +218,7 @@ class Driver:
         self._txs_available = trio.Event()
         self._subscribers: list[trio.MemorySendChannel[CommittedBlock]] = []
         self.committed_height = 0  # the last height the app committed; set by the handshake
+        self.on_wal_fsync: Callable[[float], None] | None = None  # set before run: hears each WAL fsync's seconds
 
     # Public API -----------------------------------------------------------------------------
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -226,7 +227,7 @@ class Driver:
         self.committed_height = chain.height - 1
         address = None if self.signer is None else self.signer.address
         self._state = State(chain, self.config, address, self.history)
-        self._wal = WAL(self.wal_path)
+        self._wal = WAL(self.wal_path, on_fsync=self.on_wal_fsync)
         if self._wal.repaired_bytes:
             log.warning("WAL %s: cut a torn last record of %d bytes", self.wal_path, self._wal.repaired_bytes)
         try:
@@ -430,7 +431,9 @@ class Driver:
                 case RequestTxs(height=h, round=r):
                     max_bytes = self.config.max_block_bytes
                     txs = self.app.prepare_proposal(self.mempool.reap(max_bytes), max_bytes)
-                    queue.extend(state.handle(TxsReady(h, r, tuple(txs))))
+                    proof = self._prove_seed(h)
+                    if proof is not None:
+                        queue.extend(state.handle(TxsReady(h, r, tuple(txs), proof)))
                 case ValidateBlock(height=h, block=block):
                     # A big block's signature checks would hold the loop; the app only reads here.
                     valid = await trio.to_thread.run_sync(self.app.process_proposal, block_request(block, history=self.history))
@@ -455,6 +458,16 @@ class Driver:
         self._require_wal().write(MessageRecord(message, ""), sync=True)
         await self.transport.broadcast(encode_message(message))
         return self._require_state().handle(MessageReceived(message, ""))
+
+    def _prove_seed(self, height: int) -> bytes | None:
+        """The VRF proof our block needs; without it (no signer, or one that refuses) we do not propose."""
+        if self.signer is None:
+            return None
+        try:
+            return self.signer.prove_seed(self.chain_id, height)
+        except DoubleSignError as exc:
+            log.warning("not proposing: no seed proof: %s", exc)
+            return None
 
     async def _send_commits(self, first: int, last: int, peer: str) -> None:
         """A catch-up reply to `peer`, off the consensus loop (the limiter reserved it)."""

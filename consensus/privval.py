@@ -15,6 +15,7 @@ from typing import Protocol
 
 from nacl.signing import SigningKey
 
+from consensus import vrf
 from consensus.types import PRECOMMIT, PREVOTE, Proposal, Vote, address_of, sha256
 
 STEP_PROPOSE = 1
@@ -41,6 +42,8 @@ class Signer(Protocol):
     def sign_vote(self, chain_id: str, vote: Vote) -> Vote: ...
 
     def sign_proposal(self, chain_id: str, proposal: Proposal) -> Proposal: ...
+
+    def prove_seed(self, chain_id: str, height: int) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,10 @@ class MemoryPV:
     def sign_proposal(self, chain_id: str, proposal: Proposal) -> Proposal:
         signature, timestamp = self._sign(proposal.height, proposal.round, STEP_PROPOSE, proposal, chain_id)
         return replace(proposal, signature=signature, timestamp_ms=timestamp)
+
+    def prove_seed(self, chain_id: str, height: int) -> bytes:
+        """The VRF proof a block of `height` carries; unique in output, so no double-sign state."""
+        return vrf.prove(bytes(self._key), vrf.compute_seed_input(chain_id, height))
 
     def _sign(self, height: int, round: int, step: int, record: Vote | Proposal, chain_id: str) -> tuple[bytes, int]:
         last = self.last

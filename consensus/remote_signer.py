@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from consensus import vrf
 from consensus.privval import DoubleSignError, FilePV
 from consensus.types import Proposal, Vote, address_of, verify_signature
 from state.codec import CodecError, Tagged, decode, encode, tagged
@@ -86,6 +87,19 @@ class SignProposalRequest:
 @dataclass(frozen=True, slots=True)
 class SignedProposal:
     proposal: Proposal
+
+
+@tagged(SignerMessage, "signer/prove_seed")
+@dataclass(frozen=True, slots=True)
+class ProveSeedRequest:
+    chain_id: str
+    height: int
+
+
+@tagged(SignerMessage, "signer/seed_proof")
+@dataclass(frozen=True, slots=True)
+class SeedProof:
+    proof: bytes
 
 
 @tagged(SignerMessage, "signer/refused")
@@ -221,6 +235,8 @@ def answer(pv: FilePV, chain_id: str, request: SignerMessage) -> SignerMessage:
                 return SignedVote(pv.sign_vote(chain_id, vote))
             case SignProposalRequest(proposal=proposal):
                 return SignedProposal(pv.sign_proposal(chain_id, proposal))
+            case ProveSeedRequest(height=height):
+                return SeedProof(pv.prove_seed(chain_id, height))
     except DoubleSignError as exc:
         log.warning("refused: %s", exc)
         return Refused(str(exc))
@@ -291,6 +307,14 @@ class RemoteSigner:
             raise SignerUnavailableError("the signer answered with another proposal than the one asked for")
         self._verify(signed.sign_bytes(chain_id), signed.signature)
         return signed
+
+    def prove_seed(self, chain_id: str, height: int) -> bytes:
+        proof = self._expect(self._call(ProveSeedRequest(chain_id, height)), SeedProof).proof
+        try:
+            vrf.verify(self._pub_key, vrf.compute_seed_input(chain_id, height), proof)
+        except vrf.InvalidVrfProofError as exc:
+            raise SignerUnavailableError(f"the signer's seed proof does not verify: {exc}") from None
+        return proof
 
     def close(self) -> None:
         if self._channel is not None:

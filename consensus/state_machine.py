@@ -9,7 +9,9 @@ Beyond the paper, for liveness over a lossy network: a proposal carries the +2/3
 pol_round; on entering a round > 0 a node re-broadcasts its own messages of the height and the
 proof of its valid block; a node learns a valid block from a polka of any round up to its own
 (not just the current one); and a message from a lower height is answered with that height's
-decided block and commit (`SendCommit`), which a lagging node accepts after verifying it.
+decided block and commit (`SendCommit`), which a lagging node accepts after verifying it; a late
+precommit for the decided block is not such a message (its signer has the block), but it is added
+to the decided round's votes, which a proposer's block carries as its last commit.
 """
 from __future__ import annotations
 
@@ -94,6 +96,7 @@ class TxsReady:
     height: int
     round: int
     txs: tuple[bytes, ...]
+    seed_proof: bytes  # this node's VRF proof for the height (the signer holds the key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +239,9 @@ class State:
         if chain.last_validators is not None:
             past[chain.height - 1] = chain.last_validators
         self.past_validators = past
-        self.last_votes = last_votes  # late votes of the decided height are still checked for equivocation
+        # Late votes of the decided height: checked for equivocation, and its late precommits for the
+        # decided block go into the last commit of the block this node proposes (`_last_commit`).
+        self.last_votes = last_votes
         self.chain = chain
         self.height = chain.height
         self.round = 0
@@ -376,6 +381,8 @@ class State:
                 self._buffer_next_height(event)
             return
         if self.decision is not None:
+            if isinstance(message, VoteMessage):
+                self._add_vote(message.vote)  # a late precommit still joins the next block's last commit
             return
         accepted = False
         match message:
@@ -398,6 +405,8 @@ class State:
             return
         if isinstance(message, VoteMessage) and self.last_votes is not None and height == self.last_votes.height:
             self._add_vote_to(self.last_votes, message.vote)
+            if self._signs_last_block(message.vote):
+                return  # a late precommit: its signer has the block, and the precommits reach it by gossip
         if event.peer and event.peer not in self._catchup_sent:
             self._catchup_sent.add(event.peer)
             self._emit(SendCommit(height, event.peer))
@@ -504,10 +513,32 @@ class State:
             return
         if self._proposer(self.round).address != self.address or ("propose", self.round) in self._done:
             return
-        block_time = expected_time(self.chain, self.chain.last_commit)
+        last_commit = self._last_commit()
+        block_time = expected_time(self.chain, last_commit)
         carried = (e for e in self.pending_evidence.values() if self._may_carry(e, block_time))
         evidence = tuple(sorted(carried, key=lambda e: e.hash()))[:MAX_EVIDENCE_PER_BLOCK]
-        self._propose(make_block(self.chain, event.txs, evidence, self.address), -1)
+        self._propose(make_block(self.chain, event.txs, evidence, self.address, event.seed_proof, last_commit), -1)
+
+    def _signs_last_block(self, vote: Vote) -> bool:
+        """`vote` is a precommit for the last decided block in the round it was decided in."""
+        commit = self.chain.last_commit
+        return (commit is not None and vote.type == PRECOMMIT and vote.height == commit.height
+                and vote.round == commit.round and vote.block_id == commit.block_id)
+
+    def _last_commit(self) -> Commit | None:
+        """The commit the last block was decided by, its absent slots filled with the precommits
+        for that block that arrived since (CometBFT's LastCommit): a validator slower than the
+        first +2/3 is still credited for signing (uptime, rewards)."""
+        commit = self.chain.last_commit
+        if commit is None or self.last_votes is None or self.last_votes.height != commit.height:
+            return commit
+        late = self.last_votes.precommits(commit.round).by_block.get(commit.block_id, {})
+        signatures = tuple(
+            CommitSig(FLAG_COMMIT, late[i].validator_address, late[i].timestamp_ms, late[i].signature)
+            if sig.flag == FLAG_ABSENT and i in late else sig
+            for i, sig in enumerate(commit.signatures)
+        )
+        return Commit(commit.height, commit.round, commit.block_id, signatures)
 
     def _on_committed(self, event: Committed) -> None:
         if self.decision is None or event.height != self.height:

@@ -144,6 +144,7 @@ class BlockSync:
         self._max_message_bytes = max_message_bytes
         self._prepare = prepare
         self._last_delivered = 0
+        self.target_height = 0  # the highest height a peer claimed in the last status round
 
     async def run(self) -> None:
         while True:
@@ -155,6 +156,7 @@ class BlockSync:
         """Ask every peer its height, then pull blocks from the highest until caught up with it;
         False if no peer answered."""
         heights = await self._peer_heights()
+        self.target_height = max(heights.values(), default=self.target_height)
         for peer, height in sorted(heights.items(), key=lambda item: -item[1]):
             if height <= self._committed_height() + 1:
                 break  # within one block: consensus gossip covers the rest

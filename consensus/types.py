@@ -342,6 +342,7 @@ class Header:
     app_hash: bytes  # state root after height - 1
     proposer_address: bytes
     evidence_hash: bytes
+    seed_proof: bytes  # the proposer's VRF proof over (chain id, height): the app's unbiasable randomness
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from consensus.types import Message
 from state.codec import CodecError, Tagged, decode, encode, tagged
@@ -63,10 +65,13 @@ class _Entry:
 
 
 class WAL:
-    def __init__(self, path: str | Path, rotate_bytes: int = ROTATE_BYTES) -> None:
-        """Open (creating) the log, repair a torn tail, and load its records."""
+    def __init__(self, path: str | Path, rotate_bytes: int = ROTATE_BYTES,
+                 on_fsync: Callable[[float], None] | None = None) -> None:
+        """Open (creating) the log, repair a torn tail, and load its records. `on_fsync` hears how
+        long each synced write's fsync took, in seconds (the node's metrics)."""
         self.path = Path(path)
         self.rotate_bytes = rotate_bytes
+        self.on_fsync = on_fsync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self.records, end, marker_end = self._scan()
@@ -114,7 +119,10 @@ class WAL:
         os.write(self._fd, frame)
         self.height_bytes = 0 if isinstance(record, EndHeightRecord) else self.height_bytes + len(frame)
         if sync:
+            started = time.perf_counter()
             os.fsync(self._fd)
+            if self.on_fsync is not None:
+                self.on_fsync(time.perf_counter() - started)
         if isinstance(record, EndHeightRecord) and os.fstat(self._fd).st_size > self.rotate_bytes:
             self._rotate(record)
 

@@ -14,6 +14,7 @@ from libp2p.abc import IHost, INetConn, INetStream, INetwork
 from libp2p.peer.id import ID
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.rpc_queue import RpcQueue
 
 from p2p.flow import PeerFlow
 
@@ -23,11 +24,48 @@ log = logging.getLogger(__name__)
 # without waiting (into byte-bounded channels), so it only holds what arrives between two runs of that task.
 SUBSCRIPTION_BUFFER = 256
 RESET_TIMEOUT = 1.0
+# Bytes of RPCs one peer's outgoing queue holds (beside py-libp2p's 32 RPCs): 8 frames at the 1 MiB cap.
+MAX_PEER_QUEUE_BYTES = 8 << 20
 
 
 def raise_subscription_buffer() -> None:
     """Must run before `Pubsub.subscribe`; the size is a module global read at subscribe time."""
     pubsub_module.SUBSCRIPTION_CHANNEL_SIZE = max(pubsub_module.SUBSCRIPTION_CHANNEL_SIZE, SUBSCRIPTION_BUFFER)
+
+
+class ByteBoundedRpcQueue(RpcQueue):
+    """A peer's outgoing RPC queue that also refuses an RPC once it would hold over `max_bytes`."""
+
+    def __init__(self, *args: object, max_bytes: int = MAX_PEER_QUEUE_BYTES, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.max_bytes = max_bytes
+        self.queued_bytes = 0
+
+    def push(self, rpc: rpc_pb2.RPC, priority: bool = False) -> bool:
+        size = rpc.ByteSize()
+        if self.queued_bytes + size > self.max_bytes:
+            return False  # dropped for this peer alone, as py-libp2p drops past its count bound
+        pushed = super().push(rpc, priority)
+        if pushed:
+            self.queued_bytes += size
+        return pushed
+
+    async def pop(self) -> rpc_pb2.RPC | None:
+        rpc = await super().pop()
+        if rpc is not None:
+            self.queued_bytes -= rpc.ByteSize()
+        return rpc
+
+
+def bound_peer_queues_by_bytes() -> None:
+    """Make every peer's outgoing pubsub queue a `ByteBoundedRpcQueue`.
+
+    py-libp2p 0.8.1 bounds a peer's outgoing queue at 32 RPCs whatever their size, so a slow or hung
+    peer can hold 32 MiB of frames at the 1 MiB cap, per peer, in every node that gossips to it. The
+    queue class is a module global that `Pubsub` reads when a peer is added; must run before hosts
+    connect. Test: test_peer_queue_is_bounded_by_bytes.
+    """
+    pubsub_module.RpcQueue = ByteBoundedRpcQueue  # type: ignore[misc]
 
 
 def guard_malformed_frames(pubsub: Pubsub, on_bad_frame: Callable[[ID], None]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -43,6 +44,8 @@ class Verdict(enum.Enum):
 
 
 OFFENCES = {Verdict.REJECT: Offence.INVALID_MESSAGE, Verdict.REJECT_SIGNATURE: Offence.INVALID_SIGNATURE}
+VERDICT_LABELS = {Verdict.ACCEPT: "accept", Verdict.IGNORE: "ignore", Verdict.REJECT: "reject",
+                  Verdict.REJECT_SIGNATURE: "reject"}
 
 # (data, origin peer id) -> a Verdict; True and False stand for ACCEPT and REJECT.
 Validator = Callable[[bytes, str], bool | Verdict]
@@ -79,6 +82,7 @@ class Gossip:
         self._subscribers: dict[str, list[ByteBoundedChannel[tuple[bytes, str]]]] = {}
         self._running = False
         self.dropped = 0  # deliveries a subscriber had no room for
+        self.verdicts: Counter[tuple[str, str]] = Counter()  # (topic, accept|ignore|reject) of peers' messages
 
     def add_topic(self, name: str, max_size: int, validate: Validator | None = None, *, in_thread: bool = False) -> None:
         """`in_thread` runs `validate` in a worker thread: for costly checks (a batch of signatures), which
@@ -138,13 +142,13 @@ class Gossip:
         """The pubsub validator: runs before delivery and relay."""
         if self._is_own_or_oversize(topic, forwarder, msg):
             return forwarder == self._pubsub.my_id
-        return self._settle(forwarder, self._verdict(topic, msg))
+        return self._settle(topic, forwarder, self._verdict(topic, msg))
 
     async def _is_acceptable_in_thread(self, topic: Topic, forwarder: ID, msg: rpc_pb2.Message) -> bool:
         """`_is_acceptable` with the topic's validator run in a worker thread."""
         if self._is_own_or_oversize(topic, forwarder, msg):
             return forwarder == self._pubsub.my_id
-        return self._settle(forwarder, await trio.to_thread.run_sync(self._verdict, topic, msg))
+        return self._settle(topic, forwarder, await trio.to_thread.run_sync(self._verdict, topic, msg))
 
     def _is_own_or_oversize(self, topic: Topic, forwarder: ID, msg: rpc_pb2.Message) -> bool:
         """True when no validator need run: our own message (accepted) or one over the cap (scored)."""
@@ -152,6 +156,7 @@ class Gossip:
             return True
         if len(msg.data) > topic.max_size:
             self._scores.penalize(forwarder.to_base58(), Offence.OVERSIZE)
+            self.verdicts[topic.name, "reject"] += 1
             return True
         return False
 
@@ -167,7 +172,8 @@ class Gossip:
             verdict = Verdict.ACCEPT if verdict else Verdict.REJECT
         return verdict
 
-    def _settle(self, forwarder: ID, verdict: Verdict) -> bool:
+    def _settle(self, topic: Topic, forwarder: ID, verdict: Verdict) -> bool:
+        self.verdicts[topic.name, VERDICT_LABELS[verdict]] += 1
         offence = OFFENCES.get(verdict)
         if offence is not None:
             self._scores.penalize(forwarder.to_base58(), offence)

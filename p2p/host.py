@@ -33,8 +33,8 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
-from p2p.compat import (close_swarm, deadline_pubsub_writes, guard_malformed_frames, live_connections,
-                        safe_blacklist_teardown, unique_seqnos_across_restarts)
+from p2p.compat import (bound_peer_queues_by_bytes, close_swarm, deadline_pubsub_writes, guard_malformed_frames,
+                        live_connections, safe_blacklist_teardown, unique_seqnos_across_restarts)
 from p2p.dialer import ConnectionWatch, keep_connected
 from p2p.errors import BadPeerAddress, NotRunning, P2PError
 from p2p.flow import PeerFlow
@@ -75,6 +75,7 @@ class Host:
             heartbeat_interval=1,  # default 120 s: slow mesh repair after churn
             spam_protection_enabled=False,  # default drops > 10 msgs/s per peer and topic; PeerScores instead
         )
+        bound_peer_queues_by_bytes()
         self._pubsub = Pubsub(self._libp2p, self._gossipsub)
         unique_seqnos_across_restarts(self._pubsub)
         guard_malformed_frames(self._pubsub, self._on_malformed_frame)

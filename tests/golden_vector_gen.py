@@ -164,7 +164,7 @@ def main() -> None:
     d.block = recording_block  # type: ignore[method-assign]
     script(d)
     blocks = [
-        {"height": b.height, "time_ms": b.time_ms, "last_commit_hash": b.last_commit_hash.hex(),
+        {"height": b.height, "time_ms": b.time_ms, "last_commit_hash": b.last_commit_hash.hex(), "seed": b.seed.hex(),
          "txs": [tx.hex() for tx in b.txs], **r}
         for b, r in zip(d.history, results)
     ]

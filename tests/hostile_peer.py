@@ -27,7 +27,7 @@ def forged_vote(rng: random.Random, height: int, round: int = 0) -> bytes:
 
 
 def forged_proposal(rng: random.Random, height: int) -> bytes:
-    header = Header("x", height, 0, None, b"", b"", b"", b"", b"", rng.randbytes(20), b"")
+    header = Header("x", height, 0, None, b"", b"", b"", b"", b"", rng.randbytes(20), b"", b"")
     block = Block(header, (rng.randbytes(64 * 1024),), None, ())
     proposal = Proposal(height, rng.randrange(100), -1, block.block_id, 0, rng.randbytes(64))
     return encode_message(ProposalMessage(proposal, block))

@@ -47,7 +47,7 @@ def free_ports(count: int) -> int:
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([*AKECHAIN, *args], capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
-        raise AssertionError(f"akechain {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        raise AssertionError(f"akechain {' '.join(args)} failed ({result.returncode}):\n{result.stderr}{result.stdout}")
     return result
 
 

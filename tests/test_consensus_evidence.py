@@ -41,7 +41,7 @@ def set_at(height: int) -> ValidatorSet:
 
 
 def decided(height: int, time_ms: int, evidence: tuple[DuplicateVoteEvidence, ...] = ()) -> Block:
-    header = Header(CHAIN_ID, height, time_ms, None, b"", b"", b"", b"", b"", b"", b"")
+    header = Header(CHAIN_ID, height, time_ms, None, b"", b"", b"", b"", b"", b"", b"", b"")
     return Block(header, (), None, evidence)
 
 

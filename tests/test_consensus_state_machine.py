@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from consensus.chain import make_block
+import pytest
+
+from consensus.chain import block_request, expected_time, make_block, validate_block
 from consensus.proposer import proposer_for_round
 from consensus.state_machine import (
     NEW_HEIGHT,
@@ -11,16 +13,31 @@ from consensus.state_machine import (
     PREVOTE_STEP,
     PROPOSE,
     BlockValidated,
+    Committed,
+    Decide,
     MessageReceived,
     RequestTxs,
     ScheduleTimeout,
+    SendCommit,
+    SignProposal,
     SignVote,
     State,
     TimeoutFired,
+    TxsReady,
     ValidateBlock,
 )
-from consensus.types import PRECOMMIT, PREVOTE, Proposal, ProposalMessage, Vote, VoteMessage
-from test_consensus_support import CHAIN_ID, FAST, genesis_chain
+from consensus.types import (
+    FLAG_ABSENT,
+    FLAG_COMMIT,
+    PRECOMMIT,
+    PREVOTE,
+    Block,
+    Proposal,
+    ProposalMessage,
+    Vote,
+    VoteMessage,
+)
+from test_consensus_support import CHAIN_ID, FAST, GENESIS_TIME_MS, genesis_chain
 
 
 class Harness:
@@ -44,7 +61,7 @@ class Harness:
 
     def propose(self, round: int, txs: tuple[bytes, ...], pol_round: int = -1, pol_votes=(), block=None) -> ProposalMessage:
         proposer = self.pvs[proposer_for_round(self.chain.validators, round).address]
-        block = block or make_block(self.chain, txs, (), proposer.address)
+        block = block or make_block(self.chain, txs, (), proposer.address, proposer.prove_seed(CHAIN_ID, self.chain.height))
         proposal = proposer.sign_proposal(CHAIN_ID, Proposal(1, round, pol_round, block.block_id, block.header.time_ms))
         return ProposalMessage(proposal, block, tuple(pol_votes))
 
@@ -157,3 +174,86 @@ def test_two_thirds_nil_precommits_start_the_next_round_without_waiting() -> Non
     for pv in h.others():
         h.handle(MessageReceived(VoteMessage(h.vote(pv, PRECOMMIT, 0, None)), "p"))
     assert h.state.round == 1 and h.state.step == PROPOSE
+
+
+class LateSigner:
+    """Node under test proposes height 2; height 1 is decided by the first three precommits, and
+    the fourth validator's precommit arrives late. Own effects are performed as a driver would."""
+
+    def __init__(self) -> None:
+        self.chain, pvs = genesis_chain([1, 1, 1, 1])
+        self.pvs = {pv.address: pv for pv in pvs}
+        self.me = self.pvs[proposer_for_round(self.chain.next_validators, 0).address]
+        self.state = State(self.chain, FAST, self.me.address)
+        self.late = next(pv for pv in pvs if pv.address not in (self.me.address, proposer_for_round(self.chain.validators, 0).address))
+        self.decided: Decide | None = None
+        self.proposal: SignProposal | None = None
+
+    def perform(self, effects, *, commit: bool = True) -> list:
+        """Perform `effects` (a Decide is committed only if `commit`); the effects not performed."""
+        queue, rest = list(effects), []
+        while queue:
+            match effect := queue.pop(0):
+                case SignVote(vote=vote, min_timestamp_ms=min_time):
+                    signed = self.me.sign_vote(CHAIN_ID, replace(vote, timestamp_ms=min_time))
+                    queue.extend(self.state.handle(MessageReceived(VoteMessage(signed), "")))
+                case SignProposal(proposal=p, block=block, pol_votes=pol):
+                    self.proposal = effect
+                    message = ProposalMessage(self.me.sign_proposal(CHAIN_ID, p), block, pol)
+                    queue.extend(self.state.handle(MessageReceived(message, "")))
+                case RequestTxs(height=h, round=r):
+                    queue.extend(self.state.handle(TxsReady(h, r, (), self.me.prove_seed(CHAIN_ID, h))))
+                case ValidateBlock(height=h, block=block):
+                    queue.extend(self.state.handle(BlockValidated(h, block.hash(), True)))
+                case Decide(block=block) if commit:
+                    self.decided = effect
+                    queue.extend(self.state.handle(Committed(block.header.height, block.header.app_hash, ())))
+                case _:
+                    rest.append(effect)
+        return rest
+
+    def precommit(self, pv, block_id, timestamp_ms: int) -> MessageReceived:
+        vote = Vote(PRECOMMIT, 1, 0, block_id, timestamp_ms, pv.address, self.chain.validators.index_of(pv.address))
+        return MessageReceived(VoteMessage(pv.sign_vote(CHAIN_ID, vote)), "peer")
+
+    def decide_height_one(self, *, commit: bool) -> Block:
+        self.perform(self.state.handle(TimeoutFired(1, 0, NEW_HEIGHT)))
+        proposer = self.pvs[proposer_for_round(self.chain.validators, 0).address]
+        if proposer is not self.me:
+            block = make_block(self.chain, (b"a=1",), (), proposer.address, proposer.prove_seed(CHAIN_ID, 1))
+            proposal = proposer.sign_proposal(CHAIN_ID, Proposal(1, 0, -1, block.block_id, block.header.time_ms))
+            self.perform(self.state.handle(MessageReceived(ProposalMessage(proposal, block, ()), "peer")))
+        [block] = [m.block for m in self.state.proposals.values()]
+        for pv in self.pvs.values():
+            if pv is not self.me:
+                vote = Vote(PREVOTE, 1, 0, block.block_id, GENESIS_TIME_MS + 5, pv.address, self.chain.validators.index_of(pv.address))
+                self.perform(self.state.handle(MessageReceived(VoteMessage(pv.sign_vote(CHAIN_ID, vote)), "peer")), commit=commit)
+        for pv in self.pvs.values():
+            if pv is not self.me and pv is not self.late and self.state.decision is None:
+                self.perform(self.state.handle(self.precommit(pv, block.block_id, GENESIS_TIME_MS + 10)), commit=commit)
+        assert self.state.decision is not None or self.decided is not None
+        return block
+
+
+@pytest.mark.parametrize("arrives", ["before the commit", "during timeout_commit"])
+def test_a_late_precommit_is_in_the_next_blocks_last_commit(arrives) -> None:
+    node = LateSigner()
+    block = node.decide_height_one(commit=arrives == "during timeout_commit")
+    late_index = node.chain.validators.index_of(node.late.address)
+    decided_commit = node.state.decision[1] if node.state.decision else node.decided.commit
+    assert decided_commit.signatures[late_index].flag == FLAG_ABSENT  # decided by the first +2/3
+    late = node.precommit(node.late, block.block_id, GENESIS_TIME_MS + 20)
+    if arrives == "before the commit":
+        assert node.state.handle(late) == []
+        node.perform([Decide(block, decided_commit)])
+    else:
+        assert node.state.height == 2 and node.state.step == NEW_HEIGHT
+        assert not any(isinstance(e, SendCommit) for e in node.state.handle(late))  # the signer has the block
+    node.perform(node.state.handle(TimeoutFired(2, 0, NEW_HEIGHT)))
+    assert node.proposal is not None
+    proposed = node.proposal.block
+    assert [s.flag for s in proposed.last_commit.signatures] == [FLAG_COMMIT] * 4
+    assert proposed.header.time_ms == expected_time(node.state.chain, proposed.last_commit)
+    # Peers that saw only the first +2/3 accept the fuller commit, and the app sees four signers.
+    validate_block(node.state.chain, proposed, FAST.max_block_bytes)
+    assert all(v.signed for v in block_request(proposed, node.state.chain.last_validators).decided_last_commit)

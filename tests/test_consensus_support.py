@@ -265,7 +265,7 @@ class Sim:
                     queue.extend(state.handle(MessageReceived(message, "")))
                 case RequestTxs(height=h, round=r):
                     txs = node.app.prepare_proposal(node.mempool.reap(self.config.max_block_bytes), self.config.max_block_bytes)
-                    queue.extend(state.handle(TxsReady(h, r, tuple(txs))))
+                    queue.extend(state.handle(TxsReady(h, r, tuple(txs), node.pv.prove_seed(CHAIN_ID, h))))
                 case ValidateBlock(height=h, block=block):
                     queue.extend(state.handle(BlockValidated(h, block.hash(), node.app.process_proposal(request(block)))))
                 case Decide(block=block, commit=commit):
@@ -297,7 +297,8 @@ class Sim:
     def _equivocate_proposal(self, i: int, message: ProposalMessage) -> None:
         state = self.nodes[i].state
         assert state is not None
-        evil = make_block(state.chain, (b"bad-tx",), (), message.block.header.proposer_address)
+        evil = make_block(state.chain, (b"bad-tx",), (), message.block.header.proposer_address,
+                          message.block.header.seed_proof)
         evil_proposal = self._raw_sign(i, replace(message.proposal, block_id=evil.block_id, signature=b""))
         evil_message = ProposalMessage(evil_proposal, evil, ())
         for dest in range(len(self.nodes)):

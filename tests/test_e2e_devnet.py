@@ -17,6 +17,7 @@ from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.msgs import MsgSend
 from akechain.chain.tx import build_tx_paying_fee
 from consensus import sync
+from consensus.types import FLAG_COMMIT
 from tests.conftest import Devnet
 from tests.node_process import NodeProcess, free_port, run_cli, wait_until
 
@@ -55,6 +56,33 @@ def test_txs_sent_to_any_node_commit_with_one_app_hash_everywhere(devnet: Devnet
     assert len(balances) == 1
 
 
+def test_the_devnet_table_shows_each_validators_power_and_uptime(devnet: Devnet) -> None:
+    from rich.console import Console
+
+    from akechain.cli.devnet import devnet_table, node_specs
+
+    devnet.wait_for_height(3, [0, 1, 2, 3])
+    specs = node_specs(devnet.root)
+    console = Console(width=200, record=True)
+    console.print(devnet_table(specs, [(devnet.pid(i), False) for i in range(4)]))
+    rows = [line for line in console.export_text().splitlines() if line.lstrip("│ ").startswith("node")]
+    assert len(rows) == 4, rows
+    power = str(devnet.nodes[0].status()["voting_power"])
+    for row in rows:
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert cells[6] == power and cells[7].endswith("%") and 0 <= int(cells[7].rstrip(" %")) <= 100, cells
+
+
+def test_block_last_commits_credit_every_live_validator(devnet: Devnet) -> None:
+    """A block's last commit holds the precommits that came in after the first +2/3 too, so on a
+    healthy devnet all four validators sign most commits (uptime and rewards count them)."""
+    first = max(devnet.heights()) + 1
+    devnet.wait_for_height(first + 12, [0])
+    signers = [sum(s["flag"] == FLAG_COMMIT for s in devnet.nodes[0].get(f"/blocks/{h}").json()["last_commit"]["signatures"])
+               for h in range(first, first + 12)]
+    assert sum(n == 4 for n in signers) * 2 > len(signers), signers
+
+
 def test_two_of_four_down_halts_without_fork_and_resumes(devnet: Devnet) -> None:
     kill9(devnet.pid(2))
     kill9(devnet.pid(3))
@@ -78,6 +106,18 @@ def test_garbage_on_every_topic_and_protocol_leaves_nodes_up(devnet: Devnet) -> 
     spray_garbage([n["p2p"] for n in devnet.doc["nodes"]], list(topic_names(devnet.chain_id)),
                   [sync.PROTOCOL_ID, LARGE_MESSAGE_PROTOCOL], random.Random(7))
     devnet.wait_for_height(before + 3, [0, 1, 2, 3], timeout=120)
+    _, consensus_topic, _ = topic_names(devnet.chain_id)
+    verdicts = [gossip_verdicts(node) for node in devnet.nodes]
+    assert all(v.get((consensus_topic, "accept"), 0) > 0 for v in verdicts)  # honest votes, counted per topic
+    assert sum(count for v in verdicts for (_, verdict), count in v.items() if verdict == "reject") > 0  # the junk
+
+
+def gossip_verdicts(node: NodeProcess) -> dict[tuple[str, str], float]:
+    """`akechain_gossip_messages_total` of a node's /metrics by (topic, verdict)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.labels["topic"], s.labels["verdict"]): s.value for family in text_string_to_metric_families(node.get("/metrics").text)
+            for s in family.samples if s.name == "akechain_gossip_messages_total"}
 
 
 def test_killed_validator_rejoins_by_block_sync_without_double_signing(devnet: Devnet) -> None:

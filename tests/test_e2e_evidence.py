@@ -3,6 +3,7 @@ become duplicate-vote evidence that reaches a block every node accepted."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 def start_twin(devnet: Devnet, tmp_path: Path, of: int) -> NodeProcess:
-    """A fifth process holding node `of`'s validator key, with fresh signing state and node key."""
+    """A fifth process holding node `of`'s validator key, with fresh signing state and node key.
+
+    Its propose timeout is 1 ms, so in most rounds it prevotes nil while the original prevotes the
+    proposal: the key signs conflicting votes at nearly every height, not only when timing makes two
+    identical processes diverge (which a loaded machine could leave undone for minutes)."""
     home = tmp_path / "twin"
     (tmp_path / "pass").write_text("x")
     rpc_port = free_port()
@@ -26,23 +31,35 @@ def start_twin(devnet: Devnet, tmp_path: Path, of: int) -> NodeProcess:
     shutil.copy(original / "priv_validator_key.json", home / "priv_validator_key.json")
     config = load_config(home / "config.toml")
     config.p2p.persistent_peers = [n["p2p"] for n in devnet.doc["nodes"]]
+    config.consensus = replace(config.consensus, timeout_propose_ms=1)
     save_config(config, home / "config.toml")
     return NodeProcess(home, rpc_port).start()
 
 
-def blocks_with_evidence(node: NodeProcess, first: int, last: int) -> list[dict]:
-    return [b for h in range(first, last + 1) if (b := node.get(f"/blocks/{h}").json())["evidence"]]
+def wait_for_evidence_block(node: NodeProcess, first: int, timeout: float) -> dict:
+    """The first block from height `first` on that carries evidence; each block is read once."""
+    next_height = first
+
+    def scan() -> dict | None:
+        nonlocal next_height
+        tip = node.status()["height"]
+        while next_height <= tip:
+            block = node.get(f"/blocks/{next_height}").json()
+            if block["evidence"]:
+                return block
+            next_height += 1
+        return None
+
+    return wait_until(scan, timeout, "duplicate-vote evidence in a block")
 
 
 def test_double_signing_ends_as_evidence_in_a_block(devnet: Devnet, tmp_path: Path) -> None:
     start = max(devnet.heights())
     twin = start_twin(devnet, tmp_path, of=3)
     try:
-        found = wait_until(lambda: blocks_with_evidence(devnet.nodes[0], start, devnet.nodes[0].status()["height"]),
-                           120, "duplicate-vote evidence in a block")
+        block = wait_for_evidence_block(devnet.nodes[0], start, 120)
     finally:
         twin.stop()
-    block = found[0]
     evidence = block["evidence"][0]
     offender = devnet.nodes[3].status()["validator_address"]
     assert evidence["vote_a"]["validator_address"] == offender == evidence["vote_b"]["validator_address"]

@@ -19,7 +19,7 @@ from tests.conftest import Devnet, running_devnet
 from tests.node_process import AKECHAIN, run_cli
 
 pytestmark = pytest.mark.slow
-FAST_MARKET = {"challenge_window_blocks": 2, "grace_blocks": 2}
+FAST_MARKET = {"challenge_window_blocks": 2, "grace_blocks": 2, "reputation_min_lease_value": 0}
 AGENTS = {"p1": ["--price-policy", "fixed:30"], "p2": ["--price-policy", "fixed:60"],
           "liar": ["--price-policy", "fixed:70", "--lie"]}
 COLLATERAL = 5_000_000

@@ -73,11 +73,11 @@ def signed_by(node: NodeProcess, height: int, address: str) -> bool:
 def test_a_stopped_validator_is_jailed_and_slashed_then_unjails_and_signs_again(devnet: Devnet) -> None:
     watcher, offline = devnet.nodes[0], devnet.nodes[3]
     operator, address = get_operator(offline), offline.status()["validator_address"]
-    # a commit holds the first +2/3 precommits, so a live validator is sometimes missing from one:
-    # its uptime is high, not always 1.0
-    before = get_validator(watcher, operator)
+    # Under load node 3 may start seconds after the others and miss the first blocks: the baseline is
+    # taken once the window shows it signing (late precommits count, so a live validator nears 1.0).
+    before = wait_until(lambda: (v := get_validator(watcher, operator))["uptime"] >= 0.8 and v, 120,
+                        "the fourth validator signing most blocks of the window")
     burned_before = watcher.get("/supply").json()["burned"]
-    assert before["uptime"] >= 0.5
     assert before["signed_blocks_window"] == WINDOW and not before["jailed"]
     stop_pid(devnet.pid(3))
     jailed = wait_until(lambda: (v := get_validator(watcher, operator))["jailed"] and v, 120, "the stopped validator jailed")
@@ -179,14 +179,18 @@ def test_a_full_node_bonds_signs_and_leaves_and_its_stake_returns_after_unbondin
         answer = json.loads(run_cli("tx", "staking", "undelegate", operator, str(bond), *signer).stdout)
         assert answer["code"] == 0, answer
         wait_until(lambda: get_validator(watcher, operator)["power"] == 0, 30, "the unbonded validator out of the set")
+        # It signs until the set changes at H+2, and each block credits the last one's signers: once
+        # those are in, its commission is final; it is paid when the unbonded validator is removed.
+        devnet.wait_for_height(watcher.status()["height"] + 3, [0])
         (entry,) = watcher.get(f"/unbonding/{operator}").json()["unbonding"][0]["entries"]
         assert entry["balance"] == bond
         before_completion = watcher.status()["block_time"]
         held = get_balance(watcher, operator)
+        commission = watcher.get(f"/rewards/{operator}").json()["commission"]
         assert before_completion < entry["completion_time_ms"]  # so `held` is a balance within the period
-        returned = wait_until(lambda: (b := get_balance(watcher, operator)) > held and b, UNBONDING_MS / 1000 + 60,
-                              "the undelegated stake back")
-        assert returned == held + bond
+        wait_until(lambda: get_balance(watcher, operator) >= held + bond, UNBONDING_MS / 1000 + 60,
+                   "the undelegated stake back")
+        wait_until(lambda: get_balance(watcher, operator) == held + bond + commission, 30, "the commission paid")
         assert watcher.status()["block_time"] >= entry["completion_time_ms"]
         assert watcher.get(f"/unbonding/{operator}").json()["unbonding"] == []
     finally:

@@ -23,7 +23,8 @@ def test_blocks_replay_to_the_recorded_codes_events_and_app_hashes() -> None:
     for block in VECTOR["blocks"]:
         request = BlockRequest(height=block["height"], time_ms=block["time_ms"], hash=bytes(32),
                                proposer_address=bytes(20), txs=tuple(bytes.fromhex(tx) for tx in block["txs"]),
-                               last_commit_hash=bytes.fromhex(block["last_commit_hash"]))
+                               last_commit_hash=bytes.fromhex(block["last_commit_hash"]),
+                               seed=bytes.fromhex(block["seed"]))
         result = app.finalize_block(request)
         assert [r.code for r in result.tx_results] == block["codes"], f"height {block['height']}"
         assert compute_events_digest(result) == block["events"], f"height {block['height']}"

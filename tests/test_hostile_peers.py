@@ -82,7 +82,8 @@ class Chain:
 
     def at_height_2(self) -> State:
         state = State(self.chain, FAST, self.pvs[0].address)
-        block = make_block(self.chain, (), (), proposer_for_round(self.chain.validators, 0).address)
+        proposer = self.by_address[proposer_for_round(self.chain.validators, 0).address]
+        block = make_block(self.chain, (), (), proposer.address, proposer.prove_seed(CHAIN_ID, self.chain.height))
         effects = state.handle(MessageReceived(CommitMessage(block, self.commit_for(block)), "p"))
         assert any(isinstance(e, Decide) for e in effects)
         state.handle(Committed(1, b"app-hash-1", ()))
@@ -123,7 +124,8 @@ def test_invalid_signature_lower_height_message_triggers_no_catch_up() -> None:
     c = Chain()
     state = c.at_height_2()
     bad_vote = forged(c.vote(c.pvs[1], height=1, round=3))
-    block = make_block(c.chain, (), (), proposer_for_round(c.chain.validators, 1).address)
+    proposer = c.by_address[proposer_for_round(c.chain.validators, 1).address]
+    block = make_block(c.chain, (), (), proposer.address, proposer.prove_seed(CHAIN_ID, c.chain.height))
     bad_proposal = ProposalMessage(Proposal(1, 1, -1, block.block_id, block.header.time_ms, FORGED), block)
     for message in (VoteMessage(bad_vote), bad_proposal):
         assert not any(isinstance(e, SendCommit) for e in state.handle(MessageReceived(message, "liar")))
@@ -304,7 +306,7 @@ def test_flood_of_signed_next_height_proposals_stays_within_the_byte_bound() -> 
     state = State(c.chain, FAST, c.pvs[0].address)
     next_set = c.chain.next_validators
     filler = (os.urandom(512 * 1024),)
-    template = make_block(c.chain, filler, (), c.pvs[0].address)
+    template = make_block(c.chain, filler, (), c.pvs[0].address, c.pvs[0].prove_seed(CHAIN_ID, 2))
     offered = 0
     for round in range(48):  # 48 x 512 KiB of validly signed proposals for height 2
         block = replace(template, header=replace(template.header, height=2, time_ms=round))
@@ -324,7 +326,7 @@ def test_junk_catch_up_commits_take_no_future_slot() -> None:
     c = Chain()
     state = State(c.chain, FAST, c.pvs[0].address)
     for i in range(10):
-        block = make_block(c.chain, (b"x=%d" % i,), (), c.pvs[0].address)
+        block = make_block(c.chain, (b"x=%d" % i,), (), c.pvs[0].address, c.pvs[0].prove_seed(CHAIN_ID, 3))
         block = replace(block, header=replace(block.header, height=3))
         sigs = tuple(CommitSig(FLAG_COMMIT, v.address, 1, FORGED) for v in c.chain.validators.validators)
         state.handle(MessageReceived(CommitMessage(block, Commit(3, 0, block.block_id, sigs)), "rogue"))
@@ -521,7 +523,7 @@ def test_consensus_transport_queue_is_bounded_by_bytes_and_block_sync_waits_for_
 
 def test_a_fetched_large_message_with_a_forged_signature_is_dropped_and_scores_its_publisher_down() -> None:
     c = Chain()
-    block = make_block(c.chain, (os.urandom(2 << 20),), (), c.pvs[0].address)
+    block = make_block(c.chain, (os.urandom(2 << 20),), (), c.pvs[0].address, c.pvs[0].prove_seed(CHAIN_ID, 1))
     proposal = Proposal(1, 0, -1, block.block_id, block.header.time_ms, FORGED)
     data = encode_message(ProposalMessage(proposal, block))
     precheck = Precheck(8 << 20)

@@ -3,11 +3,13 @@ settlement with take and burn, redundancy majority with dissenter slashing, spot
 (upheld, false, unanswered), deadline and SLA penalties, pro-rata refunds, reputation history."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
+from akechain.chain.modules.market.keeper import compute_required_collateral
 from akechain.chain.modules.verify import queries as vq
 from akechain.chain.modules.escrow.errors import NothingToWithdrawError
 from akechain.chain.modules.market.errors import InsufficientCollateralError, LeaseStateError, ProviderHasLeasesError
@@ -20,6 +22,7 @@ from akechain.chain.modules.market.msgs import (
     MsgRevealReceipt,
     MsgSubmitReceipt,
     MsgTopUp,
+    MsgWithdrawBid,
     MsgWithdrawCollateral,
     MsgWithdrawEarnings,
     Policy,
@@ -402,3 +405,88 @@ def test_the_spot_check_draw_uses_the_seed_after_the_commitment() -> None:
     if expected:
         candidates = [v for v in sorted(VERIFIERS) if v not in (lease.provider, job.consumer)]
         assert drawn.verifier == pick_verifier(seed, b"spot-verifier", lease.id, candidates)
+
+
+def spot_draw_with_last_commits(commit_salt: bytes) -> tuple[bool, bytes]:
+    d = setup()
+    d.commit_salt = commit_salt
+    lease, _ = spot_job(d)
+    d.advance_to(d.height + 1)  # the draw is made at the end of the block after the commitment
+    drawn = q.query_lease(d.app.get_state_view()[0], lease.id)
+    return drawn.spot_checked, drawn.verifier
+
+
+def test_a_proposer_choosing_its_last_commit_cannot_steer_the_spot_check_draw() -> None:
+    """The proposer picks which precommits beyond +2/3 its block carries, so the last commit hash is
+    its choice; the draw follows only the blocks' VRF outputs, one value per proposer and height."""
+    salts = [bytes([i]) for i in range(6)]
+    # Under a last-commit seed these salts flip the draw (lease 1, drawn in block 10)
+    old_draws = {is_spot_checked(hashlib.sha256(salt + (10).to_bytes(8, "big")).digest(), 1, 5_000) for salt in salts}
+    assert old_draws == {True, False}
+    assert len({spot_draw_with_last_commits(salt) for salt in salts}) == 1
+
+
+def settle_one(d: Driver, price: int, duration: int):
+    [lease] = open_job(d, budget=100_000, prices=(price,), duration=duration, deadline=duration + 10)
+    d.advance_to(lease.opened_height + duration)
+    assert submit_receipt(d, key_of(lease.provider), lease.id, GOOD) == (0, "")
+    d.advance_to(d.height + MARKET_PARAMS.challenge_window_blocks)
+    assert q.query_lease(d.app.get_state_view()[0], lease.id).close_reason == "settled"
+    return q.query_reputation(d.app.get_state_view()[0], lease.provider)
+
+
+def test_tiny_leases_earn_no_reputation_so_self_dealing_cannot_farm_it() -> None:
+    """59 uake of lease value (just under `reputation_min_lease_value` = 60) settles and pays, but
+    the score does not move; 60 raises it."""
+    d = setup(providers=1)
+    tiny = settle_one(d, price=1, duration=59)
+    assert (tiny.settled, tiny.history, tiny.score_bps) == (0, (), MARKET_PARAMS.reputation_initial_bps)
+    worth = settle_one(d, price=1, duration=60)
+    assert worth.settled == 1 and worth.score_bps > MARKET_PARAMS.reputation_initial_bps
+
+
+def test_tiny_leases_still_lose_reputation() -> None:
+    d = setup(providers=1)
+    [lease] = open_job(d, budget=100_000, prices=(1,), duration=5, deadline=12)
+    d.advance_to(d.job(lease.job_id).deadline_height)
+    rep = q.query_reputation(d.app.get_state_view()[0], lease.provider)
+    assert rep.penalties == 1 and rep.score_bps < MARKET_PARAMS.reputation_initial_bps
+
+
+def test_one_stake_cannot_back_bids_on_every_job() -> None:
+    """A bid reserves the lock it could win plus the deposit; a second bid the same stake cannot
+    also cover is refused, as is withdrawing the reserved collateral; the reservation becomes the
+    lease's lock at the close, or comes back with the bid."""
+    lock = compute_required_collateral(100, 10, MARKET_PARAMS.reputation_initial_bps, MARKET_PARAMS)
+    stake = lock + MARKET_PARAMS.bid_deposit
+    d = Driver(make_market_chain())
+    d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", (), "https://p", stake))
+    d.tx(CONSUMER_KEYS[0], job_msg(max_price=100, duration=10, window=4))
+    d.tx(CONSUMER_KEYS[1], job_msg(max_price=100, duration=10, window=4))
+    d.block()
+    assert d.run(PROVIDER_KEYS[0], MsgBid(1, 100, 10, SPEC)) == (0, "")
+    assert d.provider(PROVIDERS[0]).free_collateral == 0
+    assert d.run(PROVIDER_KEYS[0], MsgBid(2, 100, 10, SPEC))[0] == InsufficientCollateralError.code
+    assert d.run(PROVIDER_KEYS[0], MsgWithdrawCollateral(1))[0] == InsufficientCollateralError.code
+    assert d.run(PROVIDER_KEYS[0], MsgDeregisterProvider())[0] == ProviderHasLeasesError.code
+    d.advance_to(d.job(1).bid_close_height)
+    provider = d.provider(PROVIDERS[0])
+    assert (provider.provider.reserved, provider.provider.locked, provider.free_collateral) == (0, lock, stake - lock)
+
+
+def test_a_bid_withdrawn_late_in_the_window_forfeits_its_deposit_to_the_consumer() -> None:
+    d = setup(providers=2)
+    assert d.run(CONSUMER_KEYS[0], job_msg(window=8)) == (0, "")
+    job = max(q.query_jobs(d.app.get_state_view()[0]), key=lambda j: j.id)
+    d.tx(PROVIDER_KEYS[0], MsgBid(job.id, 50, 10, SPEC))
+    d.tx(PROVIDER_KEYS[1], MsgBid(job.id, 60, 10, SPEC))
+    d.block()
+    early = balance(d, CONSUMERS[0])
+    assert d.run(PROVIDER_KEYS[0], MsgWithdrawBid(job.id)) == (0, "")  # early: free, reservation released
+    assert balance(d, CONSUMERS[0]) == early
+    assert d.provider(PROVIDERS[0]).free_collateral == COLLATERAL
+    d.advance_to(job.bid_close_height - 8 * MARKET_PARAMS.late_withdraw_bps // 10_000 - 1)
+    assert d.run(PROVIDER_KEYS[1], MsgWithdrawBid(job.id)) == (0, "")  # at the first late height
+    assert balance(d, CONSUMERS[0]) == early + MARKET_PARAMS.bid_deposit
+    assert d.provider(PROVIDERS[1]).provider.collateral == COLLATERAL - MARKET_PARAMS.bid_deposit
+    assert d.provider(PROVIDERS[1]).provider.reserved == 0

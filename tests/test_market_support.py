@@ -2,6 +2,7 @@
 short windows, and a driver that signs txs, runs blocks and asserts the market invariants."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from consensus.abci import BlockRequest, FinalizeResult
@@ -17,6 +18,7 @@ from akechain.chain.modules.market.msgs import (
     compute_commitment,
 )
 from akechain.chain.modules.market.params import DEFAULT_PARAMS
+from akechain.chain.modules.market.records import u64
 from akechain.chain.tx import build_tx
 from akechain.testing import SimChain
 from test_app_support import AUTH_PARAMS, CHAIN_ID, DISTRIBUTION_PARAMS, make_keys
@@ -31,6 +33,7 @@ ADDRESSES = [get_address(k) for k in KEYS]
 PROVIDER_KEYS, CONSUMER_KEYS, VERIFIER_KEYS = KEYS[:6], KEYS[6:9], KEYS[9:12]
 PROVIDERS, CONSUMERS, VERIFIERS = ADDRESSES[:6], ADDRESSES[6:9], ADDRESSES[9:12]
 MARKET_PARAMS = replace(DEFAULT_PARAMS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000,
+                        reputation_min_lease_value=60,
                         verifiers=tuple(sorted(VERIFIERS)))
 GENESIS_AMOUNT = 10**9
 
@@ -63,6 +66,7 @@ class Driver:
         self.app = chain.app
         self.nonces = {a: 0 for a in ADDRESSES}
         self.pending: list[bytes] = []
+        self.commit_salt = b""  # set: each block's last commit hash varies with it, its seed does not
 
     @property
     def height(self) -> int:
@@ -80,7 +84,9 @@ class Driver:
 
     def block(self, check: bool = True) -> FinalizeResult:
         height = self.height + 1
-        result = self.chain.apply_block(self.pending, time_ms=height * 1000, seed=seed_for(height))
+        last_commit_hash = hashlib.sha256(self.commit_salt + u64(height)).digest() if self.commit_salt else None
+        result = self.chain.apply_block(self.pending, time_ms=height * 1000, seed=seed_for(height),
+                                        last_commit_hash=last_commit_hash)
         self.pending = []
         if check:
             self.chain.check_invariants()

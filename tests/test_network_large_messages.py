@@ -2,13 +2,14 @@
 notice plus a stream fetch, and arrive byte for byte; small ones go over gossip as before."""
 from __future__ import annotations
 
+import logging
 import os
 
 import trio
 
 from akechain.node.network import ConsensusTransport, is_valid_notice
 from p2p.gossip import MAX_GOSSIP_PAYLOAD
-from test_p2p_support import mesh, running
+from test_p2p_support import mesh, run_in_scope, running
 
 CONSENSUS, NOTICES = "/ake/test/consensus", "/ake/test/consensus-large"
 MAX_MESSAGE = 8 << 20
@@ -47,3 +48,24 @@ def test_large_and_small_messages_reach_every_other_node_intact() -> None:
     trio.run(main)
     for i in (1, 2):
         assert sorted(received[i]) == sorted([(large, hosts[0].peer_id), (small, hosts[0].peer_id)])
+
+
+def test_own_messages_are_dropped_not_raised_once_the_host_stopped(caplog) -> None:
+    """The engine's last votes of a clean stop are broadcast after the host stopped: each is dropped
+    with a log line (small ones on the topic, large ones behind their notice), never a NotRunning."""
+    [host] = mesh(1)
+    [net] = transports([host])
+
+    async def main() -> None:
+        scope = trio.CancelScope()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(run_in_scope, host, scope)
+            scope.cancel()
+        with trio.fail_after(5):
+            await net.broadcast(os.urandom(1000))
+            await net.broadcast(os.urandom(2 * MAX_GOSSIP_PAYLOAD))
+
+    caplog.set_level(logging.INFO, logger="akechain.node.network")
+    trio.run(main)
+    assert [r.getMessage() for r in caplog.records if r.name == "akechain.node.network"] == [
+        "host stopped: own consensus message not sent"] * 2

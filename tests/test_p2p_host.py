@@ -10,8 +10,10 @@ import trio
 from libp2p.crypto.ed25519 import Ed25519PublicKey
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
+from libp2p.pubsub.pb import rpc_pb2
 from libp2p.utils.varint import encode_varint_prefixed
 
+from p2p.compat import MAX_PEER_QUEUE_BYTES, ByteBoundedRpcQueue
 from p2p.errors import (BadPeerAddress, BadRequest, PayloadTooLarge, RemoteError, RequestFailed, RequestTimeout,
                         ResponseTooLarge)
 from p2p.gossip import MAX_GOSSIP_PAYLOAD
@@ -115,6 +117,7 @@ def test_validator_drops_bad_message_and_scores_sender_down() -> None:
                 assert await receive(channel) == (b"ok-1", sender.peer_id)
                 assert host.scores.score(sender.peer_id) < 0
                 assert host.scores.score(hosts[2 if host is hosts[1] else 1].peer_id) == 0
+                assert host.gossip.verdicts[TOPIC, "reject"] >= 2 and host.gossip.verdicts[TOPIC, "accept"] >= 1  # /metrics
             assert (b"junk", sender.peer_id) in seen
 
     run(main)
@@ -253,3 +256,30 @@ def test_ban_teardown_survives_a_peer_removed_meanwhile() -> None:
     pubsub.peers[peer] = Stream()
     trio.run(pubsub._teardown_if_connected, peer)
     assert peer not in pubsub.peers
+
+
+def test_peer_queue_is_bounded_by_bytes() -> None:
+    """Workaround: compat.bound_peer_queues_by_bytes. Without it a peer's queue takes 32 RPCs of any
+    size (32 MiB at the frame cap), and the hosts' queues are plain RpcQueues."""
+    def rpc(size: int) -> rpc_pb2.RPC:
+        message = rpc_pb2.RPC()
+        message.publish.add(data=b"x" * size, topicIDs=[TOPIC])
+        return message
+
+    async def main() -> None:
+        queue = ByteBoundedRpcQueue(max_bytes=3 << 20)
+        big = rpc(1 << 20)
+        assert [queue.push(big) for _ in range(4)] == [True, True, False, False]
+        assert queue.push(rpc(100), priority=True)  # what still fits is taken
+        assert queue.queued_bytes == 2 * big.ByteSize() + rpc(100).ByteSize()
+        await queue.pop()
+        await queue.pop()
+        assert queue.queued_bytes == big.ByteSize() and queue.push(big)
+        hosts = mesh(2)
+        for host in hosts:
+            host.gossip.add_topic(TOPIC, max_size=1024)
+        async with running(hosts):
+            queues = list(hosts[0]._pubsub.peer_queues.values())
+            assert queues and all(isinstance(q, ByteBoundedRpcQueue) and q.max_bytes == MAX_PEER_QUEUE_BYTES for q in queues)
+
+    run(main)

@@ -54,7 +54,8 @@ def replay_golden() -> App:
     for block in GOLDEN["blocks"]:
         app.finalize_block(BlockRequest(
             height=block["height"], time_ms=block["time_ms"], hash=bytes(32), proposer_address=bytes(20),
-            txs=tuple(bytes.fromhex(tx) for tx in block["txs"]), last_commit_hash=bytes.fromhex(block["last_commit_hash"])))
+            txs=tuple(bytes.fromhex(tx) for tx in block["txs"]), last_commit_hash=bytes.fromhex(block["last_commit_hash"]),
+            seed=bytes.fromhex(block["seed"])))
         app.commit()
     return app
 
@@ -172,7 +173,7 @@ def test_every_module_genesis_exports_and_reimports_to_the_same_state_and_hash()
 
 def test_params_query_covers_every_module_with_params() -> None:
     app = make_chain(make_genesis(KEYS)["app_state"], Registry(MODULES + (TOY,)))
-    assert set(app.get_params()) == {"auth", "staking", "distribution", "slashing", "market", "gov", "toy"}
+    assert set(app.get_params()) == {"auth", "staking", "distribution", "slashing", "market", "gov", "bridge", "toy"}
     assert app.get_params()["toy"] == {"max_times": 10, "owner": format_address(bytes(20))}
 
 

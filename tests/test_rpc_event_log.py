@@ -61,3 +61,21 @@ def test_events_carry_what_filters_match() -> None:
 def test_bad_last_event_ids_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_last_event_id(bad)
+
+
+def test_notable_app_events_of_txs_and_of_the_block_follow_the_txs_and_a_slash_also_jails() -> None:
+    closing = {**TX, "events": [{"type": "lease_closed", "attributes": {"lease_id": "4", "job_id": "2"}}]}
+    failed = {**closing, "code": 7}  # a failed tx changed nothing: its events are not news
+    block_level = [{"type": "lease_paused", "attributes": {"lease_id": "5", "job_id": "3"}},
+                   {"type": "fee_split", "attributes": {"burned": "1"}},
+                   {"type": "slash", "attributes": {"validator": "ake1val", "reason": "missing_signature",
+                                                    "burned": "10", "jailed_until_ms": "9000"}},
+                   {"type": "slash", "attributes": {"validator": "ake1dbl", "reason": "double_sign", "burned": "50",
+                                                    "infraction_height": "3"}}]
+    events = block_events(8, "00" * 32, 8000, "c0ffee", [closing, failed], block_level)
+    typed = [(e.index, e.type) for e in events[3:]]
+    assert typed == [(3, "lease_closed"), (4, "lease_paused"), (5, "slash"), (6, "jail"), (7, "slash"), (8, "jail")]
+    closed, paused, _, jail, _, forever = events[3:]
+    assert closed.data == {"height": 8, "tx": TX["hash"], "lease_id": "4", "job_id": "2"} and paused.data["tx"] is None
+    assert jail.data["validator"] == "ake1val" and jail.data["jailed_until_ms"] == "9000" and not jail.data["tombstoned"]
+    assert forever.data["tombstoned"] and "ake1dbl" in forever.addresses

@@ -1,5 +1,6 @@
 """The HTTP server's bounds: requests in flight over the cap get 503 at once, connections over the
-cap wait in the backlog, and a request head must arrive in time."""
+cap wait in the backlog, a request head must arrive in time, and a write to a client that reads
+nothing gives up at its deadline."""
 from __future__ import annotations
 
 import socket
@@ -10,7 +11,7 @@ from typing import Any
 import trio
 import trio.testing
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from akechain.node.rpc.limits import InFlightLimit
@@ -149,3 +150,30 @@ def test_a_request_head_that_trickles_in_is_cut_off_and_frees_its_connection() -
             assert (await get(fresh)).startswith(b"HTTP/1.1 200")
 
     serving(Starlette(routes=[Route("/", hello)]), max_connections=1, header_seconds=1.0)(main)
+
+
+def test_a_client_that_reads_nothing_is_cut_off_at_the_write_deadline_and_frees_its_connection() -> None:
+    async def endless(request: Any) -> StreamingResponse:
+        async def chunks():
+            while True:
+                yield b"x" * (1 << 20)
+
+        return StreamingResponse(chunks())
+
+    async def hello(request: Any) -> JSONResponse:
+        return JSONResponse({})
+
+    async def main(port: int) -> None:
+        with socket.socket() as raw:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.connect(("127.0.0.1", port))
+            raw.sendall(b"GET /endless HTTP/1.1\r\nhost: x\r\n\r\n")  # and never read the answer
+            start = trio.current_time()
+            fresh = await trio.open_tcp_stream("127.0.0.1", port)  # waits for the cap's one slot
+            with trio.fail_after(10):
+                assert (await get(fresh)).startswith(b"HTTP/1.1 200")
+            assert trio.current_time() - start >= 1  # served once the stuck write gave up
+        await fresh.aclose()
+
+    app = Starlette(routes=[Route("/", hello), Route("/endless", endless)])
+    serving(app, max_connections=1, send_seconds=1.0)(main)

@@ -66,6 +66,7 @@ def test_market_endpoints_follow_a_job_from_bid_to_receipt(single_node: NodeProc
         escrow = client.escrow(job_id)
         assert escrow["deposited"] == 1_000_000 and escrow["depositors"][0]["depositor"] == consumer.address
         assert escrow["earned"] > 0 and escrow["streams"][0]["state"] == "stopped"
+        assert escrow["run_out_height"] is None  # nothing accrues any more
         assert client.job(job_id)["state"] == "active"
         assert [j["id"] for j in client.jobs(include_closed=True)] == [job_id]
         assert client.reputation(provider.address)["score_bps"] == 5_000

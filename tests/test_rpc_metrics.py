@@ -37,3 +37,13 @@ def test_metrics_agree_with_status_and_move(single_node: NodeProcess) -> None:
     single_node.get("/no/such/path")
     unmatched = (("method", "GET"), ("route", "other"), ("status", "404"))
     assert scrape(single_node)[("akechain_http_requests_total", unmatched)] == 1
+
+
+def test_metrics_show_wal_fsyncs_and_sync_progress(single_node: NodeProcess) -> None:
+    wait_until(lambda: single_node.status()["height"] >= 2, 30, "two blocks")
+    samples = scrape(single_node)
+    status = single_node.status()
+    assert samples[("akechain_wal_fsync_seconds_count", ())] >= 2  # the validator syncs its own votes
+    assert samples[("akechain_wal_fsync_seconds_sum", ())] > 0
+    assert samples[("akechain_sync_target_height", ())] == status["sync_target_height"] == 0  # no peer to sync from
+    assert samples[("akechain_catching_up", ())] == 0 and status["catching_up"] is False

@@ -26,6 +26,7 @@ from akechain.testing import SimChain
 from consensus.abci import Misbehavior, ValidatorUpdate
 from consensus.chain import block_request, genesis_state, make_block, next_state
 from consensus.proposer import make_validator_set
+from consensus.vrf import PROOF_SIZE
 from consensus.types import FLAG_COMMIT, Commit, CommitSig, address_of
 from staking_support import (
     ADDRESSES,
@@ -325,7 +326,7 @@ def test_a_delegation_changes_the_consensus_set_at_h_plus_2() -> None:
     delegated_at = 3
     for height in range(1, 7):
         txs = (build_tx(KEYS[D], CHAIN_ID, nonce, FEE, [MsgDelegate(V0, 7_000)]),) if height == delegated_at else ()
-        block = make_block(state, txs, (), state.validators.validators[0].address)
+        block = make_block(state, txs, (), state.validators.validators[0].address, bytes(PROOF_SIZE))  # the app does not check it
         powers[height] = {v.pub_key: v.power for v in state.validators.validators}
         result = app.finalize_block(block_request(block))
         app_hash = app.commit()

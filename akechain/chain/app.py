@@ -118,7 +118,7 @@ class App:
         self.chain_id = request.chain_id
         ctx = BlockContext(height=request.initial_height - 1, time_ms=request.genesis_time_ms, random_seed=b"",
                            hooks=self._registry.hooks, params=self._registry.params,
-                           handlers=self._registry.handlers)
+                           handlers=self._registry.handlers, chain_id=self.chain_id)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         for i, tx in enumerate(get_genesis_txs(app_state, self._registry)):
             result = self._process_tx(journal, ctx, tx, max_tx_bytes)
@@ -205,10 +205,10 @@ class App:
         if block.height != expected or self._finalized_height == expected:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
-        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.last_commit_hash,
+        ctx = BlockContext(height=block.height, time_ms=block.time_ms, random_seed=block.seed,
                            module_accounts=self._registry.module_accounts, last_commit=block.decided_last_commit,
                            misbehavior=block.misbehavior, hooks=self._registry.hooks,
-                           params=self._registry.params, handlers=self._registry.handlers)
+                           params=self._registry.params, handlers=self._registry.handlers, chain_id=self.chain_id)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         events: list[Event] = []
         for begin_block in self._registry.begin_blockers:

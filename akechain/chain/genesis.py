@@ -42,6 +42,9 @@ from akechain.chain.crypto import format_address
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as DEFAULT_AUTH_PARAMS
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
+from akechain.chain.modules.bridge.params import DEFAULT_PARAMS as DEFAULT_BRIDGE_PARAMS
+from akechain.chain.modules.bridge.params import PARAMS as BRIDGE_PARAMS
+from akechain.chain.modules.bridge.params import Params as BridgeParams
 from akechain.chain.modules.distribution.params import DEFAULT_PARAMS as DEFAULT_DISTRIBUTION_PARAMS
 from akechain.chain.modules.distribution.params import PARAMS as DISTRIBUTION_PARAMS
 from akechain.chain.modules.distribution.params import Params as DistributionParams
@@ -95,6 +98,7 @@ def build_genesis(
     slashing_params: SlashingParams = DEFAULT_SLASHING_PARAMS,
     distribution_params: DistributionParams = DEFAULT_DISTRIBUTION_PARAMS,
     gov_params: GovParams = DEFAULT_GOV_PARAMS,
+    bridge_params: BridgeParams = DEFAULT_BRIDGE_PARAMS,
 ) -> dict:
     """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
     `accounts` address -> uake (the operators' included, since their gentxs bond and pay a fee)."""
@@ -104,6 +108,7 @@ def build_genesis(
     SLASHING_PARAMS.validate(slashing_params)
     DISTRIBUTION_PARAMS.validate(distribution_params)
     GOV_PARAMS.validate(gov_params)
+    BRIDGE_PARAMS.validate(bridge_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
@@ -116,6 +121,7 @@ def build_genesis(
             "distribution": {"params": DISTRIBUTION_PARAMS.to_json(distribution_params)},
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
             "gov": {"params": GOV_PARAMS.to_json(gov_params)},
+            "bridge": {"params": BRIDGE_PARAMS.to_json(bridge_params)},
         },
     }
 

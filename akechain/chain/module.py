@@ -48,6 +48,11 @@ class StrategyContext(Protocol):
         """Block time of the last committed block (the next block is no earlier)."""
         ...
 
+    @property
+    def chain_id(self) -> str:
+        """What txs sign (and the bridge's EVM signatures bind)."""
+        ...
+
     def query(self, module: str, name: str, *args: object) -> Any: ...
 
 

@@ -13,6 +13,7 @@ from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module
 from akechain.chain.modules.auth.module import MODULE as AUTH
 from akechain.chain.modules.authz.module import MODULE as AUTHZ
 from akechain.chain.modules.bank.module import MODULE as BANK
+from akechain.chain.modules.bridge.module import MODULE as BRIDGE
 from akechain.chain.modules.distribution.module import MODULE as DISTRIBUTION
 from akechain.chain.modules.escrow.module import MODULE as ESCROW
 from akechain.chain.modules.feegrant.module import MODULE as FEEGRANT
@@ -26,7 +27,8 @@ from akechain.chain.modules.verify.module import make_module as make_verify_modu
 from akechain.chain.params import ParamSet
 from akechain.chain.store import Hooks
 
-MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION, GOV, AUTHZ, FEEGRANT)
+MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
+                              GOV, AUTHZ, FEEGRANT, BRIDGE)
 
 
 class RegistryError(ValueError):

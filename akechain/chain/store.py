@@ -145,8 +145,9 @@ class Journal:
 @dataclass(frozen=True, slots=True)
 class BlockContext:
     """What a block tells its handlers and end-of-block hooks: the only height, clock and randomness
-    the state transition may read. `random_seed` is the previous block's commit hash; derive
-    per-purpose randomness by hashing it with a purpose tag and an id, never use it raw twice."""
+    the state transition may read. `random_seed` is the proposer's verified VRF output for this
+    height; verify folds it into the chain seed (`verify.keeper.get_chain_seed`), which draws hash
+    with a purpose tag and an id, never used raw twice."""
 
     height: int
     time_ms: int
@@ -162,3 +163,4 @@ class BlockContext:
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # the registry's msg type -> handler, so authz can run a hot key's messages for their granter
     handlers: Mapping[type, Callable[..., list[Event]]] = field(default_factory=lambda: MappingProxyType({}))
+    chain_id: str = ""  # what every tx signs; the bridge binds its EVM signatures to it

@@ -29,6 +29,7 @@ from akechain.cli.processes import stop_all
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
+from consensus.types import address_of
 from p2p.identity import peer_id_from_seed
 
 FAUCET_KEY = "faucet"
@@ -244,6 +245,19 @@ def node_row(spec: NodeSpec) -> dict[str, Any]:
     return {"name": spec.name, "up": True, **status}
 
 
+def fetch_uptimes(specs: list[NodeSpec]) -> dict[str, float]:
+    """Each active validator's uptime over the signing window by consensus address (hex), as the
+    first node that answers `/validators` sees it."""
+    for spec in specs:
+        try:
+            validators = httpx.get(f"{spec.rpc}/validators", timeout=1).json()
+        except (httpx.HTTPError, ValueError):
+            continue
+        return {address_of(bytes.fromhex(v["consensus_pub_key"])).hex(): v["uptime"]
+                for v in validators if v.get("uptime") is not None}
+    return {}
+
+
 def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, detach: bool,
                market_params: Path | None = None, params: Path | None = None) -> None:
     """Create DIR if new, start every node, then either return (detach) or watch until Ctrl-C."""
@@ -277,26 +291,35 @@ def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, de
         stop_devnet(root)
 
 
+def devnet_table(specs: list[NodeSpec], processes: list[tuple[int, bool]]) -> Any:
+    """The devnet's rich Table: a row per node (`processes`: its pid and whether it exited)."""
+    from rich.table import Table
+
+    grid = Table(title="akechain devnet (Ctrl-C stops every node)")
+    columns = ("node", "pid", "height", "round", "peers", "mempool", "power", "uptime", "last block time", "app hash")
+    for column in columns:
+        grid.add_column(column)
+    uptimes = fetch_uptimes(specs)
+    for spec, (pid, exited) in zip(specs, processes):
+        row = node_row(spec)
+        if not row["up"]:
+            grid.add_row(spec.name, str(pid), "exited" if exited else "down", *[""] * (len(columns) - 3))
+            continue
+        block_time = time.strftime("%H:%M:%S", time.localtime(row["block_time"] / 1000)) if row["block_time"] else "-"
+        uptime = uptimes.get(row.get("validator_address") or "")
+        grid.add_row(spec.name, str(pid), str(row["height"]), str(row["round"]), str(row.get("peers", "-")),
+                     str(row["mempool_size"]), str(row.get("voting_power", 0)),
+                     "-" if uptime is None else f"{100 * uptime:.0f} %", block_time, row["app_hash"][:12])
+    return grid
+
+
 def watch(specs: list[NodeSpec], procs: list[subprocess.Popen[bytes]]) -> None:
     """A live table of every node until Ctrl-C."""
     from rich.console import Console
     from rich.live import Live
-    from rich.table import Table
 
-    def table() -> Table:
-        grid = Table(title="akechain devnet (Ctrl-C stops every node)")
-        for column in ("node", "pid", "height", "round", "peers", "mempool", "last block time", "app hash"):
-            grid.add_column(column)
-        for spec, proc in zip(specs, procs):
-            row = node_row(spec)
-            if not row["up"]:
-                state = "exited" if proc.poll() is not None else "down"
-                grid.add_row(spec.name, str(proc.pid), state, "", "", "", "", "")
-                continue
-            block_time = time.strftime("%H:%M:%S", time.localtime(row["block_time"] / 1000)) if row["block_time"] else "-"
-            grid.add_row(spec.name, str(proc.pid), str(row["height"]), str(row["round"]), str(row.get("peers", "-")),
-                         str(row["mempool_size"]), block_time, row["app_hash"][:12])
-        return grid
+    def table() -> Any:
+        return devnet_table(specs, [(proc.pid, proc.poll() is not None) for proc in procs])
 
     console = Console()
     console.print(f"nodes: {', '.join(s.rpc for s in specs)}   logs: {specs[0].home.parent}/node*/node.log")

@@ -396,6 +396,8 @@ def tx_multisign(tx_file: Any, signature_files: tuple[Any, ...]) -> None:
 
 def register_module_commands() -> None:
     from akechain.cli.authz import authz_query, authz_tx, feegrant_tx
+    from akechain.cli.bridge import bridge_query, bridge_tx
+    from akechain.cli.bridge_agent import bridge
     from akechain.cli.distribution import distribution_query, distribution_tx
     from akechain.cli.gov import gov_query, gov_tx
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
@@ -415,7 +417,10 @@ def register_module_commands() -> None:
     tx.add_command(authz_tx)
     tx.add_command(feegrant_tx)
     query.add_command(authz_query)
+    tx.add_command(bridge_tx)
+    query.add_command(bridge_query)
     main.add_command(market)
+    main.add_command(bridge)
     main.add_command(provider)
     main.add_command(verifier)
 
@@ -436,9 +441,11 @@ register_simulate_command()
 def register_operations_commands() -> None:
     from akechain.cli.doctor import doctor
     from akechain.cli.signer import signer
+    from akechain.cli.watch import watch
 
     main.add_command(doctor)
     main.add_command(signer)
+    main.add_command(watch)
 
 
 register_operations_commands()

@@ -138,6 +138,15 @@ class NodeClient:
     def slashing_params(self) -> dict[str, Any]:
         return self.params()["slashing"]
 
+    # -- bridge
+
+    def bridge(self, view: str) -> Any:
+        """`/bridge/{view}`: transfers, batches, valsets, claims, params or state."""
+        return self._call("GET", f"/bridge/{view}")
+
+    def bridge_orchestrator(self, address: str) -> dict[str, Any]:
+        return self._call("GET", f"/bridge/orchestrators/{address}")
+
     # -- distribution
 
     def rewards(self, address: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from akechain.node.network import (
     topic_names,
     tx_batch_validator,
 )
+from akechain.node.rpc import bridge as bridge_json
 from akechain.node.rpc import distribution as distribution_json
 from akechain.node.rpc import gov as gov_json
 from akechain.node.rpc import market as market_json
@@ -145,7 +146,8 @@ class Node:
         )
         self.tx_gossip = TxGossip(self.host, tx_topic, self.mempool, self.driver.notify_txs_available)
         self._commit_signal = trio.Event()
-        self.metrics = NodeMetrics(self.status)
+        self.metrics = NodeMetrics(self.status, lambda: self.host.gossip.verdicts)
+        self.driver.on_wal_fsync = self.metrics.wal_fsync.observe
         self.events = EventLog(self._chain_events)
         # Results of recently committed txs by hash, so `?wait=commit` answers without decoding blocks.
         # Kept as TxResult and rendered when asked: rendering every synced tx's events cost the loop more than the lookup.
@@ -198,10 +200,11 @@ class Node:
         """A stored block's `/events`, from the block store (only when a stream reads them)."""
         block = self._load_block(height)
         raw_results = self.blocks.results(height)
-        results = () if raw_results is None else decode_results(raw_results).tx_results
+        results = None if raw_results is None else decode_results(raw_results)
         txs = [{**tx_to_json(raw, decode_tx(raw, max_tx_bytes=len(raw))), "code": result.code, "log": result.log,
-                "events": events_to_json(result.events)} for raw, result in zip(block.txs, results)]
-        return block_events(height, block.hash().hex(), block.header.time_ms, block.header.proposer_address.hex(), txs)
+                "events": events_to_json(result.events)} for raw, result in zip(block.txs, results.tx_results if results else ())]
+        return block_events(height, block.hash().hex(), block.header.time_ms, block.header.proposer_address.hex(), txs,
+                            events_to_json(results.events) if results else [])
 
     def _report_peer(self, peer: str, reason: str) -> None:
         log.warning("peer %s misbehaved in block sync: %s", peer, reason)
@@ -235,6 +238,8 @@ class Node:
             "validators": len(st.validators),
             "node_id": self.host.peer_id,
             "peers": len(self.host.connected_peers()),
+            "sync_target_height": self.block_sync.target_height,
+            "catching_up": self.block_sync.target_height > height + 1,
         }
 
     def params(self) -> dict[str, Any]:
@@ -386,6 +391,12 @@ class Node:
 
     def grants(self, owner: str) -> dict[str, Any]:
         return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
+
+    def bridge(self, view: str, address: str | None) -> Any:
+        store = self.app.get_state_view()[0]
+        if address is not None:
+            return bridge_json.get_orchestrator(store, parse_address_arg(address))
+        return bridge_json.get_view(store, view)
 
 
 def parse_address_arg(address: str) -> bytes:

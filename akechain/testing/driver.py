@@ -185,6 +185,10 @@ class SimDriver:
     def time_ms(self) -> int:
         return self.chain.time_ms
 
+    @property
+    def chain_id(self) -> str:
+        return self.chain.chain_id
+
     def query(self, module: str, name: str, *args: object) -> Any:
         """A module query on committed state, cached until the next block (strategies ask the same
         ones for every tx they draft)."""

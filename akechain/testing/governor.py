@@ -15,7 +15,7 @@ from akechain.chain.registry import Registry
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from state.codec import tagged
 
-AUTHORITY_KEY = b"\xe0"
+AUTHORITY_KEY = b"\xfe"  # outside every module's range (bridge holds 0xe0-0xef)
 MAX_CHANGES = 4096  # bytes of JSON
 
 

@@ -83,9 +83,11 @@ class SimChain:
         return self.blocks[-1].request.time_ms if self.blocks else self.genesis_time_ms
 
     def apply_block(self, txs: Sequence[bytes] = (), time_ms: int | None = None, seed: bytes | None = None,
-                    absent: Collection[bytes] = (), misbehavior: Sequence[Misbehavior] = ()) -> FinalizeResult:
+                    absent: Collection[bytes] = (), misbehavior: Sequence[Misbehavior] = (),
+                    last_commit_hash: bytes | None = None) -> FinalizeResult:
         """Finalize and commit the next block; `time_ms` must not go back in time. `absent`: consensus
-        addresses of last-set validators whose precommit the block's last commit lacks."""
+        addresses of last-set validators whose precommit the block's last commit lacks. `seed` stands
+        for the proposer's VRF output; `last_commit_hash` defaults to it."""
         height = self.height + 1
         if time_ms is None:
             time_ms = self.time_ms + BLOCK_TIME_MS
@@ -96,7 +98,8 @@ class SimChain:
         vset = self.validators
         request = BlockRequest(height=height, time_ms=time_ms, hash=bytes(32),
                                proposer_address=vset.current.proposer_address if vset else bytes(20),
-                               txs=tuple(txs), last_commit_hash=seed, misbehavior=tuple(misbehavior),
+                               txs=tuple(txs), last_commit_hash=seed if last_commit_hash is None else last_commit_hash,
+                               misbehavior=tuple(misbehavior), seed=seed,
                                decided_last_commit=vset.vote_infos(absent) if vset else ())
         return self.apply(request)
 

@@ -3,21 +3,29 @@
 The node publishes once per commit (the new tip); events are rendered from the block store only when
 a stream reads them and the last CACHED_BLOCKS heights are kept rendered (the bounded ring), so a
 node nobody watches spends nothing on them, however fast it syncs. Every event's id is
-`HEIGHT.INDEX` (0 the block, 1 + i its i-th tx): a client resumes with `Last-Event-ID` set to the
-last id it saw, or to a bare height for everything after that height, as far back as RESUME_BLOCKS."""
+`HEIGHT.INDEX` (0 the block, 1 + i its i-th tx, then the height's notable app events: those of its
+txs in order, then the block's own from begin/end block): a client resumes with `Last-Event-ID` set
+to the last id it saw, or to a bare height for everything after that height, as far back as
+RESUME_BLOCKS."""
 from __future__ import annotations
 
 import json
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import trio
 
 NEW_BLOCK = "new_block"
 TX_COMMITTED = "tx_committed"
-EVENT_TYPES = frozenset({NEW_BLOCK, TX_COMMITTED})
+JAIL = "jail"
+# app events a stream may ask for by their own type (a lease's pause is its escrow running dry; a
+# `jail` is derived from each slash: downtime jails until a time, double signing for good)
+NOTABLE_APP_EVENTS = frozenset({"lease_opened", "lease_paused", "lease_expired", "lease_complete", "lease_closed",
+                                "lease_paid", "slash", "unjail", "validator_unbonded"})
+EVENT_TYPES = frozenset({NEW_BLOCK, TX_COMMITTED, JAIL}) | NOTABLE_APP_EVENTS
+AppEvent = dict[str, Any]  # {"type": ..., "attributes": {key: value}} as events_to_json renders it
 CACHED_BLOCKS = 64
 RESUME_BLOCKS = 1000  # how far behind the tip a stream may start; older ids resume here
 CHUNK_BLOCKS = 16  # heights rendered per write, so a catching-up stream yields to the loop
@@ -41,9 +49,10 @@ class ChainEvent:
 
 
 def block_events(height: int, block_hash: str, time_ms: int, proposer: str,
-                 txs: list[dict[str, Any]]) -> tuple[ChainEvent, ...]:
+                 txs: list[dict[str, Any]], app_events: Sequence[AppEvent] = ()) -> tuple[ChainEvent, ...]:
     """A block's events: `new_block`, then `tx_committed` per tx (each of `txs` a tx_to_json view
-    with its result's `code`, `log` and `events`)."""
+    with its result's `code`, `log` and `events`), then the notable app events of its successful
+    txs and of the block itself (`app_events`, from begin and end block)."""
     head = ChainEvent(height, 0, NEW_BLOCK, frozenset({proposer}),
                       {"height": height, "hash": block_hash, "time_ms": time_ms, "proposer": proposer, "txs": len(txs)})
     committed = []
@@ -52,7 +61,27 @@ def block_events(height: int, block_hash: str, time_ms: int, proposer: str,
         data = {"height": height, "index": index, "hash": tx["hash"], "sender": tx["sender"], "code": tx["code"],
                 "log": tx["log"], "events": tx["events"]}
         committed.append(ChainEvent(height, index + 1, TX_COMMITTED, frozenset({tx["sender"], *values}), data))
-    return (head, *committed)
+    notable = [(tx["hash"], event) for tx in txs if tx["code"] == 0 for event in tx["events"]]
+    notable += [(None, event) for event in app_events]
+    typed = [typed for tx_hash, event in notable for typed in render_app_event(height, tx_hash, event)]
+    first = len(txs) + 1
+    return (head, *committed, *(ChainEvent(height, first + i, kind, addresses, data)
+                                for i, (kind, addresses, data) in enumerate(typed)))
+
+
+def render_app_event(height: int, tx_hash: str | None, event: AppEvent) -> list[tuple[str, frozenset[str], dict]]:
+    """(type, addresses, data) of the SSE events one app event stands for: none if it is not notable."""
+    kind, attributes = event["type"], event["attributes"]
+    if kind not in NOTABLE_APP_EVENTS:
+        return []
+    data = {"height": height, "tx": tx_hash, **attributes}
+    addresses = frozenset(attributes.values())
+    rendered = [(kind, addresses, data)]
+    if kind == "slash" and ("jailed_until_ms" in attributes or attributes.get("reason") == "double_sign"):
+        jail = {"height": height, "validator": attributes.get("validator", ""), "reason": attributes.get("reason", ""),
+                "jailed_until_ms": attributes.get("jailed_until_ms"), "tombstoned": attributes.get("reason") == "double_sign"}
+        rendered.append((JAIL, addresses, jail))
+    return rendered
 
 
 def parse_last_event_id(text: str) -> Cursor:

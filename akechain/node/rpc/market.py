@@ -108,8 +108,21 @@ def get_challenges(store: StoreView, referee: bytes | None, open_only: bool, cur
 
 
 def get_escrow(store: StoreView, height: int, job_id: int) -> dict[str, Any] | None:
+    """The escrow settled to `height`, with `run_out_height`: where its funds stop paying (None if
+    nothing accrues)."""
     view = queries.query_escrow_at(store, job_id, height)
-    return None if view is None else record_to_json(view)
+    if view is None:
+        return None
+    doc = record_to_json(view)
+    return {**doc, "run_out_height": compute_run_out_height(doc)}
+
+
+def compute_run_out_height(escrow: dict[str, Any]) -> int | None:
+    """The height an escrow's funds stop paying its accruing streams; None if nothing accrues."""
+    rate = sum(stream["rate"] for stream in escrow.get("streams", ()) if stream["state"] == "accruing")
+    if escrow.get("closed") or rate == 0:
+        return None
+    return escrow["height"] + escrow["left"] // rate
 
 
 def get_reputation(store: StoreView, address: bytes) -> dict[str, Any]:

@@ -7,10 +7,10 @@ is counted as it happens."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Match
 
@@ -29,27 +29,37 @@ STATUS_GAUGES = {
     "mempool_bytes": ("akechain_mempool_bytes", "Bytes of the txs waiting in the mempool"),
     "peers": ("akechain_peers", "Connected p2p peers"),
     "validators": ("akechain_validators", "Validators in the active set"),
+    "sync_target_height": ("akechain_sync_target_height", "Highest height a peer claimed in the last sync round"),
+    "catching_up": ("akechain_catching_up", "1 while block sync is more than a block behind its peers"),
 }
+FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
 class StatusCollector(Collector):
-    """Gauges read from the node's `/status` view on each scrape."""
+    """Gauges read from the node's `/status` view, and the gossip verdicts the host counts, on each scrape."""
 
-    def __init__(self, status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, status: Callable[[], dict[str, Any]], verdicts: Callable[[], Mapping[tuple[str, str], int]]) -> None:
         self._status = status
+        self._verdicts = verdicts
 
     def collect(self) -> Iterator[Metric]:
         doc = self._status()
         for field, (name, help_text) in STATUS_GAUGES.items():
-            yield GaugeMetricFamily(name, help_text, value=doc[field])
+            yield GaugeMetricFamily(name, help_text, value=int(doc[field]))
+        gossip = CounterMetricFamily("akechain_gossip_messages", "Peers' gossip messages by topic and validator verdict",
+                                     labels=["topic", "verdict"])
+        for (topic, verdict), count in sorted(self._verdicts().items()):
+            gossip.add_metric([topic, verdict], count)
+        yield gossip
 
 
 class NodeMetrics:
     """The metrics of one node."""
 
-    def __init__(self, status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, status: Callable[[], dict[str, Any]],
+                 verdicts: Callable[[], Mapping[tuple[str, str], int]] = dict) -> None:
         self.registry = CollectorRegistry()  # no auto_describe: the collector reads a running node only
-        self.registry.register(StatusCollector(status))
+        self.registry.register(StatusCollector(status, verdicts))
         self.txs_committed = Counter("akechain_txs_committed", "Txs committed in blocks", registry=self.registry)
         self.blocks_committed = Counter("akechain_blocks_committed", "Blocks this node committed since it started",
                                         registry=self.registry)
@@ -60,6 +70,8 @@ class NodeMetrics:
                                      ["method", "route", "status"], registry=self.registry)
         self.http_seconds = Histogram("akechain_http_request_seconds", "Time to answer an HTTP request",
                                       ["method", "route"], registry=self.registry)
+        self.wal_fsync = Histogram("akechain_wal_fsync_seconds", "Time of each consensus WAL fsync",
+                                   buckets=FSYNC_BUCKETS, registry=self.registry)
         self._last_block_time_ms: int | None = None
 
     def observe_commit(self, tx_count: int, block_time_ms: int) -> None:

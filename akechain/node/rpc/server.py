@@ -27,7 +27,7 @@ from akechain.node.rpc.market import DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER,
 from akechain.node.rpc.events import EVENT_TYPES, MAX_STREAMS, WHOLE_HEIGHT, EventLog, parse_last_event_id
 from akechain.node.rpc.status_page import status_page
 from akechain.node.rpc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, HTTPMetrics, NodeMetrics
-from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, InFlightLimit, serve_capped
+from akechain.node.rpc.limits import MAX_CONNECTIONS, MAX_IN_FLIGHT_REQUESTS, SEND_SECONDS, InFlightLimit, serve_capped
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -118,6 +118,10 @@ class NodeAPI(Protocol):
     def grants(self, owner: str) -> dict[str, Any]: ...
 
     def guardian(self) -> dict[str, Any]: ...
+
+    def bridge(self, view: str, address: str | None) -> Any:
+        """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
+        ...
 
 
 def decode_tx_text(text: str) -> bytes:
@@ -378,6 +382,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_grants(request: Request) -> Response:
         return JSONResponse(ask(node.grants, request.path_params["owner"]))
 
+    async def get_bridge(request: Request) -> Response:
+        return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
+
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -423,6 +430,8 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/treasury", get_treasury, methods=["GET"]),
         Route("/grants/{owner}", get_grants, methods=["GET"]),
         Route("/guardian", get_guardian, methods=["GET"]),
+        Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
+        Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:
@@ -474,13 +483,14 @@ async def serve_http(
     max_in_flight: int = MAX_IN_FLIGHT_REQUESTS,
     max_connections: int = MAX_CONNECTIONS,
     header_seconds: float = HEADER_READ_SECONDS,
+    send_seconds: float = SEND_SECONDS,
 ) -> None:
     """Serve `app` until `shutdown` is set; readiness is signalled once the socket listens. Excess
     concurrent requests are answered 503 and connections over the cap wait in the listen backlog.
     Headers must arrive within `header_seconds` of the connection or of the last answer, after which
     an idle connection is closed too (hypercorn's keep-alive timeout runs until a whole request head
     arrived); they are capped at h11's 16 KiB, bodies in size and time by read_body, and every write
-    has a deadline (limits.SEND_SECONDS). Hypercorn's `read_timeout` is left unset: it times every
+    has a deadline (`send_seconds`, limits.SEND_SECONDS). Hypercorn's `read_timeout` is left unset: it times every
     read, also while a `?wait=commit` request waits for its answer, and would cut those off."""
     config = HypercornConfig()
     config.backlog = LISTEN_BACKLOG
@@ -489,4 +499,4 @@ async def serve_http(
     config.errorlog = None
     config.graceful_timeout = 1.0
     limited = InFlightLimit(app, max_in_flight)  # type: ignore[arg-type]
-    await serve_capped(limited, config, host, port, shutdown, max_connections, task_status=task_status)
+    await serve_capped(limited, config, host, port, shutdown, max_connections, send_seconds, task_status=task_status)

@@ -18,6 +18,7 @@ EVM_ADDRESS_LENGTH = 20
 POWER_SCALE = 2**32  # valset powers are normalised to this total, as Gravity does
 _CHECKPOINT_TAG = keccak(b"checkpoint")
 _BATCH_TAG = keccak(b"transactionBatch")
+_REGISTER_TAG = keccak(b"registerEvmKey")
 _PERSONAL_SIGN_PREFIX = b"\x19Ethereum Signed Message:\n32"
 
 
@@ -69,6 +70,11 @@ def batch_digest(
             [bridge_id, _BATCH_TAG, list(amounts), list(destinations), batch_nonce, batch_timeout],
         )
     )
+
+
+def registration_digest(bridge_id: bytes, operator: bytes) -> bytes:
+    """What a validator's EVM key signs to prove it belongs to that validator on that chain."""
+    return keccak(eth_abi.encode(["bytes32", "bytes32", "bytes"], [bridge_id, _REGISTER_TAG, operator]))
 
 
 def normalise_powers(powers: Sequence[int]) -> list[int]:

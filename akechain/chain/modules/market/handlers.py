@@ -79,7 +79,7 @@ def process_register_provider(store: StoreView, ctx: BlockContext, sender: Addre
     if store.get(get_provider_key(sender), Provider) is not None:
         raise ProviderExistsError(f"{format_address(sender)} is already a registered provider")
     store.set(get_provider_key(sender), Provider(msg.hardware, msg.region, msg.attributes, msg.endpoint,
-                                                 0, 0, 0, ctx.height, False))
+                                                 0, 0, 0, ctx.height, False, 0))
     if msg.collateral:
         k.increase_collateral(store, sender, msg.collateral)
     return [make_event("provider_registered", provider=format_address(sender), collateral=msg.collateral)]
@@ -94,9 +94,10 @@ def process_update_provider(store: StoreView, ctx: BlockContext, sender: Address
 
 def process_deregister_provider(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgDeregisterProvider) -> list[Event]:
     provider = k.get_provider(store, sender)
-    # Verify no lease depends on its collateral
-    if provider.open_leases:
-        raise ProviderHasLeasesError(f"provider has {provider.open_leases} open leases; deregister after they close")
+    # Verify no lease or bid depends on its collateral
+    if provider.open_leases or provider.reserved:
+        raise ProviderHasLeasesError(f"provider has {provider.open_leases} open leases and {provider.reserved} uake "
+                                     "reserved by bids; deregister after they close")
     if provider.collateral:
         process_transfer(store, COLLATERAL_ACCOUNT, sender, provider.collateral)
     store.delete(get_provider_key(sender))
@@ -210,25 +211,35 @@ def process_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgBi
         raise DuplicateBidError(f"provider already bid on job {job.id}")
     if len(job.bidders) >= params.max_bids_per_job:
         raise TooManyBidsError(f"job {job.id} already has {params.max_bids_per_job} bids")
-    # Verify the free collateral covers the lease this bid could win
+    # Verify the free collateral covers the lease this bid could win and its deposit
     required = k.compute_required_collateral(msg.price, job.duration_blocks, k.get_score(store, sender, params), params)
+    reserved = required + params.bid_deposit
     free = k.get_free_collateral(provider)
-    if provider.slashed or free < required:
-        raise InsufficientCollateralError(f"bid needs {required} uake of free collateral, provider has {free}")
-    store.set(get_bid_key(job.id, sender), Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height))
+    if provider.slashed or free < reserved:
+        raise InsufficientCollateralError(f"bid reserves {reserved} uake of free collateral ({required} lock + "
+                                          f"{params.bid_deposit} deposit), provider has {free}")
+    store.set(get_provider_key(sender), replace(provider, reserved=provider.reserved + reserved))
+    store.set(get_bid_key(job.id, sender), Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height, reserved))
     k.set_job(store, replace(job, bidders=tuple(sorted(job.bidders + (sender,)))))
     return [make_event("bid_placed", job_id=job.id, provider=format_address(sender), price=msg.price)]
 
 
 def process_withdraw_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgWithdrawBid) -> list[Event]:
+    """A withdrawal in the last part of the window forfeits the deposit to the consumer: filling the
+    bid slots and leaving just before the close would otherwise cost nothing."""
+    params = get_params(store)
     job = k.get_job(store, msg.job_id)
     # Verify the window is still open and the bid exists
     if job.status != BIDDING or ctx.height > job.bid_close_height:
         raise JobNotOpenError(f"job {job.id}'s bid window has closed")
-    k.get_bid(store, job.id, sender)
-    store.delete(get_bid_key(job.id, sender))
+    bid = k.get_bid(store, job.id, sender)
+    k.delete_bid(store, job.id, bid)
     k.set_job(store, replace(job, bidders=tuple(b for b in job.bidders if b != sender)))
-    return [make_event("bid_withdrawn", job_id=job.id, provider=format_address(sender))]
+    forfeited = 0
+    if ctx.height >= k.compute_late_withdraw_height(job, params) and params.bid_deposit:
+        forfeited = k.take_collateral(store, sender, params.bid_deposit)
+        process_transfer(store, COLLATERAL_ACCOUNT, Address(job.consumer), forfeited)
+    return [make_event("bid_withdrawn", job_id=job.id, provider=format_address(sender), deposit_forfeited=forfeited)]
 
 
 # -- receipts and earnings ---------------------------------------------------------------------

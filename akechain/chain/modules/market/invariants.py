@@ -6,10 +6,12 @@ from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import get_escrow
 from akechain.chain.modules.market.records import (
+    BID_PREFIX,
     CLOSED,
     COLLATERAL_ACCOUNT,
     LEASE_PREFIX,
     PROVIDER_PREFIX,
+    Bid,
     Lease,
     Provider,
 )
@@ -60,7 +62,20 @@ def check_collateral_covers_unverified_pay(store: StoreView) -> None:
             raise InvariantBrokenError(f"provider {address.hex()}: collateral {provider.collateral} < unverified pay {amount}")
 
 
+def check_bid_reservations(store: StoreView) -> None:
+    """Each provider's `reserved` is what its open bids hold back, and no bid outlives its provider."""
+    reserved: dict[bytes, int] = {}
+    for _, bid in store.iterate(BID_PREFIX, Bid):
+        reserved[bid.provider] = reserved.get(bid.provider, 0) + bid.reserved
+    for key, provider in store.iterate(PROVIDER_PREFIX, Provider):
+        if provider.reserved != reserved.pop(key[1:], 0):
+            raise InvariantBrokenError(f"provider {key[1:].hex()}: reserved {provider.reserved} is not what its bids hold")
+    if reserved:
+        raise InvariantBrokenError(f"bids of unregistered providers: {sorted(a.hex() for a in reserved)}")
+
+
 INVARIANTS = {
+    "bid-reservations": check_bid_reservations,
     "collateral-account": check_collateral_account,
     "collateral-covers-locks": check_collateral_covers_locks,
     "collateral-covers-unverified-pay": check_collateral_covers_unverified_pay,

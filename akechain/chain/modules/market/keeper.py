@@ -95,9 +95,16 @@ def get_bids(store: StoreView, job: Job) -> list[Bid]:
     return [get_bid(store, job.id, provider) for provider in job.bidders]
 
 
+def delete_bid(store: StoreView, job_id: int, bid: Bid) -> None:
+    """Drop a bid and release the collateral it reserved."""
+    provider = get_provider(store, bid.provider)
+    store.set(get_provider_key(bid.provider), replace(provider, reserved=provider.reserved - bid.reserved))
+    store.delete(get_bid_key(job_id, bid.provider))
+
+
 def delete_bids(store: StoreView, job: Job) -> None:
-    for provider in job.bidders:
-        store.delete(get_bid_key(job.id, provider))
+    for bid in get_bids(store, job):
+        delete_bid(store, job.id, bid)
 
 
 def get_sequences(store: StoreView) -> Sequences:
@@ -141,6 +148,11 @@ def compute_unverified_cap(lease: Lease, rate: int, accrued_blocks: int, params:
     return min(rate * checkpointed, lease.locked_collateral * params.unverified_pay_bps // BPS)
 
 
+def is_reputation_worthy(lease: Lease, job: Job, params: Params) -> bool:
+    """Only leases worth at least `reputation_min_lease_value` earn reputation (losses always count)."""
+    return lease.price * job.duration_blocks >= params.reputation_min_lease_value
+
+
 def compute_latency_score(latency_ms: int, cap_ms: int) -> int:
     return max(0, cap_ms - latency_ms) * BPS // cap_ms
 
@@ -168,7 +180,14 @@ def rank_bids(job: Job, bids: list[Bid], scores: dict[bytes, int], params: Param
 
 
 def get_free_collateral(provider: Provider) -> int:
-    return max(0, provider.collateral - provider.locked)
+    """What is neither locked by leases nor reserved by bids."""
+    return max(0, provider.collateral - provider.locked - provider.reserved)
+
+
+def compute_late_withdraw_height(job: Job, params: Params) -> int:
+    """The first height at which withdrawing a bid forfeits its deposit (the close height at the latest)."""
+    window = job.bid_close_height - job.created_height
+    return job.bid_close_height - window * params.late_withdraw_bps // BPS
 
 
 def get_score(store: StoreView, provider: bytes, params: Params) -> int:
@@ -308,6 +327,7 @@ def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job
     """At the bid window's close: rank the bids, open leases with the best eligible ones (still
     registered and with enough free collateral now), release the rest."""
     bids = get_bids(store, job)
+    delete_bids(store, job)  # every reservation is released first: a winner's lock replaces its own
     scores = {bid.provider: get_score(store, bid.provider, params) for bid in bids}
     winners: list[tuple[Bid, int]] = []
     for bid in rank_bids(job, bids, scores, params):
@@ -320,8 +340,7 @@ def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job
         if get_free_collateral(provider) >= required:
             winners.append((bid, required))
     if len(winners) < job.policy.n:
-        return end_job_without_leases(store, ctx, job, UNMATCHED)
-    delete_bids(store, job)
+        return end_job_without_leases(store, ctx, replace(job, bidders=()), UNMATCHED)
     leases = [open_lease(store, ctx, job, bid, required) for bid, required in winners]
     escrow.add_streams(store, job.id, [(lease.id, lease.price, job.duration_blocks) for lease in leases], ctx.height)
     set_job(store, replace(job, status=ACTIVE, leases=tuple(lease.id for lease in leases)))
@@ -353,7 +372,8 @@ def settle_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Lea
     verified = lease.verified or lease.spot_checked
     sample = reputation.compute_sample(True, verified, uptime,
                                        compute_latency_score(receipt.latency_ms if receipt else 0, params.latency_cap_ms))
-    record_reputation(store, ctx, params, lease.provider, reputation.SETTLED, sample, on_time=True, verified=verified)
+    if is_reputation_worthy(lease, job, params):
+        record_reputation(store, ctx, params, lease.provider, reputation.SETTLED, sample, on_time=True, verified=verified)
     events.extend(close_lease(store, ctx, params, replace(lease, verified=verified), "settled", pay=True))
     return events
 
@@ -396,7 +416,8 @@ def evaluate_redundancy(store: StoreView, ctx: BlockContext, params: Params, job
     for lease in submitted:
         lease = get_lease(store, lease.id)
         if majority is None:
-            record_reputation(store, ctx, params, lease.provider, reputation.UNVERIFIED, lease.receipt.uptime_bps // 2)
+            if is_reputation_worthy(lease, job, params):
+                record_reputation(store, ctx, params, lease.provider, reputation.UNVERIFIED, lease.receipt.uptime_bps // 2)
             events.extend(close_lease(store, ctx, params, lease, "no-majority", pay=False))
         elif lease.receipt.output_hash == majority:
             events.extend(settle_lease(store, ctx, params, replace(lease, verified=True)))
@@ -428,10 +449,11 @@ def draw_spot_check(store: StoreView, ctx: BlockContext, params: Params, lease: 
     """Mark the receipt for a re-execution with the job's chance; with no verifier left to check it
     the receipt is not marked (it settles unverified)."""
     job = get_job(store, lease.job_id)
-    if not verify.is_spot_checked(ctx.random_seed, lease.id, job.policy.spot_check_bps):
+    seed = verify.get_chain_seed(store)
+    if not verify.is_spot_checked(seed, lease.id, job.policy.spot_check_bps):
         return []
     candidates = [v for v in params.verifiers if v not in (lease.provider, job.consumer)]
-    verifier = verify.pick_verifier(ctx.random_seed, b"spot-verifier", lease.id, candidates)
+    verifier = verify.pick_verifier(seed, b"spot-verifier", lease.id, candidates)
     if not verifier:
         return []
     set_lease(store, replace(lease, spot_checked=True, verifier=verifier))

@@ -48,6 +48,13 @@ class Params:
     min_take: int = param(lo=0, hi=MAX_UINT63, default=1)  # uake: the take of a payment never rounds to zero
     min_collateral: int = param(lo=0, hi=MAX_UINT63, default=1_000)  # uake a lease locks at least
     reveal_window_blocks: int = param(lo=1, hi=1_000_000, default=10)  # blocks to reveal a committed receipt
+    # uake (price x duration) a lease must be worth for its good outcomes to raise reputation, so
+    # farming it with tiny self-dealt jobs costs at least the take on this much per observation
+    reputation_min_lease_value: int = param(lo=0, hi=MAX_UINT63, default=100_000)
+    # a bid reserves the lock it could win plus this deposit, forfeited to the consumer if the bid
+    # is withdrawn in the last `late_withdraw_bps` of the window (bid slots cannot be squatted free)
+    bid_deposit: int = param(lo=0, hi=MAX_UINT63, default=1_000)
+    late_withdraw_bps: int = param(lo=0, hi=BPS, default=2_500)
 
 
 def check_relations(params: Params) -> None:

@@ -38,6 +38,7 @@ class Provider:
     open_leases: int
     registered_height: int
     slashed: bool  # a slash left collateral below `locked`; no bids until it is covered again
+    reserved: int  # held back by its open bids (the sum of their `reserved`), so one stake backs few bids
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Bid:
     latency_ms: int
     resources: Resources
     height: int
+    reserved: int  # collateral it holds back: the lock it would take plus the late-withdrawal deposit
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ def process_challenge(leases: LeaseKeeper, store: StoreView, ctx: BlockContext, 
     # Verify a referee other than the parties exists
     candidates = [v for v in params.verifiers if v not in (lease.provider, sender, lease.consumer)]
     challenge_id = leases.peek_challenge_id(store)
-    referee = verify.pick_verifier(ctx.random_seed, b"referee", challenge_id, candidates)
+    referee = verify.pick_verifier(verify.get_chain_seed(store), b"referee", challenge_id, candidates)
     if not referee:
         raise NoRefereeError("no verifier is available to referee this challenge")
     challenge = verify.Challenge(

@@ -2,8 +2,12 @@
 leases and the provider collateral that verdicts pay out of; verify reaches them only through
 `expected.LeaseKeeper`.
 
-Randomness is the block's `random_seed` (previous commit hash) hashed with a purpose tag and an id,
-so each draw is independent of the others and of the order txs arrive in.
+Randomness: every block carries its proposer's VRF output for the height (`ctx.random_seed`,
+verified by consensus), unique for that proposer and height, so the proposer can withhold its block
+but not choose among values. Each block folds it into the stored chain seed, `seed_h = sha256(seed_h-1 ‖
+vrf_h)`, so a proposer learns seed_h only when it builds block h, not ahead from its key alone. Draws
+hash the chain seed with a purpose tag and an id, so each is independent of the others and of the
+order txs arrive in.
 """
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ from dataclasses import dataclass, replace
 from akechain.chain.crypto import Address, module_account
 from akechain.chain.modules.bank.keeper import process_transfer
 from akechain.chain.modules.verify.errors import ChallengeNotFoundError
-from akechain.chain.store import StoreView
+from akechain.chain.store import BlockContext, Event, StoreView
 
 CHALLENGE_PREFIX = b"\x51"
+SEED_KEY = b"\x52"
 BOND_ACCOUNT = module_account("verify-bonds")
 BPS = 10_000
 
@@ -37,7 +42,26 @@ class Challenge:
     verdict_hash: bytes  # empty until judged
 
 
-TABLES: dict[bytes, type] = {CHALLENGE_PREFIX: Challenge}  # record type per key prefix (genesis rows)
+@dataclass(frozen=True, slots=True)
+class ChainSeed:
+    value: bytes  # sha256 chain of every block's VRF output so far
+
+
+TABLES: dict[bytes, type] = {CHALLENGE_PREFIX: Challenge, SEED_KEY: ChainSeed}  # record type per key prefix (genesis rows)
+
+
+def get_chain_seed(store: StoreView) -> bytes:
+    """The seed draws of this block use (after `process_begin_block` folded the block's VRF output in)."""
+    record = store.get(SEED_KEY, ChainSeed)
+    return b"" if record is None else record.value
+
+
+def process_begin_block(store: StoreView, ctx: BlockContext) -> list[Event]:
+    if not ctx.random_seed:  # a block without a VRF output (only in tests) adds no entropy
+        return []
+    seed = hashlib.sha256(b"akechain/chain-seed" + get_chain_seed(store) + ctx.random_seed).digest()
+    store.set(SEED_KEY, ChainSeed(seed))
+    return []
 
 
 def get_challenge_key(challenge_id: int) -> bytes:

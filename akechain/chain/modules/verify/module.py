@@ -8,7 +8,7 @@ from akechain.chain.module import Module
 from akechain.chain.modules.verify import handlers, queries
 from akechain.chain.modules.verify.expected import LeaseKeeper
 from akechain.chain.modules.verify.invariants import INVARIANTS
-from akechain.chain.modules.verify.keeper import BOND_ACCOUNT, CHALLENGE_PREFIX, TABLES
+from akechain.chain.modules.verify.keeper import BOND_ACCOUNT, CHALLENGE_PREFIX, SEED_KEY, TABLES, process_begin_block
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 
 
@@ -17,7 +17,8 @@ def make_module(leases: LeaseKeeper) -> Module:
     so verify has no end-block hook; its records are exported in the market genesis section."""
     return Module(
         name="verify",
-        prefixes=(CHALLENGE_PREFIX,),
+        prefixes=(CHALLENGE_PREFIX, SEED_KEY),
+        begin_block=process_begin_block,
         error_codes=range(70, 80),
         handlers={
             MsgChallenge: partial(handlers.process_challenge, leases),

@@ -10,6 +10,7 @@ from akechain.chain.modules.gov.msgs import MsgSubmitProposal
 from akechain.chain.modules.gov.params import DEFAULT_PARAMS as DEFAULT_GOV_PARAMS
 from akechain.chain.modules.gov.params import Params as GovParams
 from akechain.chain.modules.gov.records import Proposal
+from akechain.chain.multisig import compute_account_address
 from akechain.testing import SimChain
 from staking_support import ADDRESSES, CONSENSUS_KEYS, GENESIS_AMOUNT, GENESIS_BOND, KEYS, NO_REWARDS, PARAMS, Driver
 from test_app_support import AUTH_PARAMS, CHAIN_ID
@@ -20,10 +21,16 @@ GOV = replace(DEFAULT_GOV_PARAMS, min_deposit=1_000, deposit_period_ms=5_000, vo
               expedited_min_deposit=2_000, expedited_voting_period_ms=3_000)
 
 
-def make_gov_chain(params: GovParams = GOV, validators: int = 2) -> SimChain:
+def make_gov_chain(params: GovParams = GOV, validators: int = 2, guardian: dict | None = None) -> SimChain:
+    """`guardian`: the gov section's guardian ({"pub_key": hex multisig key, "powers": [...]}), its account funded."""
     gentxs = [build_gentx(KEYS[i], CHAIN_ID, CONSENSUS_KEYS[i], f"v{i}", GENESIS_BOND, AUTH_PARAMS) for i in range(validators)]
-    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, AUTH_PARAMS,
+    accounts = {a: GENESIS_AMOUNT for a in ADDRESSES}
+    if guardian is not None:
+        accounts[compute_account_address(bytes.fromhex(guardian["pub_key"]))] = GENESIS_AMOUNT
+    genesis = build_genesis(CHAIN_ID, gentxs, accounts, AUTH_PARAMS,
                             staking_params=PARAMS, distribution_params=TO_TREASURY, gov_params=params)
+    if guardian is not None:
+        genesis["app_state"]["gov"]["guardian"] = guardian
     return SimChain(genesis["app_state"], CHAIN_ID)
 
 

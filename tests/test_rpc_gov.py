@@ -69,6 +69,8 @@ def test_a_proposal_is_submitted_voted_and_executed_over_cli_and_http(gov_node: 
     assert refused.returncode == 1 and "take_rate_bps" in refused.stdout + refused.stderr
     assert len(json.loads(run_cli("query", "gov", "proposals", "--node", url).stdout)) == 1
 
+    assert httpx.get(f"{url}/guardian").json() == {"guardian": None, "powers": [], "paused": [], "retired": False}
+    assert json.loads(run_cli("query", "gov", "guardian", "--node", url).stdout)["guardian"] is None
     assert httpx.get(f"{url}/proposals/99").status_code == 404
     bad = httpx.get(f"{url}/proposals/abc/tally")
     assert bad.status_code == 400 and "error" in bad.json()

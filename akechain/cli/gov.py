@@ -147,6 +147,7 @@ LOOKUPS = (
     ("tally", ("proposal_id", click.IntRange(1)), "proposal_tally",
      "A proposal's tally: live while voting runs (with the bonded stake and turnout), final afterwards."),
     ("treasury", None, "treasury", "The treasury's balance, what proposals spent, and its continuous grants."),
+    ("guardian", None, "guardian", "Who the guardian is, the powers it still has, its pauses in force, whether it is retired."),
     ("params", None, "gov_params", "The gov params."),
 )
 

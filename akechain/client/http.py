@@ -178,5 +178,8 @@ class NodeClient:
     def grants(self, owner: str) -> dict[str, Any]:
         return self._call("GET", f"/grants/{owner}")
 
+    def guardian(self) -> dict[str, Any]:
+        return self._call("GET", "/guardian")
+
     def gov_params(self) -> dict[str, Any]:
         return self.params()["gov"]

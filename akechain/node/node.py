@@ -386,14 +386,17 @@ class Node:
     def treasury(self) -> dict[str, Any]:
         return gov_json.get_treasury(self.app.get_state_view()[0])
 
+    def guardian(self) -> dict[str, Any]:
+        return gov_json.get_guardian_json(self.app.get_state_view()[0])
+
+    def grants(self, owner: str) -> dict[str, Any]:
+        return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
+
     def bridge(self, view: str, address: str | None) -> Any:
         store = self.app.get_state_view()[0]
         if address is not None:
             return bridge_json.get_orchestrator(store, parse_address_arg(address))
         return bridge_json.get_view(store, view)
-
-    def grants(self, owner: str) -> dict[str, Any]:
-        return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
 
 
 def parse_address_arg(address: str) -> bytes:

@@ -10,7 +10,8 @@ the live tally while voting runs (`live` true, `bonded` stake now, `turnout_bps`
 one afterwards. `/treasury`: `balance`, `spent`, `grants_paid` and the continuous `grants`.
 `/grants/{owner}`: the hot-key grants `owner` gave (`grants`: [{`grantee`, `msg_types`, `spend_limit`,
 `period_ms`, `expiration_ms`, `period_start_ms`, `spent`}]) and the fee allowance of `owner` as a
-grantee (`fee_allowance`: {`granter`, `remaining`} or null).
+grantee (`fee_allowance`: {`granter`, `remaining`} or null). `/guardian`: `guardian` (its multisig
+account address, null if genesis named none), `powers` it still has, `paused` in force, `retired`.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 from akechain.chain.modules.authz.queries import query_grants
 from akechain.chain.modules.feegrant.keeper import get_allowance
 from akechain.chain.modules.gov import queries
+from akechain.chain.modules.gov.guardian import get_guardian
 from akechain.chain.modules.gov.records import OPTION_NAMES, STATUS_NAMES, Proposal, TallyResult, WeightedOption
 from akechain.chain.store import StoreView
 from akechain.node.rpc.market import Page, make_page, parse_id_cursor
@@ -78,3 +80,11 @@ def get_grants(store: StoreView, owner: bytes) -> dict[str, Any]:
             "grants": [{"grantee": record_to_json(v.grantee, "grantee"), **record_to_json(v.grant)}
                        for v in query_grants(store, owner)],
             "fee_allowance": None if allowance is None else record_to_json(allowance)}
+
+
+def get_guardian_json(store: StoreView) -> dict[str, Any]:
+    guardian = get_guardian(store)
+    if guardian is None:
+        return {"guardian": None, "powers": [], "paused": [], "retired": False}
+    return {"guardian": record_to_json(guardian.address, "address"), "powers": list(guardian.powers),
+            "paused": list(guardian.paused), "retired": guardian.retired}

@@ -115,11 +115,13 @@ class NodeAPI(Protocol):
 
     def treasury(self) -> dict[str, Any]: ...
 
+    def grants(self, owner: str) -> dict[str, Any]: ...
+
+    def guardian(self) -> dict[str, Any]: ...
+
     def bridge(self, view: str, address: str | None) -> Any:
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
         ...
-
-    def grants(self, owner: str) -> dict[str, Any]: ...
 
 
 def decode_tx_text(text: str) -> bytes:
@@ -374,11 +376,14 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_treasury(request: Request) -> Response:
         return JSONResponse(node.treasury())
 
-    async def get_bridge(request: Request) -> Response:
-        return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
+    async def get_guardian(request: Request) -> Response:
+        return JSONResponse(node.guardian())
 
     async def get_grants(request: Request) -> Response:
         return JSONResponse(ask(node.grants, request.path_params["owner"]))
+
+    async def get_bridge(request: Request) -> Response:
+        return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
 
 
     async def bad_request(request: Request, exc: Exception) -> Response:
@@ -423,9 +428,10 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/proposals/{proposal_id}/votes", proposal_lookup("proposal_votes", "votes of "), methods=["GET"]),
         Route("/proposals/{proposal_id}/tally", proposal_lookup("proposal_tally", "tally of "), methods=["GET"]),
         Route("/treasury", get_treasury, methods=["GET"]),
+        Route("/grants/{owner}", get_grants, methods=["GET"]),
+        Route("/guardian", get_guardian, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
-        Route("/grants/{owner}", get_grants, methods=["GET"]),
     ]
     routes.append(Route("/", status_page, methods=["GET"]))
     if events is not None:

@@ -9,7 +9,9 @@ from typing import Protocol
 from akechain.chain.crypto import format_address
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance, process_transfer
 from akechain.chain.modules.gov import keeper as k
-from akechain.chain.modules.gov.handlers import EXECUTORS, end_grant
+from akechain.chain.modules.gov.guardian import GUARDIAN_HANDLERS
+from akechain.chain.modules.gov.handlers import HANDLERS, end_grant
+from akechain.chain.modules.gov.msgs import PROPOSAL_MSGS
 from akechain.chain.modules.gov.params import BPS, Params, get_params
 from akechain.chain.modules.gov.records import (
     DEPOSIT_QUEUE_PREFIX,
@@ -31,6 +33,9 @@ from akechain.chain.modules.gov.records import (
 )
 from akechain.chain.modules.gov.tally import Tally, compute_tally
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
+
+
+EXECUTORS = {msg_type: {**HANDLERS, **GUARDIAN_HANDLERS}[msg_type] for msg_type in PROPOSAL_MSGS}
 
 
 class RevertibleStore(StoreView, Protocol):

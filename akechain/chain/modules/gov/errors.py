@@ -77,3 +77,21 @@ class TreasuryRecipientError(AppError):
     """A spend or grant to a module account (its funds move only by its module's logic)."""
 
     code = 193
+
+
+class GuardianPowerError(AppError):
+    """A guardian action by an account that is not the guardian, or that the guardian no longer has."""
+
+    code = 194
+
+
+class GuardianChangeError(AppError):
+    """A guardian change that would widen its powers (governance only narrows them) or revive it."""
+
+    code = 195
+
+
+class PausedError(AppError):
+    """An action the guardian has paused (new market jobs, the bridge)."""
+
+    code = 196

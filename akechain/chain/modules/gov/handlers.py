@@ -252,5 +252,3 @@ HANDLERS = {
     MsgCreateGrant: process_create_grant,
     MsgCancelGrant: process_cancel_grant,
 }
-EXECUTORS = {msg_type: HANDLERS[msg_type] for msg_type in (MsgUpdateParams, MsgTreasurySpend, MsgCreateGrant,
-                                                             MsgCancelGrant)}

@@ -1,11 +1,12 @@
 """The gov module's descriptor: proposals that carry messages, deposits, votes (direct, inherited
 from validators, delegated to any account), the tally and atomic execution in the end block, and
-the treasury's one-off spends and continuous grants."""
+the treasury's one-off spends and continuous grants, and the guardian governance retires."""
 from __future__ import annotations
 
 from akechain.chain.module import Genesis, Module
 from akechain.chain.modules.gov import genesis
 from akechain.chain.modules.gov.endblock import process_end_block
+from akechain.chain.modules.gov.guardian import GUARDIAN_HANDLERS
 from akechain.chain.modules.gov.handlers import HANDLERS
 from akechain.chain.modules.gov.invariants import INVARIANTS
 from akechain.chain.modules.gov.params import PARAMS, PARAMS_KEY
@@ -16,7 +17,7 @@ MODULE = Module(
     name="gov",
     prefixes=(PARAMS_KEY, *TABLES),
     error_codes=range(180, 200),
-    handlers=HANDLERS,
+    handlers={**HANDLERS, **GUARDIAN_HANDLERS},
     end_block=process_end_block,  # type: ignore[arg-type]  the app hands end blocks its journal
     invariants=INVARIANTS,
     params=PARAMS,

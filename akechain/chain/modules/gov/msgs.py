@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from akechain.chain.codec import InvalidMsgError, Msg, check_positive_amount, check_uint63
 from akechain.chain.modules.bank.msgs import check_address
 from akechain.chain.modules.gov.errors import ProposalMsgError
-from akechain.chain.modules.gov.records import OPTION_NAMES, WeightedOption
+from akechain.chain.modules.gov.records import GUARDIAN_POWERS, OPTION_NAMES, PAUSES, WeightedOption
 from state.codec import tagged
 
 BPS = 10_000
@@ -101,7 +101,33 @@ class MsgCancelGrant(Msg):
         check_proposal_id(self.grant_id, "cancel_grant.grant_id")
 
 
-PROPOSAL_MSGS: tuple[type[Msg], ...] = (MsgUpdateParams, MsgTreasurySpend, MsgCreateGrant, MsgCancelGrant)
+def check_powers(value: object, what: str, allowed: tuple[str, ...]) -> None:
+    if type(value) is not tuple or any(p not in allowed for p in value) or list(value) != sorted(set(value)):
+        raise InvalidMsgError(f"{what} must be a sorted, duplicate-free list of {', '.join(allowed)}")
+
+
+@tagged(Msg, "gov/narrow_guardian")
+@dataclass(frozen=True, slots=True)
+class MsgNarrowGuardian(Msg):
+    """Leave the guardian only `powers` (a subset of what it has; pauses under a removed power end)."""
+
+    powers: tuple[str, ...]
+
+    def validate_basic(self) -> None:
+        check_powers(self.powers, "narrow_guardian.powers", GUARDIAN_POWERS)
+
+
+@tagged(Msg, "gov/retire_guardian")
+@dataclass(frozen=True, slots=True)
+class MsgRetireGuardian(Msg):
+    """Retire the guardian for good: every power and pause ends; no fields."""
+
+    def validate_basic(self) -> None:
+        return None
+
+
+PROPOSAL_MSGS: tuple[type[Msg], ...] = (MsgUpdateParams, MsgTreasurySpend, MsgCreateGrant, MsgCancelGrant,
+                                        MsgNarrowGuardian, MsgRetireGuardian)
 
 
 # -- holders' messages --------------------------------------------------------------------------------
@@ -187,3 +213,31 @@ class MsgUndelegateVotes(Msg):
 
     def validate_basic(self) -> None:
         return None
+
+
+
+# -- the guardian's (sent by its multisig account) ------------------------------------------------------
+
+
+@tagged(Msg, "gov/guardian_cancel_proposal")
+@dataclass(frozen=True, slots=True)
+class MsgGuardianCancelProposal(Msg):
+    """Stop a proposal before its end block executes it; its deposits are refunded."""
+
+    proposal_id: int
+
+    def validate_basic(self) -> None:
+        check_proposal_id(self.proposal_id, "guardian_cancel_proposal.proposal_id")
+
+
+@tagged(Msg, "gov/guardian_pause")
+@dataclass(frozen=True, slots=True)
+class MsgGuardianPause(Msg):
+    pause: str  # pause_market_jobs or pause_bridge
+    paused: bool  # False lifts it
+
+    def validate_basic(self) -> None:
+        if self.pause not in PAUSES:
+            raise InvalidMsgError(f"guardian_pause.pause must be one of {', '.join(PAUSES)}")
+        if type(self.paused) is not bool:
+            raise InvalidMsgError("guardian_pause.paused must be a boolean")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
 from akechain.chain.modules.gov import keeper as k
+from akechain.chain.modules.gov.guardian import get_guardian
 from akechain.chain.modules.gov.params import Params, get_params
 from akechain.chain.modules.gov.records import (
     DEPOSIT_PREFIX,
@@ -112,6 +113,7 @@ def query_params(store: StoreView) -> Params:
 
 
 QUERIES = {
+    "guardian": get_guardian,
     "proposals": query_proposals,
     "proposal": query_proposal,
     "votes": query_votes,

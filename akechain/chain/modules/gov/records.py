@@ -22,14 +22,19 @@ VOTE_DELEGATORS_PREFIX = b"\xd8"  # + delegate + delegator: whose power a delega
 GRANT_PREFIX = b"\xd9"  # + grant id
 GRANT_QUEUE_PREFIX = b"\xda"  # + next pay height + grant id
 TOTALS_KEY = b"\xdb"
+GUARDIAN_KEY = b"\xdc"
 
 # holds every deposit until it is refunded or burned
 DEPOSITS_POOL = module_account("gov-deposits")
 # the sender of a passed proposal's messages: it holds no funds and no one can send to it
 GOV_AUTHORITY = module_account("gov")
 
-DEPOSIT_PERIOD, VOTING_PERIOD, PASSED, REJECTED, FAILED, VETOED, DROPPED = range(7)
-STATUS_NAMES = ("deposit_period", "voting_period", "passed", "rejected", "failed", "vetoed", "dropped")
+DEPOSIT_PERIOD, VOTING_PERIOD, PASSED, REJECTED, FAILED, VETOED, DROPPED, CANCELLED = range(8)
+STATUS_NAMES = ("deposit_period", "voting_period", "passed", "rejected", "failed", "vetoed", "dropped", "cancelled")
+# the guardian's emergency powers; governance narrows them and finally retires the guardian
+CANCEL_PROPOSAL, PAUSE_MARKET_JOBS, PAUSE_BRIDGE = "cancel_proposal", "pause_market_jobs", "pause_bridge"
+GUARDIAN_POWERS = (CANCEL_PROPOSAL, PAUSE_BRIDGE, PAUSE_MARKET_JOBS)  # sorted
+PAUSES = (PAUSE_BRIDGE, PAUSE_MARKET_JOBS)
 YES, ABSTAIN, NO, NO_WITH_VETO = 1, 2, 3, 4
 OPTION_NAMES = {YES: "yes", ABSTAIN: "abstain", NO: "no", NO_WITH_VETO: "no_with_veto"}
 
@@ -119,6 +124,16 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class Guardian:
+    """The genesis-named guardian (a k-of-n multisig account): it can never move funds or change params."""
+
+    address: bytes
+    powers: tuple[str, ...]  # sorted, a subset of GUARDIAN_POWERS
+    paused: tuple[str, ...]  # sorted pauses in force, each under a power it holds
+    retired: bool  # for good: a retired guardian is never restored
+
+
+@dataclass(frozen=True, slots=True)
 class Marker:
     """Value of an index or queue key (the key says everything)."""
 
@@ -179,4 +194,5 @@ TABLES: dict[bytes, type] = {  # record type per key prefix (genesis rows)
     GRANT_PREFIX: Grant,
     GRANT_QUEUE_PREFIX: Marker,
     TOTALS_KEY: Totals,
+    GUARDIAN_KEY: Guardian,
 }

@@ -16,6 +16,10 @@ from akechain.chain.modules.gov.msgs import (
     MsgCreateGrant,
     MsgDelegateVotes,
     MsgDeposit,
+    MsgGuardianCancelProposal,
+    MsgGuardianPause,
+    MsgNarrowGuardian,
+    MsgRetireGuardian,
     MsgSubmitProposal,
     MsgTreasurySpend,
     MsgUndelegateVotes,
@@ -138,7 +142,8 @@ def invalid_undelegate_votes(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
 
 
 def st_authority_only(build: Callable[[bytes], Msg]) -> MsgStrategies:
-    """A message only a passed proposal sends: never valid from an account (NotAuthorityError)."""
+    """A message only a passed proposal (or the guardian, which simulations do not have) sends: never
+    valid from an account (NotAuthorityError, GuardianPowerError)."""
 
     def invalid(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
         return st_build(lambda s, r: Draft(s, build(r)), st_among(list(ctx.accounts)), st_among(list(ctx.accounts)))
@@ -156,5 +161,9 @@ STRATEGIES = {
     MsgTreasurySpend: st_authority_only(lambda r: MsgTreasurySpend(r, 1)),
     MsgCreateGrant: st_authority_only(lambda r: MsgCreateGrant(r, 1, 10**6)),
     MsgCancelGrant: st_authority_only(lambda r: MsgCancelGrant(1)),
+    MsgNarrowGuardian: st_authority_only(lambda r: MsgNarrowGuardian(())),
+    MsgRetireGuardian: st_authority_only(lambda r: MsgRetireGuardian()),
+    MsgGuardianCancelProposal: st_authority_only(lambda r: MsgGuardianCancelProposal(1)),
+    MsgGuardianPause: st_authority_only(lambda r: MsgGuardianPause("pause_market_jobs", True)),
     MsgUpdateParams: st_authority_only(lambda r: MsgUpdateParams("gov", json.dumps({"quorum_bps": 0}))),
 }

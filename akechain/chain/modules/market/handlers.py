@@ -7,6 +7,8 @@ from dataclasses import replace
 from akechain.chain.crypto import Address, format_address
 from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.escrow.errors import NothingToWithdrawError
+from akechain.chain.modules.gov.guardian import verify_not_paused
+from akechain.chain.modules.gov.records import PAUSE_MARKET_JOBS
 from akechain.chain.modules.market import keeper as k
 from akechain.chain.modules.market.errors import (
     DuplicateBidError,
@@ -116,6 +118,7 @@ def process_withdraw_collateral(store: StoreView, ctx: BlockContext, sender: Add
 
 
 def process_create_job(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgCreateJob) -> list[Event]:
+    verify_not_paused(store, PAUSE_MARKET_JOBS)  # the guardian's emergency stop (gov)
     params = get_params(store)
     # Verify the job stays within the params' bounds
     if msg.policy.spot_check_bps > params.spot_check_rate_cap_bps:

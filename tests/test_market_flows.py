@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import replace
 
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
+from state.codec import encode
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.market.keeper import compute_required_collateral
@@ -490,3 +491,20 @@ def test_a_bid_withdrawn_late_in_the_window_forfeits_its_deposit_to_the_consumer
     assert balance(d, CONSUMERS[0]) == early + MARKET_PARAMS.bid_deposit
     assert d.provider(PROVIDERS[1]).provider.collateral == COLLATERAL - MARKET_PARAMS.bid_deposit
     assert d.provider(PROVIDERS[1]).provider.reserved == 0
+
+
+def test_the_job_record_does_not_grow_with_its_bids_and_selection_reads_them_by_key() -> None:
+    d = setup(providers=6)
+    assert d.run(CONSUMER_KEYS[0], job_msg(window=12, deadline=30)) == (0, "")
+    job_id = max(j.id for j in q.query_jobs(d.app.get_state_view()[0]))
+    sizes = []
+    for i, price in enumerate((70, 40, 90, 60, 50, 80)):
+        assert d.run(PROVIDER_KEYS[i], MsgBid(job_id, price, 100, SPEC)) == (0, "")
+        sizes.append(len(encode(d.job(job_id))))
+    assert len(set(sizes)) == 1 and d.job(job_id).bid_count == 6
+    assert [bid.provider for bid in q.query_bids(d.app.get_state_view()[0], job_id)] == sorted(PROVIDERS[:6])
+    assert d.run(PROVIDER_KEYS[2], MsgWithdrawBid(job_id)) == (0, "")
+    assert d.job(job_id).bid_count == 5
+    d.advance_to(d.job(job_id).bid_close_height)
+    [lease] = q.query_leases(d.app.get_state_view()[0], job_id=job_id)
+    assert lease.provider == PROVIDERS[1] and q.query_bids(d.app.get_state_view()[0], job_id) == []

@@ -50,7 +50,7 @@ class MarketMachine(ChainMachine):
         self.closed_streams: dict[tuple[int, int], tuple[int, int]] = {}
         self.closed_escrows: dict[int, tuple[int, int, int]] = {}
         for address in self.driver.accounts[:4]:  # most providers start registered, so bids and leases happen early
-            self.driver.submit(TxDraft(address, (make_register(collateral=20_000),)))
+            self.driver.submit(TxDraft(address, (make_register(collateral=200_000),)))  # bids reserve collateral
         self.end_block()
 
     # -- compound rules: the steps a job goes through, one block apart ----------------------------

@@ -24,6 +24,7 @@ from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY, POLICY_SPOT_CH
 from akechain.chain.modules.market.params import BPS, Params
 from akechain.chain.modules.market.records import (
     ACTIVE,
+    BID_PREFIX,
     BIDDING,
     CLOSED,
     COLLATERAL_ACCOUNT,
@@ -91,8 +92,9 @@ def get_bid(store: StoreView, job_id: int, provider: bytes) -> Bid:
 
 
 def get_bids(store: StoreView, job: Job) -> list[Bid]:
-    """Bids on a job in provider address order (never arrival order)."""
-    return [get_bid(store, job.id, provider) for provider in job.bidders]
+    """Bids on a job in provider address order (key order, never arrival order); at most
+    `max_bids_per_job` keys under the job's own prefix, so reading them is bounded."""
+    return [bid for _, bid in store.iterate(BID_PREFIX + u64(job.id), Bid)]
 
 
 def delete_bid(store: StoreView, job_id: int, bid: Bid) -> None:
@@ -340,7 +342,7 @@ def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job
         if get_free_collateral(provider) >= required:
             winners.append((bid, required))
     if len(winners) < job.policy.n:
-        return end_job_without_leases(store, ctx, replace(job, bidders=()), UNMATCHED)
+        return end_job_without_leases(store, ctx, job, UNMATCHED)
     leases = [open_lease(store, ctx, job, bid, required) for bid, required in winners]
     escrow.add_streams(store, job.id, [(lease.id, lease.price, job.duration_blocks) for lease in leases], ctx.height)
     set_job(store, replace(job, status=ACTIVE, leases=tuple(lease.id for lease in leases)))

@@ -59,7 +59,7 @@ class Job:
     deny: tuple[bytes, ...]
     workload: bytes  # as the consumer posted it; opaque to the chain
     status: int
-    bidders: tuple[bytes, ...]  # providers with a bid, sorted (no prefix scan needed to find them)
+    bid_count: int  # open bids while bidding (each its own key 0x33 | job | provider); the count at the close after
     leases: tuple[int, ...]
     verdict_done: bool  # redundancy: the majority was evaluated
 

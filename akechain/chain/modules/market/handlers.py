@@ -216,7 +216,7 @@ def process_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgBi
         raise InsufficientCollateralError(f"bid reserves {reserved} uake of free collateral ({required} lock + "
                                           f"{params.bid_deposit} deposit), provider has {free}")
     store.set(get_provider_key(sender), replace(provider, reserved=provider.reserved + reserved))
-    store.set(get_bid_key(job.id, sender), Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height, reserved))
+    k.add_bid(store, job, Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height, reserved, 0))
     k.set_job(store, replace(job, bid_count=job.bid_count + 1))
     return [make_event("bid_placed", job_id=job.id, provider=format_address(sender), price=msg.price)]
 
@@ -230,7 +230,7 @@ def process_withdraw_bid(store: StoreView, ctx: BlockContext, sender: Address, m
     if job.status != BIDDING or ctx.height > job.bid_close_height:
         raise JobNotOpenError(f"job {job.id}'s bid window has closed")
     bid = k.get_bid(store, job.id, sender)
-    k.delete_bid(store, job.id, bid)
+    k.withdraw_bid(store, job, bid)
     k.set_job(store, replace(job, bid_count=job.bid_count - 1))
     forfeited = 0
     if ctx.height >= k.compute_late_withdraw_height(job, params) and params.bid_deposit:

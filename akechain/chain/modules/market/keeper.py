@@ -24,7 +24,6 @@ from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY, POLICY_SPOT_CH
 from akechain.chain.modules.market.params import BPS, Params
 from akechain.chain.modules.market.records import (
     ACTIVE,
-    BID_PREFIX,
     BIDDING,
     CLOSED,
     COLLATERAL_ACCOUNT,
@@ -42,12 +41,14 @@ from akechain.chain.modules.market.records import (
     SUBMITTED,
     UNMATCHED,
     Bid,
+    BidSlot,
     Job,
     Lease,
     Marker,
     Provider,
     Sequences,
     get_bid_key,
+    get_bid_slot_key,
     get_job_key,
     get_lease_key,
     get_provider_key,
@@ -92,21 +93,41 @@ def get_bid(store: StoreView, job_id: int, provider: bytes) -> Bid:
 
 
 def get_bids(store: StoreView, job: Job) -> list[Bid]:
-    """Bids on a job in provider address order (key order, never arrival order); at most
-    `max_bids_per_job` keys under the job's own prefix, so reading them is bounded."""
-    return [bid for _, bid in store.iterate(BID_PREFIX + u64(job.id), Bid)]
+    """A bidding job's bids, read by key from its `bid_count` slots (no prefix scan: a journal's scan
+    costs as much as all of the block's writes, which made closing thousands of windows quadratic).
+    Slot order is arrival order with swaps; ranking is a total order, so it never matters."""
+    slots = (store.get(get_bid_slot_key(job.id, slot), BidSlot) for slot in range(job.bid_count))
+    return [get_bid(store, job.id, entry.provider) for entry in slots if entry is not None]
 
 
-def delete_bid(store: StoreView, job_id: int, bid: Bid) -> None:
-    """Drop a bid and release the collateral it reserved."""
+def add_bid(store: StoreView, job: Job, bid: Bid) -> None:
+    store.set(get_bid_key(job.id, bid.provider), replace(bid, slot=job.bid_count))
+    store.set(get_bid_slot_key(job.id, job.bid_count), BidSlot(bid.provider))
+
+
+def withdraw_bid(store: StoreView, job: Job, bid: Bid) -> None:
+    """Drop one bid; the last slot's bid moves into its slot, so slots stay 0 .. bid_count - 2."""
+    last = job.bid_count - 1
+    if bid.slot != last:
+        moved = store.get(get_bid_slot_key(job.id, last), BidSlot).provider
+        store.set(get_bid_slot_key(job.id, bid.slot), BidSlot(moved))
+        store.set(get_bid_key(job.id, moved), replace(get_bid(store, job.id, moved), slot=bid.slot))
+    store.delete(get_bid_slot_key(job.id, last))
+    release_bid(store, job.id, bid)
+
+
+def release_bid(store: StoreView, job_id: int, bid: Bid) -> None:
+    """Delete a bid and release the collateral it reserved."""
     provider = get_provider(store, bid.provider)
     store.set(get_provider_key(bid.provider), replace(provider, reserved=provider.reserved - bid.reserved))
     store.delete(get_bid_key(job_id, bid.provider))
 
 
 def delete_bids(store: StoreView, job: Job) -> None:
+    """At the close: every bid and slot goes (the job keeps `bid_count`)."""
     for bid in get_bids(store, job):
-        delete_bid(store, job.id, bid)
+        release_bid(store, job.id, bid)
+        store.delete(get_bid_slot_key(job.id, bid.slot))
 
 
 def get_sequences(store: StoreView) -> Sequences:

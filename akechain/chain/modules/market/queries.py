@@ -13,6 +13,7 @@ from akechain.chain.modules.market.records import (
     OPEN_JOB_PREFIX,
     PROVIDER_LEASE_PREFIX,
     PROVIDER_PREFIX,
+    BIDDING,
     Bid,
     Job,
     Lease,
@@ -69,9 +70,9 @@ def query_jobs(store: StoreView, open_only: bool = True, after: int | None = Non
 
 
 def query_bids(store: StoreView, job_id: int) -> list[Bid]:
-    """The open bids on a job, by provider address (at most `max_bids_per_job`)."""
+    """The open bids on a job, in slot order (at most `max_bids_per_job`)."""
     job = query_job(store, job_id)
-    return [] if job is None else k.get_bids(store, job)
+    return [] if job is None or job.status != BIDDING else k.get_bids(store, job)
 
 
 def query_lease(store: StoreView, lease_id: int) -> Lease | None:

@@ -4,7 +4,10 @@ Prints the cost of a bid, of selection when bid windows close, and of the per-bl
 (run-outs, pauses, completions), and shows the latter grows with the leases *due at that height*,
 not with all leases: the same due counts are timed in a market of 1,000 and of 10,000 leases.
 It also times a top-up of an escrow that already has 10 and 100,000 depositors (must be the same:
-depositors are keyed entries) and shows the escrow record's size does not change.
+depositors are keyed entries) and shows the escrow record's size does not change. Last, it runs
+blocks full (consensus `max_block_bytes`) of signed 32-message txs of the heaviest market kinds
+(top-ups, bids, job creations) through `App.finalize_block` and `commit` (fresh txs: signatures
+are verified), the time to compare with the block interval (`timeout_commit_ms`).
 
 Runs the handlers and the end-of-block hook over a Journal per block on an in-memory KV (no SMT,
 no signatures: bench/tx_apply.py measures those), so the figures are the market's own work.
@@ -16,13 +19,27 @@ import argparse
 import hashlib
 import time
 
-from akechain.chain.crypto import Address
+from akechain.chain.app import App
+from akechain.chain.crypto import Address, get_address, signing_key_from_seed
+from akechain.chain.genesis import build_genesis, encode_app_state
+from akechain.chain.tx import MAX_MSGS, build_tx_paying_fee
+from consensus.abci import BlockRequest, GenesisRequest
+from consensus.config import Config
+from state.store import CommitStore
 from akechain.chain.genesis import init_app_state
 from akechain.chain.modules.bank.keeper import increase_balance
 from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.market import handlers
 from akechain.chain.modules.market.endblock import process_end_block
-from akechain.chain.modules.market.msgs import POLICY_NONE, MsgBid, MsgCreateJob, MsgRegisterProvider, Policy, Resources
+from akechain.chain.modules.market.msgs import (
+    POLICY_NONE,
+    MsgBid,
+    MsgCreateJob,
+    MsgRegisterProvider,
+    MsgTopUp,
+    Policy,
+    Resources,
+)
 from akechain.chain.modules.market.params import DEFAULT_PARAMS, PARAMS as MARKET_PARAM_SET
 from akechain.chain.store import BlockContext, Journal
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS as AUTH_PARAMS
@@ -153,6 +170,71 @@ def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, float, in
     return seconds / samples, written / samples, len(kv.get(escrow.get_escrow_key(1)) or b"")
 
 
+class FullBlocks:
+    """A real App (SMT store on an in-memory KV) and signed txs of 32 messages each, in blocks cut
+    at the consensus block size, as a proposer would fill them."""
+
+    CHAIN_ID = "ake-bench-market"
+
+    def __init__(self, senders: int) -> None:
+        self.keys = [signing_key_from_seed(i.to_bytes(32, "big")) for i in range(1, senders + 1)]
+        self.nonces = [0] * senders
+        genesis = build_genesis(self.CHAIN_ID, (), {get_address(k): 10**15 for k in self.keys})
+        self.app = App(CommitStore(MemoryKV()))
+        self.app.init_chain(GenesisRequest(self.CHAIN_ID, 0, 1, encode_app_state(genesis["app_state"]), ()))
+        self.height = 0
+        self.max_bytes = Config().max_block_bytes
+
+    def tx(self, sender: int, msgs: list) -> bytes:
+        tx = build_tx_paying_fee(self.keys[sender], self.CHAIN_ID, self.nonces[sender], msgs, AUTH_PARAMS)
+        self.nonces[sender] += 1
+        return tx
+
+    def run(self, txs: list[bytes]) -> tuple[float, float, float, int]:
+        """(finalize seconds, its CPU seconds, commit seconds, txs that failed) of one block of `txs`
+        (CPU time besides wall time: on a shared machine the wall clock also counts other processes)."""
+        self.height += 1
+        request = BlockRequest(self.height, self.height * 1000, bytes(32), bytes(20), tuple(txs), bytes(32),
+                               seed=hashlib.sha256(self.height.to_bytes(8, "big")).digest())
+        started, cpu = time.perf_counter(), time.process_time()
+        result = self.app.finalize_block(request)
+        finalized, cpu = time.perf_counter(), time.process_time() - cpu
+        self.app.commit()
+        return finalized - started, cpu, time.perf_counter() - finalized, sum(not r.ok for r in result.tx_results)
+
+    def fill(self, make_msgs) -> list[bytes]:
+        """Txs of `make_msgs(sender index, tx index)` from senders in turn, up to the block size."""
+        txs: list[bytes] = []
+        total = 0
+        while True:
+            tx = self.tx(len(txs) % len(self.keys), make_msgs(len(txs) % len(self.keys), len(txs)))
+            if total + len(tx) > self.max_bytes:
+                self.nonces[len(txs) % len(self.keys)] -= 1
+                return txs
+            txs.append(tx)
+            total += len(tx)
+
+
+def time_full_blocks(senders: int = 1_000) -> list[tuple[str, int, float, float, float, int]]:
+    """(kind, txs in the block, finalize s, finalize CPU s, commit s, failed txs) for a full block of each kind."""
+    chain = FullBlocks(senders)
+    job = MsgCreateJob(resources=SPEC, duration_blocks=100, region="", attributes=(), budget=10**6, max_price=PRICE,
+                       bid_window_blocks=50, deadline_blocks=200, policy=Policy(POLICY_NONE, 0, 1, 1), allow=(), deny=(),
+                       workload=b"")
+    register = MsgRegisterProvider(HARDWARE, "eu", (), "https://p", 10**9)
+    chain.run([chain.tx(i, [register]) for i in range(senders)])
+    creations = chain.fill(lambda sender, i: [job] * MAX_MSGS)  # tx i creates jobs 32 i + 1 ... 32 i + 32
+    figures = [("create_job", len(creations), *chain.run(creations))]
+    jobs = len(creations) * MAX_MSGS
+    top_ups = chain.fill(lambda sender, i: [MsgTopUp(1 + (i * MAX_MSGS + m) % jobs, 1_000) for m in range(MAX_MSGS)])
+    figures.append(("top_up", len(top_ups), *chain.run(top_ups)))
+    # tx i bids on the jobs of creation tx i + 1 (another sender's: no one bids on its own job)
+    bids = chain.fill(lambda sender, i: [MsgBid(1 + ((i + 1) * MAX_MSGS + m) % jobs, PRICE, 10, SPEC)
+                                         for m in range(MAX_MSGS)])
+    figures.append(("bid", len(bids), *chain.run(bids)))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -178,6 +260,12 @@ def main() -> None:
     for depositors in (10, 100_000):
         seconds, written, size = time_top_up(depositors)
         print(f"                                  {depositors:>10} {seconds * 1e6:7.1f} us {written:9.2f} {size:10d} bytes")
+    interval = Config().timeout_commit_ms
+    print(f"full block of 32-message txs ({Config().max_block_bytes} bytes; block interval {interval} ms)")
+    print("  kind          txs   messages  finalize (CPU)            commit   failed")
+    for kind, txs, seconds, cpu, commit, failed in time_full_blocks():
+        print(f"  {kind:<11} {txs:5d} {txs * MAX_MSGS:10d} {seconds * 1e3:7.0f} ms ({cpu * 1e3:6.0f} ms) "
+              f"{commit * 1e3:7.0f} ms {failed:6d}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def test_stop_all_does_not_wait_out_the_grace_for_exiting_children() -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_of_devnet_stops_every_node_within_5_s(tmp_path: Path) -> None:
+def test_ctrl_c_of_devnet_stops_every_node_without_waiting_out_a_grace(tmp_path: Path) -> None:
+    """Each node stops in about a second; the bug waited a 20 s grace per node (over a minute for
+    four). The bound is below one grace, with room for a loaded machine."""
     root = tmp_path / "devnet"
     devnet = subprocess.Popen([*AKECHAIN, "devnet", "--home", str(root), "--base-port", str(free_ports(8))],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -64,7 +66,7 @@ def test_ctrl_c_of_devnet_stops_every_node_within_5_s(tmp_path: Path) -> None:
         devnet.send_signal(signal.SIGINT)
         devnet.wait(timeout=30)
         elapsed = time.monotonic() - started
-        assert elapsed < 5.0, f"Ctrl-C took {elapsed:.1f} s"
+        assert elapsed < 15.0, f"Ctrl-C took {elapsed:.1f} s"
         assert not any(is_running(pid) for pid in pids)
         assert not (root / "devnet.json").exists()
     finally:

@@ -7,6 +7,18 @@ import hashlib
 from dataclasses import replace
 
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
+from akechain.chain.modules.reputation.keeper import (
+    HISTORY_PREFIX,
+    Reputation,
+    ReputationEntry,
+    get_history_key,
+    get_reputation_key,
+    query_reputation,
+    record_outcome,
+)
+from akechain.chain.store import Journal
+from state.codec import encode
+from state.kv import MemoryKV
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.market.keeper import compute_required_collateral
@@ -490,3 +502,35 @@ def test_a_bid_withdrawn_late_in_the_window_forfeits_its_deposit_to_the_consumer
     assert balance(d, CONSUMERS[0]) == early + MARKET_PARAMS.bid_deposit
     assert d.provider(PROVIDERS[1]).provider.collateral == COLLATERAL - MARKET_PARAMS.bid_deposit
     assert d.provider(PROVIDERS[1]).provider.reserved == 0
+
+
+def test_the_job_record_does_not_grow_with_its_bids_and_selection_reads_them_by_key() -> None:
+    d = setup(providers=6)
+    assert d.run(CONSUMER_KEYS[0], job_msg(window=12, deadline=30)) == (0, "")
+    job_id = max(j.id for j in q.query_jobs(d.app.get_state_view()[0]))
+    sizes = []
+    for i, price in enumerate((70, 40, 90, 60, 50, 80)):
+        assert d.run(PROVIDER_KEYS[i], MsgBid(job_id, price, 100, SPEC)) == (0, "")
+        sizes.append(len(encode(d.job(job_id))))
+    assert len(set(sizes)) == 1 and d.job(job_id).bid_count == 6
+    assert [bid.provider for bid in q.query_bids(d.app.get_state_view()[0], job_id)] == PROVIDERS[:6]
+    assert d.run(PROVIDER_KEYS[2], MsgWithdrawBid(job_id)) == (0, "")
+    assert d.job(job_id).bid_count == 5
+    d.advance_to(d.job(job_id).bid_close_height)
+    [lease] = q.query_leases(d.app.get_state_view()[0], job_id=job_id)
+    assert lease.provider == PROVIDERS[1] and q.query_bids(d.app.get_state_view()[0], job_id) == []
+
+
+def test_reputation_history_is_keyed_so_an_outcome_writes_one_entry_not_the_whole_history() -> None:
+    kv = MemoryKV()
+    store = Journal(kv.get, lambda prefix, start: (key for key, _ in kv.iterate(prefix, start=start)))
+    provider = PROVIDERS[0]
+    sizes = set()
+    for height in range(1, 21):
+        record_outcome(store, provider, height, "settled", 9_000, alpha_bps=2_000, initial_bps=5_000, history_len=4)
+        sizes.add(len(encode(store.get(get_reputation_key(provider), Reputation))))
+    assert len(sizes) <= 2  # the record holds counters only (a varint may grow by a byte)
+    view = query_reputation(store, provider, 5_000, 4)
+    assert [entry.height for entry in view.history] == [17, 18, 19, 20] and view.settled == 20
+    assert [key for key, _ in store.iterate(HISTORY_PREFIX, ReputationEntry)] == [
+        get_history_key(provider, sequence) for sequence in range(16, 20)]

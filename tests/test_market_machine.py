@@ -5,8 +5,9 @@ heights. After every block: every module invariant (escrow account = open obliga
 covers locks unless slashed, bonds, supply = initial - burned) and no internal error (the kit);
 here besides: closed leases and closed escrows never move again, no stream is paid beyond price x
 duration, a revealed receipt opens its commitment, no commitment outlives its reveal window, a
-lease found false keeps nothing it was paid early (clawed back to the consumer), and over a run
-every kind of market and verify message succeeds at least once."""
+lease found false keeps nothing it was paid early (clawed back to the consumer), no open lease was
+ever paid beyond its whole checkpoints (and the lock's share), a withdrawal right after a checkpoint
+gets exactly that much, and over a run every kind of market and verify message succeeds at least once."""
 from __future__ import annotations
 
 from collections import Counter
@@ -17,6 +18,7 @@ from hypothesis.stateful import rule, run_state_machine_as_test
 
 from akechain.chain.codec import Msg
 from akechain.chain.modules.bank.keeper import get_balance
+from akechain.chain.modules.escrow.errors import NothingToWithdrawError
 from akechain.chain.modules.escrow.keeper import ESCROW_ACCOUNT
 from akechain.chain.modules.market import queries as q
 from akechain.chain.modules.market.msgs import (
@@ -30,7 +32,8 @@ from akechain.chain.modules.market.msgs import (
     MsgWithdrawBid,
     MsgWithdrawEarnings,
 )
-from akechain.chain.modules.market.records import CLOSED, COMMITTED, SUBMITTED
+from akechain.chain.modules.market.keeper import compute_unverified_cap
+from akechain.chain.modules.market.records import CLOSED, COMMITTED, RUNNING, SUBMITTED
 from akechain.chain.modules.market.strategies import SALT, make_register
 from akechain.chain.modules.verify.msgs import MsgChallenge, MsgVerdict
 from akechain.testing import ChainMachine, TxDraft
@@ -50,7 +53,7 @@ class MarketMachine(ChainMachine):
         self.closed_streams: dict[tuple[int, int], tuple[int, int]] = {}
         self.closed_escrows: dict[int, tuple[int, int, int]] = {}
         for address in self.driver.accounts[:4]:  # most providers start registered, so bids and leases happen early
-            self.driver.submit(TxDraft(address, (make_register(collateral=20_000),)))
+            self.driver.submit(TxDraft(address, (make_register(collateral=200_000),)))
         self.end_block()
 
     # -- compound rules: the steps a job goes through, one block apart ----------------------------
@@ -80,6 +83,35 @@ class MarketMachine(ChainMachine):
         self.end_blocks(blocks)
         self.send(data, MsgWithdrawEarnings)
 
+    @rule(data=st.data())
+    def withdraw_at_each_checkpoint(self, data: st.DataObject) -> None:
+        """A running lease's provider withdraws once its stream reaches the next checkpoint: it is
+        paid exactly the whole checkpoints served so far (up to the lock's share), never a block beyond."""
+        view, height = self.chain.app.get_state_view()
+        running = [lease for lease in q.query_leases(view) if lease.status == RUNNING]
+        if not running:
+            return
+        lease = data.draw(st.sampled_from(running))
+        params = q.query_params(view)
+        stream = next(s for s in q.query_escrow_at(view, lease.job_id, height).streams if s.lease_id == lease.id)
+        self.end_blocks(params.checkpoint_blocks - stream.accrued_blocks % params.checkpoint_blocks)
+        self.driver.submit(TxDraft(lease.provider, (MsgWithdrawEarnings(lease.id),)))
+        result = self.end_block()
+        view, height = self.chain.app.get_state_view()
+        lease = q.query_lease(view, lease.id)
+        if lease.status != RUNNING:
+            return
+        stream = next(s for s in q.query_escrow_at(view, lease.job_id, height).streams if s.lease_id == lease.id)
+        cap = compute_unverified_cap(lease, stream.rate, stream.accrued_blocks, params)
+        if result.tx_results[-1].code in (0, NothingToWithdrawError.code):
+            assert stream.paid == cap, f"lease {lease.id}: paid {stream.paid} after a checkpoint withdrawal, cap {cap}"
+
+    @rule(data=st.data())
+    def judge_an_open_challenge(self, data: st.DataObject) -> None:
+        """A referee's verdict while a challenge is open (rare otherwise: it needs a challenge that
+        succeeded and a rule drawing a verdict before the window ends)."""
+        self.send(data, MsgVerdict)
+
     @rule(data=st.data(), kind=st.sampled_from(sorted(KINDS)))
     def send_one_of_each_kind(self, data: st.DataObject, kind: str) -> None:
         """Every kind equally likely, however many others a module has (rare ones still run)."""
@@ -108,7 +140,17 @@ class MarketMachine(ChainMachine):
             SUCCEEDED[draft.msgs[0].TAG] += r.code == 0 and not draft.fault
         self.check_history()
         self.check_receipts_and_forfeits(result)
+        self.check_unverified_pay()
         return result
+
+    def check_unverified_pay(self) -> None:
+        """No open lease has been paid more than its whole checkpoints and the lock's share."""
+        view, height = self.chain.app.get_state_view()
+        params = q.query_params(view)
+        for lease in q.query_leases(view):
+            if lease.status != CLOSED:
+                stream = next(s for s in q.query_escrow_at(view, lease.job_id, height).streams if s.lease_id == lease.id)
+                assert stream.paid <= compute_unverified_cap(lease, stream.rate, stream.accrued_blocks, params)
 
     def check_receipts_and_forfeits(self, result: FinalizeResult) -> None:
         """A revealed receipt opens its commitment; no commitment outlives its reveal window; and a

@@ -56,7 +56,7 @@ def test_winners_do_not_depend_on_arrival_order(bids, data) -> None:
     assert leases == reference[0]
     # the three best by score (all reputations are equal here) won
     job = Job(1, b"", SPEC, 10, "", (), 0, 100, 0, 0, 0, REDUNDANT, (), (), b"", 0, (), (), False)
-    records = [Bid(PROVIDERS[i], price, latency, SPEC, 0, 0) for i, (price, latency) in enumerate(bids)]
+    records = [Bid(PROVIDERS[i], price, latency, SPEC, 0, 0, i) for i, (price, latency) in enumerate(bids)]
     best = k.rank_bids(job, records, {p: DEFAULT_PARAMS.reputation_initial_bps for p in PROVIDERS}, DEFAULT_PARAMS)[:3]
     assert leases == sorted((bid.provider, bid.price) for bid in best)
 
@@ -66,7 +66,7 @@ def test_winners_do_not_depend_on_arrival_order(bids, data) -> None:
                      min_size=1, max_size=12), data=st.data())
 def test_ranking_is_a_pure_function_of_the_bid_set(bids, data) -> None:
     job = Job(7, b"\x00" * 20, SPEC, 10, "", (), 1_000, 100, 1, 5, 30, REDUNDANT, (), (), b"", 0, (), (), False)
-    records = [Bid(get_address(PROVIDER_KEYS[i % 6])[:19] + bytes([i]), price, latency, SPEC, 1, 0)
+    records = [Bid(get_address(PROVIDER_KEYS[i % 6])[:19] + bytes([i]), price, latency, SPEC, 1, 0, 0)
                for i, (price, latency, _) in enumerate(bids)]
     scores = {bid.provider: rep for bid, (_, _, rep) in zip(records, bids)}
     reference = k.rank_bids(job, records, scores, DEFAULT_PARAMS)
@@ -81,7 +81,7 @@ def test_ranking_is_a_pure_function_of_the_bid_set(bids, data) -> None:
 def test_lower_price_better_reputation_lower_latency_win() -> None:
     job = Job(1, b"\x00" * 20, SPEC, 10, "", (), 1_000, 100, 1, 5, 30, REDUNDANT, (), (), b"", 0, (), (), False)
     a, b = PROVIDERS[0], PROVIDERS[1]
-    cheap, dear = Bid(a, 10, 100, SPEC, 1, 0), Bid(b, 90, 100, SPEC, 1, 0)
+    cheap, dear = Bid(a, 10, 100, SPEC, 1, 0, 0), Bid(b, 90, 100, SPEC, 1, 0, 1)
     assert k.rank_bids(job, [dear, cheap], {a: 5_000, b: 5_000}, DEFAULT_PARAMS)[0] is cheap
     assert k.rank_bids(job, [cheap, replace(dear, price=10)], {a: 1_000, b: 9_000}, DEFAULT_PARAMS)[0].provider == b
     fast = replace(dear, price=10, latency_ms=1)

@@ -14,7 +14,7 @@ from state.codec import Tagged
 # Fields that hold 20-byte account addresses and are shown as bech32 "ake1…".
 ADDRESS_FIELDS = frozenset({
     "to", "sender", "address", "recipient", "owner", "provider", "consumer",
-    "bidders", "allow", "deny", "verifier", "verifiers", "challenger", "referee", "depositor",
+    "allow", "deny", "verifier", "verifiers", "challenger", "referee", "depositor",
     "operator", "validator", "delegator", "src_validator", "dst_validator",
     "proposer", "voter", "delegate", "granter", "grantee",
 })

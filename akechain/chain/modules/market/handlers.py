@@ -140,7 +140,7 @@ def process_create_job(store: StoreView, ctx: BlockContext, sender: Address, msg
         region=msg.region, attributes=msg.attributes, budget=msg.budget, max_price=msg.max_price,
         created_height=ctx.height, bid_close_height=ctx.height + msg.bid_window_blocks,
         deadline_height=ctx.height + msg.deadline_blocks, policy=msg.policy, allow=msg.allow, deny=msg.deny,
-        workload=msg.workload, status=BIDDING, bidders=(), leases=(), verdict_done=False,
+        workload=msg.workload, status=BIDDING, bid_count=0, leases=(), verdict_done=False,
     )
     escrow.open_escrow(store, job.id, sender, msg.budget, ctx.height)
     k.set_job(store, job)
@@ -209,7 +209,7 @@ def process_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgBi
     # Verify one bid per provider, and room for it
     if store.get(get_bid_key(job.id, sender), Bid) is not None:
         raise DuplicateBidError(f"provider already bid on job {job.id}")
-    if len(job.bidders) >= params.max_bids_per_job:
+    if job.bid_count >= params.max_bids_per_job:
         raise TooManyBidsError(f"job {job.id} already has {params.max_bids_per_job} bids")
     # Verify the free collateral covers the lease this bid could win and its deposit
     required = k.compute_required_collateral(msg.price, job.duration_blocks, k.get_score(store, sender, params), params)
@@ -219,8 +219,8 @@ def process_bid(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgBi
         raise InsufficientCollateralError(f"bid reserves {reserved} uake of free collateral ({required} lock + "
                                           f"{params.bid_deposit} deposit), provider has {free}")
     store.set(get_provider_key(sender), replace(provider, reserved=provider.reserved + reserved))
-    store.set(get_bid_key(job.id, sender), Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height, reserved))
-    k.set_job(store, replace(job, bidders=tuple(sorted(job.bidders + (sender,)))))
+    k.add_bid(store, job, Bid(sender, msg.price, msg.latency_ms, msg.resources, ctx.height, reserved, 0))
+    k.set_job(store, replace(job, bid_count=job.bid_count + 1))
     return [make_event("bid_placed", job_id=job.id, provider=format_address(sender), price=msg.price)]
 
 
@@ -233,8 +233,8 @@ def process_withdraw_bid(store: StoreView, ctx: BlockContext, sender: Address, m
     if job.status != BIDDING or ctx.height > job.bid_close_height:
         raise JobNotOpenError(f"job {job.id}'s bid window has closed")
     bid = k.get_bid(store, job.id, sender)
-    k.delete_bid(store, job.id, bid)
-    k.set_job(store, replace(job, bidders=tuple(b for b in job.bidders if b != sender)))
+    k.withdraw_bid(store, job, bid)
+    k.set_job(store, replace(job, bid_count=job.bid_count - 1))
     forfeited = 0
     if ctx.height >= k.compute_late_withdraw_height(job, params) and params.bid_deposit:
         forfeited = k.take_collateral(store, sender, params.bid_deposit)

@@ -7,13 +7,17 @@ from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import get_escrow
 from akechain.chain.modules.market.records import (
     BID_PREFIX,
+    BIDDING,
     CLOSED,
     COLLATERAL_ACCOUNT,
+    JOB_PREFIX,
     LEASE_PREFIX,
     PROVIDER_PREFIX,
     Bid,
+    Job,
     Lease,
     Provider,
+    get_job_key,
 )
 from akechain.chain.store import StoreView
 
@@ -74,7 +78,24 @@ def check_bid_reservations(store: StoreView) -> None:
         raise InvariantBrokenError(f"bids of unregistered providers: {sorted(a.hex() for a in reserved)}")
 
 
+def check_bid_counts(store: StoreView) -> None:
+    """A bidding job's `bid_count` is the number of its bid keys (what bounds selection's read); any
+    other job has none left."""
+    counts: dict[int, int] = {}
+    for key, _ in store.iterate(BID_PREFIX, Bid):
+        job_id = int.from_bytes(key[1:9], "big")
+        counts[job_id] = counts.get(job_id, 0) + 1
+    for job_id, count in counts.items():
+        job = store.get(get_job_key(job_id), Job)
+        if job is None or job.status != BIDDING or job.bid_count != count:
+            raise InvariantBrokenError(f"job {job_id}: {count} bid keys, bid_count {job and job.bid_count}")
+    for _, job in store.iterate(JOB_PREFIX, Job):
+        if job.status == BIDDING and job.bid_count != counts.get(job.id, 0):
+            raise InvariantBrokenError(f"job {job.id}: bid_count {job.bid_count} but {counts.get(job.id, 0)} bids")
+
+
 INVARIANTS = {
+    "bid-counts": check_bid_counts,
     "bid-reservations": check_bid_reservations,
     "collateral-account": check_collateral_account,
     "collateral-covers-locks": check_collateral_covers_locks,

@@ -41,12 +41,14 @@ from akechain.chain.modules.market.records import (
     SUBMITTED,
     UNMATCHED,
     Bid,
+    BidSlot,
     Job,
     Lease,
     Marker,
     Provider,
     Sequences,
     get_bid_key,
+    get_bid_slot_key,
     get_job_key,
     get_lease_key,
     get_provider_key,
@@ -91,20 +93,41 @@ def get_bid(store: StoreView, job_id: int, provider: bytes) -> Bid:
 
 
 def get_bids(store: StoreView, job: Job) -> list[Bid]:
-    """Bids on a job in provider address order (never arrival order)."""
-    return [get_bid(store, job.id, provider) for provider in job.bidders]
+    """A bidding job's bids, read by key from its `bid_count` slots (no prefix scan: a journal's scan
+    costs as much as all of the block's writes, which made closing thousands of windows quadratic).
+    Slot order is arrival order with swaps; ranking is a total order, so it never matters."""
+    slots = (store.get(get_bid_slot_key(job.id, slot), BidSlot) for slot in range(job.bid_count))
+    return [get_bid(store, job.id, entry.provider) for entry in slots if entry is not None]
 
 
-def delete_bid(store: StoreView, job_id: int, bid: Bid) -> None:
-    """Drop a bid and release the collateral it reserved."""
+def add_bid(store: StoreView, job: Job, bid: Bid) -> None:
+    store.set(get_bid_key(job.id, bid.provider), replace(bid, slot=job.bid_count))
+    store.set(get_bid_slot_key(job.id, job.bid_count), BidSlot(bid.provider))
+
+
+def withdraw_bid(store: StoreView, job: Job, bid: Bid) -> None:
+    """Drop one bid; the last slot's bid moves into its slot, so slots stay 0 .. bid_count - 2."""
+    last = job.bid_count - 1
+    if bid.slot != last:
+        moved = store.get(get_bid_slot_key(job.id, last), BidSlot).provider
+        store.set(get_bid_slot_key(job.id, bid.slot), BidSlot(moved))
+        store.set(get_bid_key(job.id, moved), replace(get_bid(store, job.id, moved), slot=bid.slot))
+    store.delete(get_bid_slot_key(job.id, last))
+    release_bid(store, job.id, bid)
+
+
+def release_bid(store: StoreView, job_id: int, bid: Bid) -> None:
+    """Delete a bid and release the collateral it reserved."""
     provider = get_provider(store, bid.provider)
     store.set(get_provider_key(bid.provider), replace(provider, reserved=provider.reserved - bid.reserved))
     store.delete(get_bid_key(job_id, bid.provider))
 
 
 def delete_bids(store: StoreView, job: Job) -> None:
+    """At the close: every bid and slot goes (the job keeps `bid_count`)."""
     for bid in get_bids(store, job):
-        delete_bid(store, job.id, bid)
+        release_bid(store, job.id, bid)
+        store.delete(get_bid_slot_key(job.id, bid.slot))
 
 
 def get_sequences(store: StoreView) -> Sequences:
@@ -340,7 +363,7 @@ def select_winners(store: StoreView, ctx: BlockContext, params: Params, job: Job
         if get_free_collateral(provider) >= required:
             winners.append((bid, required))
     if len(winners) < job.policy.n:
-        return end_job_without_leases(store, ctx, replace(job, bidders=()), UNMATCHED)
+        return end_job_without_leases(store, ctx, job, UNMATCHED)
     leases = [open_lease(store, ctx, job, bid, required) for bid, required in winners]
     escrow.add_streams(store, job.id, [(lease.id, lease.price, job.duration_blocks) for lease in leases], ctx.height)
     set_job(store, replace(job, status=ACTIVE, leases=tuple(lease.id for lease in leases)))

@@ -29,6 +29,7 @@ MODULE = Module(
         "providers": queries.query_providers,
         "job": queries.query_job,
         "jobs": queries.query_jobs,
+        "bids": queries.query_bids,
         "lease": queries.query_lease,
         "leases": queries.query_leases,
         "escrow": queries.query_escrow_at,

@@ -13,6 +13,8 @@ from akechain.chain.modules.market.records import (
     OPEN_JOB_PREFIX,
     PROVIDER_LEASE_PREFIX,
     PROVIDER_PREFIX,
+    BIDDING,
+    Bid,
     Job,
     Lease,
     Marker,
@@ -22,7 +24,7 @@ from akechain.chain.modules.market.records import (
     get_provider_key,
     u64,
 )
-from akechain.chain.modules.reputation.keeper import Reputation, get_reputation
+from akechain.chain.modules.reputation import keeper as reputation
 from akechain.chain.store import StoreView, take
 
 
@@ -67,6 +69,12 @@ def query_jobs(store: StoreView, open_only: bool = True, after: int | None = Non
     return take((k.get_job(store, int.from_bytes(key[1:], "big")) for key, _ in markers), limit)
 
 
+def query_bids(store: StoreView, job_id: int) -> list[Bid]:
+    """The open bids on a job, in slot order (at most `max_bids_per_job`)."""
+    job = query_job(store, job_id)
+    return [] if job is None or job.status != BIDDING else k.get_bids(store, job)
+
+
 def query_lease(store: StoreView, lease_id: int) -> Lease | None:
     return store.get(get_lease_key(lease_id), Lease)
 
@@ -96,6 +104,7 @@ def query_escrow_at(store: StoreView, job_id: int, height: int) -> EscrowView | 
     return query_escrow(store, job_id, height)
 
 
-def query_reputation(store: StoreView, address: bytes) -> Reputation:
+def query_reputation(store: StoreView, address: bytes) -> reputation.ReputationView:
     """Score and counters with the last `reputation_history_len` observations (newest last)."""
-    return get_reputation(store, address, get_params(store).reputation_initial_bps)
+    params = get_params(store)
+    return reputation.query_reputation(store, address, params.reputation_initial_bps, params.reputation_history_len)

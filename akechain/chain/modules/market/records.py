@@ -14,6 +14,7 @@ PROVIDER_LEASE_PREFIX = b"\x35"  # + provider + lease id: leases(provider)
 OPEN_JOB_PREFIX = b"\x36"  # + job id: jobs still bidding or running
 SEQUENCES_KEY = b"\x37"
 QUEUE_PREFIX = b"\x38"  # + height + kind + id: end-of-block work due at that height
+BID_SLOT_PREFIX = b"\x39"  # + job id + u16 slot: the bidder in that slot (slots 0 .. bid_count - 1)
 COLLATERAL_ACCOUNT = module_account("market-collateral")
 
 # Job status
@@ -59,7 +60,7 @@ class Job:
     deny: tuple[bytes, ...]
     workload: bytes  # as the consumer posted it; opaque to the chain
     status: int
-    bidders: tuple[bytes, ...]  # providers with a bid, sorted (no prefix scan needed to find them)
+    bid_count: int  # open bids while bidding (each its own key 0x33 | job | provider); the count at the close after
     leases: tuple[int, ...]
     verdict_done: bool  # redundancy: the majority was evaluated
 
@@ -72,6 +73,12 @@ class Bid:
     resources: Resources
     height: int
     reserved: int  # collateral it holds back: the lock it would take plus the late-withdrawal deposit
+    slot: int  # its index among the job's bids (read by key at the close: no prefix scan)
+
+
+@dataclass(frozen=True, slots=True)
+class BidSlot:
+    provider: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +141,10 @@ def get_bid_key(job_id: int, provider: bytes) -> bytes:
     return BID_PREFIX + u64(job_id) + provider
 
 
+def get_bid_slot_key(job_id: int, slot: int) -> bytes:
+    return BID_SLOT_PREFIX + u64(job_id) + slot.to_bytes(2, "big")
+
+
 def get_lease_key(lease_id: int) -> bytes:
     return LEASE_PREFIX + u64(lease_id)
 
@@ -151,4 +162,5 @@ TABLES: dict[bytes, type] = {  # record type per key prefix (genesis rows)
     OPEN_JOB_PREFIX: Marker,
     SEQUENCES_KEY: Sequences,
     QUEUE_PREFIX: Marker,
+    BID_SLOT_PREFIX: BidSlot,
 }

@@ -171,7 +171,8 @@ def valid_bid(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
     """A registered provider, not the consumer and not bidding yet, bids at most the job's max price."""
     providers = get_providers(ctx)
     jobs = [j for j in ctx.query("market", "jobs", True) if j.status == BIDDING]
-    pairs = [(j, p) for j in jobs for p in providers if p != j.consumer and p not in j.bidders]
+    bidders = {j.id: {bid.provider for bid in ctx.query("market", "bids", j.id)} for j in jobs}
+    pairs = [(j, p) for j in jobs for p in providers if p != j.consumer and p not in bidders[j.id]]
     return st_build(lambda jp, price, latency: Draft(jp[1], MsgBid(jp[0].id, min(price, jp[0].max_price), latency, jp[0].resources)),
                     st_among(pairs), st.integers(1, 100), st.integers(0, 1_500))
 
@@ -186,8 +187,9 @@ def invalid_bid(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
 
 
 def valid_withdraw_bid(ctx: StrategyContext) -> st.SearchStrategy[Draft]:
-    jobs = [j for j in ctx.query("market", "jobs", True) if j.status == BIDDING and j.bidders]
-    return st_among(jobs).flatmap(lambda j: st.sampled_from(j.bidders).map(lambda p: Draft(p, MsgWithdrawBid(j.id))))
+    bids = [(j.id, bid.provider) for j in ctx.query("market", "jobs", True) if j.status == BIDDING and j.bid_count
+            for bid in ctx.query("market", "bids", j.id)]
+    return st_among(bids).map(lambda bid: Draft(bid[1], MsgWithdrawBid(bid[0])))
 
 
 def invalid_withdraw_bid(ctx: StrategyContext) -> st.SearchStrategy[Draft]:

@@ -1,5 +1,9 @@
 """Reputation scores: integer EWMA (basis points) over on-time completion, verified results, uptime and
-latency, updated on every settlement, penalty and slash; and the multiplier that scales collateral."""
+latency, updated on every settlement, penalty and slash; and the multiplier that scales collateral.
+
+The history is keyed (`0x62 | provider | u64 sequence`), one entry per observation, the oldest
+deleted as a new one passes `history_len`: an outcome writes one small entry and the counters, never
+a record that holds the whole history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from akechain.chain.store import StoreView
 
 REPUTATION_PREFIX = b"\x61"
+HISTORY_PREFIX = b"\x62"  # + provider + u64 sequence
 BPS = 10_000
 
 # Outcome kinds recorded in the history
@@ -32,21 +37,48 @@ class Reputation:
     verified: int  # settled with a verified result (majority, referee, or unchallenged spot check)
     penalties: int  # deadline or SLA misses
     slashes: int
-    history: tuple[ReputationEntry, ...]  # newest last, at most `history_len`
+    history_count: int  # observations ever recorded: the next entry's sequence
 
 
-TABLES: dict[bytes, type] = {REPUTATION_PREFIX: Reputation}  # record type per key prefix (genesis rows)
+@dataclass(frozen=True, slots=True)
+class ReputationView:
+    """A provider's reputation with its kept history (newest last), as queries show it."""
+
+    score_bps: int
+    settled: int
+    on_time: int
+    verified: int
+    penalties: int
+    slashes: int
+    history: tuple[ReputationEntry, ...]
+
+
+TABLES: dict[bytes, type] = {REPUTATION_PREFIX: Reputation, HISTORY_PREFIX: ReputationEntry}  # genesis rows
 
 
 def get_reputation_key(provider: bytes) -> bytes:
     return REPUTATION_PREFIX + provider
 
 
+def get_history_key(provider: bytes, sequence: int) -> bytes:
+    return HISTORY_PREFIX + provider + sequence.to_bytes(8, "big")
+
+
 def get_reputation(store: StoreView, provider: bytes, initial_bps: int) -> Reputation:
     record = store.get(get_reputation_key(provider), Reputation)
     if record is None:
-        return Reputation(initial_bps, 0, 0, 0, 0, 0, ())
+        return Reputation(initial_bps, 0, 0, 0, 0, 0, 0)
     return record
+
+
+def query_reputation(store: StoreView, provider: bytes, initial_bps: int, history_len: int) -> ReputationView:
+    """Counters and the last `history_len` entries (fewer if the param grew since)."""
+    record = get_reputation(store, provider, initial_bps)
+    first = max(0, record.history_count - history_len)
+    prefix = HISTORY_PREFIX + provider
+    entries = tuple(entry for _, entry in store.iterate(prefix, ReputationEntry, prefix + first.to_bytes(8, "big")))
+    return ReputationView(record.score_bps, record.settled, record.on_time, record.verified, record.penalties,
+                          record.slashes, entries)
 
 
 def get_score(store: StoreView, provider: bytes, initial_bps: int) -> int:
@@ -83,7 +115,12 @@ def record_outcome(
 ) -> Reputation:
     old = get_reputation(store, provider, initial_bps)
     score = compute_ewma(old.score_bps, sample_bps, alpha_bps)
-    history = (old.history + (ReputationEntry(height, kind, sample_bps, score),))[-history_len:]
+    sequence = old.history_count
+    store.set(get_history_key(provider, sequence), ReputationEntry(height, kind, sample_bps, score))
+    if sequence >= history_len:
+        # the entry falling out of the window; after governance shortens `history_len`, the entries
+        # then below the window stay (at most the old length, 256) and are never read again
+        store.delete(get_history_key(provider, sequence - history_len))
     new = Reputation(
         score_bps=score,
         settled=old.settled + (kind == SETTLED),
@@ -91,7 +128,7 @@ def record_outcome(
         verified=old.verified + verified,
         penalties=old.penalties + (kind == PENALTY),
         slashes=old.slashes + (kind == SLASH),
-        history=history,
+        history_count=sequence + 1,
     )
     store.set(get_reputation_key(provider), new)
     return new

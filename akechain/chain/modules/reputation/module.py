@@ -4,6 +4,6 @@ there) and its records are exported in the market genesis section."""
 from __future__ import annotations
 
 from akechain.chain.module import Module
-from akechain.chain.modules.reputation.keeper import REPUTATION_PREFIX, TABLES
+from akechain.chain.modules.reputation.keeper import HISTORY_PREFIX, REPUTATION_PREFIX, TABLES
 
-MODULE = Module(name="reputation", prefixes=(REPUTATION_PREFIX,), error_codes=range(80, 90), tables=TABLES)
+MODULE = Module(name="reputation", prefixes=(REPUTATION_PREFIX, HISTORY_PREFIX), error_codes=range(80, 90), tables=TABLES)

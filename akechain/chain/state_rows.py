@@ -3,9 +3,10 @@ the module's tables (its record type by key prefix). Exports write every record,
 re-import gives the same state and app hash; imports decode each row as its table's type."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
-from akechain.chain.codec import GenesisError
+from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
+from akechain.chain.params import ParamSet
 from akechain.chain.store import StoreView
 from state.codec import CodecError, decode, encode
 
@@ -23,3 +24,26 @@ def init_state_rows(store: StoreView, rows: list, tables: Mapping[bytes, type], 
 
 def export_state_rows(store: StoreView, tables: Mapping[bytes, type]) -> list[list[str]]:
     return sorted([key.hex(), encode(record).hex()] for prefix, cls in tables.items() for key, record in store.iterate(prefix, cls))
+
+
+PARAMS_AND_STATE_FIELDS = {"params", "state"}
+
+
+def init_params_and_state(store: StoreView, obj: object, name: str, params: ParamSet, default: Any,
+                          tables: Mapping[bytes, type], on_params: Callable[[StoreView, Any], None] | None = None) -> None:
+    """The genesis section `{"params": {...}, "state": [rows]}` of module `name` (None: default
+    params, no records). `on_params` seeds what follows from the params before an exported state
+    may overwrite it."""
+    record = default if obj is None else params.from_json(get_json_field(obj, "params", dict, name))
+    params.set(store, record)
+    if on_params is not None:
+        on_params(store, record)
+    if obj is None:
+        return
+    check_json_fields(obj, PARAMS_AND_STATE_FIELDS, name)  # type: ignore[arg-type]
+    if "state" in obj:  # type: ignore[operator]
+        init_state_rows(store, get_json_field(obj, "state", list, name), tables, f"{name}.state")
+
+
+def export_params_and_state(store: StoreView, params: ParamSet, tables: Mapping[bytes, type]) -> dict:
+    return {"params": params.to_json(params.get(store)), "state": export_state_rows(store, tables)}

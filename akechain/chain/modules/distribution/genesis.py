@@ -10,26 +10,17 @@ re-imports to the same app hash. Without a "distribution" section the chain has 
 """
 from __future__ import annotations
 
-from akechain.chain.codec import check_json_fields, get_json_field
-from akechain.chain.modules.distribution.beginblock import get_initial_emission
 from akechain.chain.modules.distribution.params import DEFAULT_PARAMS, PARAMS
+from akechain.chain.modules.distribution.beginblock import get_initial_emission
 from akechain.chain.modules.distribution.records import EMISSION_KEY, TABLES
-from akechain.chain.state_rows import export_state_rows, init_state_rows
+from akechain.chain.state_rows import export_params_and_state, init_params_and_state
 from akechain.chain.store import StoreView
-
-FIELDS = {"params", "state"}
 
 
 def init_genesis(store: StoreView, obj: object) -> None:
-    params = DEFAULT_PARAMS if obj is None else PARAMS.from_json(get_json_field(obj, "params", dict, "distribution"))
-    PARAMS.set(store, params)
-    store.set(EMISSION_KEY, get_initial_emission(params))
-    if obj is None:
-        return
-    check_json_fields(obj, FIELDS, "distribution")  # type: ignore[arg-type]
-    if "state" in obj:  # type: ignore[operator]
-        init_state_rows(store, get_json_field(obj, "state", list, "distribution"), TABLES, "distribution.state")
+    init_params_and_state(store, obj, "distribution", PARAMS, DEFAULT_PARAMS, TABLES,
+                          lambda s, params: s.set(EMISSION_KEY, get_initial_emission(params)))
 
 
 def export_genesis(store: StoreView) -> dict:
-    return {"params": PARAMS.to_json(PARAMS.get(store)), "state": export_state_rows(store, TABLES)}
+    return export_params_and_state(store, PARAMS, TABLES)

@@ -38,6 +38,8 @@ from akechain.chain.ante import process_ante
 from akechain.chain.modules.auth.keeper import get_account, get_account_key
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.keeper import Supply, get_balance, get_balance_key, get_supply
+from akechain.chain.modules.upgrade.errors import UpgradeHaltError
+from akechain.chain.modules.upgrade.preblock import process_pre_block
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import BlockContext, Event, Journal, StoreView
 from akechain.chain.tx import Tx, compute_tx_hash, decode_tx, get_sender, verify_chain_id, verify_signature
@@ -211,6 +213,15 @@ class App:
                            params=self._registry.params, handlers=self._registry.handlers, chain_id=self.chain_id)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         events: list[Event] = []
+        if self._registry.tracks_upgrades:
+            # a plan due at this height migrates the modules or stops the node (UpgradeHaltError
+            # leaves this call: the block journal is dropped, nothing of the block is applied)
+            snapshot = journal.snapshot()
+            try:
+                events.extend(process_pre_block(journal, ctx, self._registry.modules, self._registry.upgrade_names))
+            except UpgradeHaltError:
+                journal.revert(snapshot)  # the first block's journal holds genesis: keep it whole
+                raise
         for begin_block in self._registry.begin_blockers:
             events.extend(begin_block(journal, ctx))
         journal.forget_undo()

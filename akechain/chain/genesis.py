@@ -61,6 +61,7 @@ from akechain.chain.modules.staking.msgs import MsgCreateValidator
 from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS
 from akechain.chain.modules.staking.params import PARAMS as STAKING_PARAMS
 from akechain.chain.modules.staking.params import Params as StakingParams
+from akechain.chain.modules.upgrade.preblock import init_versions
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import StoreView
 from akechain.chain.tx import build_tx_paying_fee
@@ -75,6 +76,8 @@ def init_app_state(store: StoreView, app_state: object, registry: Registry = DEF
             genesis.init(store, None)
             continue
         genesis.init(store, get_json_field(app_state, name, dict, "app_state"))
+    if registry.tracks_upgrades:
+        init_versions(store, registry.modules)  # this binary's, as the Cosmos SDK's InitChainer
 
 
 def get_genesis_txs(app_state: dict, registry: Registry = DEFAULT_REGISTRY) -> list[bytes]:

@@ -75,13 +75,18 @@ def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
               "unix:///PATH or tcp://HOST:PORT (the home then holds no validator key).")
 @click.option("--signer-secret-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The shared secret (hex) authenticating a tcp:// signer.")
-def start(home: Path, log_format: str, signer_address: str | None, signer_secret_file: Path | None) -> None:
-    """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly."""
+@click.option("--upgrade-plugin", "upgrade_plugins", multiple=True, metavar="MODULE:ATTR",
+              help="Handle an upgrade plan with the `Upgrade` at MODULE:ATTR (an importable Python module): "
+              "at the plan's height the node runs its migrations instead of stopping.")
+def start(home: Path, log_format: str, signer_address: str | None, signer_secret_file: Path | None,
+          upgrade_plugins: tuple[str, ...]) -> None:
+    """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly (exit 1 at an upgrade
+    plan's height this binary does not handle)."""
     from akechain.node.config import ConfigError
     from akechain.node.node import NodeStartError, run_node
 
     try:
-        run_node(home, log_format, signer_address, signer_secret_file)
+        run_node(home, log_format, signer_address, signer_secret_file, upgrade_plugins)
     except (ConfigError, NodeStartError) as exc:
         fail(str(exc))
 

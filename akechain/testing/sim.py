@@ -67,7 +67,8 @@ class SimChain:
         self.chain_id = chain_id
         self.registry = registry
         self.genesis_time_ms = genesis_time_ms
-        self.app = App(store if store is not None else CommitStore(MemoryKV()), registry)
+        self.store = store if store is not None else CommitStore(MemoryKV())
+        self.app = App(self.store, registry)
         response = self.app.init_chain(GenesisRequest(chain_id, genesis_time_ms, 1, encode_app_state(app_state), ()))
         self.app_hashes: dict[int, bytes] = {0: response.app_hash}  # height -> app hash after it (0: genesis)
         self.validators = SimValidators(response.validators) if response.validators else None
@@ -114,6 +115,11 @@ class SimChain:
         self.app_hashes[request.height] = app_hash
         self.blocks.append(AppliedBlock(request, result, app_hash))
         return result
+
+    def restart(self, registry: Registry) -> None:
+        """Go on from the committed state under another binary's modules (e.g. one with an upgrade)."""
+        self.registry = registry
+        self.app = App(self.store, registry)
 
     def advance_to(self, height: int) -> list[FinalizeResult]:
         """Empty blocks up to `height` (end-of-block work due on the way runs)."""

@@ -93,6 +93,7 @@ class App:
         self.chain_id = "" if chain_id is None else chain_id.decode()
         self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
         self._finalized_height = 0
+        self._initial_height = 1  # the first block's height, of a chain imported from an export above 1
         self._check = self._new_committed_journal()
         # tx hash -> decoded tx with a valid signature and chain id. verify_txs fills it from worker
         # threads: only single OrderedDict calls touch it, each atomic under the GIL.
@@ -108,8 +109,8 @@ class App:
         # Verify the chain is new and starts where the store can
         if self._store.version != 0:
             raise AppStateError(f"init_chain on a store already at height {self._store.version}")
-        if request.initial_height != 1:
-            raise GenesisError(f"initial_height must be 1, got {request.initial_height}")
+        if request.initial_height < 1:
+            raise GenesisError(f"initial_height must be at least 1, got {request.initial_height}")
         try:
             app_state = json.loads(request.app_state)
         except ValueError as exc:
@@ -134,6 +135,7 @@ class App:
             validators = tuple(source.current(journal))
         journal.forget_undo()
         self._block = journal
+        self._initial_height = request.initial_height
         self._check = Journal(journal.get_bytes, journal.get_keys)
         return GenesisResponse(app_hash=compute_genesis_root(journal), validators=validators)
 
@@ -203,7 +205,7 @@ class App:
 
     def finalize_block(self, block: BlockRequest) -> FinalizeResult:
         # Verify the block is the next height and not finalized twice
-        expected = self._store.version + 1
+        expected = self._next_height()
         if block.height != expected or self._finalized_height == expected:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
@@ -236,13 +238,18 @@ class App:
         return FinalizeResult(tx_results=results, validator_updates=updates, events=tuple(events))
 
     def commit(self) -> bytes:
-        height = self._store.version + 1
+        height = self._next_height()
         if self._finalized_height != height or self._block is None:
             raise AppStateError(f"commit before finalize_block({height})")
-        root = self._store.commit(height, self._block.changes(), {CHAIN_ID_META: self.chain_id.encode()})
+        root = self._store.commit(height, self._block.changes(), {CHAIN_ID_META: self.chain_id.encode()},
+                                  first=height == self._initial_height)
         self._block = None
         self._check = self._new_committed_journal()
         return root
+
+    def _next_height(self) -> int:
+        version = self._store.version
+        return version + 1 if version else self._initial_height
 
     # -- the state transition -----------------------------------------------------------------
 

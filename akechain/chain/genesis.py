@@ -4,7 +4,7 @@ I/O is in `akechain.node.genesis_file`.
 genesis.json fields:
     chain_id         str, e.g. "ake-devnet-1"; signed into every tx
     genesis_time_ms  int, unix milliseconds; the chain's clock starts here (BFT time afterwards)
-    initial_height   int, 1
+    initial_height   int, 1 for a new chain; H + 1 for one imported from an export at height H
     app_state        {"auth": {"params": {"min_fee": uake per tx, "fee_per_msg": uake per message,
                                           "fee_per_byte": uake per tx byte, "max_tx_bytes": int,
                                           "max_memo_length": chars},
@@ -24,7 +24,9 @@ genesis.json fields:
                                  see akechain/chain/modules/market/genesis.py and docs/market.md),
                       "gov": {"params": {...}, "state": [[hex key, hex record], ...]}
                              (optional: proposals, votes, grants; see akechain/chain/modules/gov/genesis.py
-                              and docs/governance.md)}
+                              and docs/governance.md),
+                      "upgrade": {"state": [[hex key, hex record], ...]} (optional: a pending plan and
+                                 applied ones; see akechain/chain/modules/upgrade/genesis.py)}
 
 Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
 in the registry's module order (auth before bank, since balances create accounts) and exported

@@ -38,6 +38,7 @@ from akechain.node.rpc import distribution as distribution_json
 from akechain.node.rpc import gov as gov_json
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
+from akechain.node.rpc import upgrade as upgrade_json
 from akechain.node.rpc.events import ChainEvent, EventLog, block_events
 from akechain.node.rpc.metrics import NodeMetrics
 from akechain.node.rpc.supply import get_supply_json
@@ -396,6 +397,9 @@ class Node:
 
     def grants(self, owner: str) -> dict[str, Any]:
         return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
+
+    def upgrade(self, view: str) -> dict[str, Any]:
+        return upgrade_json.get_view(self.app.get_state_view()[0], view)
 
     def bridge(self, view: str, address: str | None) -> Any:
         store = self.app.get_state_view()[0]

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ["--upgrade-plugin", "upgrade_plugin:UPGRADE"]
-SHORT_GOV = {"gov": {"deposit_period_ms": 3_000, "voting_period_ms": 3_000, "expedited_voting_period_ms": 2_000}}
+SHORT_GOV = {"gov": {"deposit_period_ms": 10_000, "voting_period_ms": 10_000, "expedited_voting_period_ms": 5_000}}
 
 
 def is_alive(pid: int) -> bool:
@@ -45,7 +45,7 @@ def test_an_upgrade_plan_stops_all_four_nodes_and_the_upgraded_nodes_continue(tm
     with running_devnet(tmp_path / "devnet", "--params", str(params_file)) as net:
         node = net.nodes[0]
         take_rate = node.get("/params/market").json()["take_rate_bps"]
-        plan_height = max(net.heights()) + 30
+        plan_height = max(net.heights()) + 45  # past the 10 s voting period on a slow box
         proposal_file = tmp_path / "proposal.json"
         proposal_file.write_text(json.dumps({
             "title": "Upgrade to v2", "summary": "", "deposit": node.get("/params/gov").json()["min_deposit"],
@@ -53,7 +53,7 @@ def test_an_upgrade_plan_stops_all_four_nodes_and_the_upgraded_nodes_continue(tm
                           "info": "the v2 release"}]}))
         assert json.loads(run_cli("tx", "gov", "submit-proposal", str(proposal_file), *signer(net, 0)).stdout)["code"] == 0
         (proposal,) = node.get("/proposals").json()
-        for i in range(4):
+        for i in range(2):  # half the bonded stake: past quorum, all yes
             assert json.loads(run_cli("tx", "gov", "vote", str(proposal["id"]), "yes", *signer(net, i)).stdout)["code"] == 0
         wait_until(lambda: node.get(f"/proposals/{proposal['id']}").json()["status"] == "passed", 30, "the proposal to pass")
         assert node.get("/upgrade/plan").json() == {"plan": {"name": "v2", "height": plan_height, "info": "the v2 release"}}

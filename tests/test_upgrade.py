@@ -5,6 +5,8 @@ one started before the height refuses to go on; a failing migration applies noth
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataclasses import replace
 
@@ -191,3 +193,40 @@ def test_upgrade_plugins_load_by_module_and_attribute() -> None:
     for spec in ("upgrade_plugin", "no_such_module:UPGRADE", "upgrade_plugin:PLAN"):
         with pytest.raises(UpgradePluginError):
             load_upgrade_plugin(spec)
+
+
+def test_an_old_binary_restarted_after_the_upgrade_refuses_to_go_on(g: GovDriver) -> None:
+    plan = schedule(g)
+    g.chain.advance_to(plan.height - 1)
+    g.chain.restart(Registry(MODULES, (UPGRADE,)))
+    g.chain.advance_to(plan.height)
+    g.chain.restart(Registry(MODULES))
+    with pytest.raises(ue.BinaryTooOldError, match="market is at consensus version 2"):
+        g.chain.apply_block()
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(st.booleans(), min_size=6, max_size=12))
+def test_whichever_binary_each_block_is_tried_with_the_migration_runs_once_at_the_plan_height(new_first: list[bool]) -> None:
+    """Each block is tried with the old or the new binary first (the other on a halt): the chain
+    takes exactly the binary its height allows, and the take rate halves once, at the plan."""
+    g = GovDriver(make_gov_chain())
+    plan = schedule(g, height_after_vote=8)
+    rate = take_rate(g)
+    old, new = Registry(MODULES), Registry(MODULES, (UPGRADE,))
+    start = plan.height - len(new_first) // 2
+    g.chain.advance_to(start - 1)
+    for height, try_new in enumerate(new_first, start=start):
+        expected = new if height >= plan.height else old
+        first = new if try_new else old
+        g.chain.restart(first)
+        if first is not expected:
+            before = g.chain.app.info()
+            with pytest.raises(ue.UpgradeHaltError):
+                g.chain.apply_block()
+            assert g.chain.app.info() == before
+            g.chain.restart(expected)
+        g.chain.apply_block()
+        assert g.chain.height == height
+        assert take_rate(g) == (rate // 2 if height >= plan.height else rate)
+    assert g.chain.query("upgrade", "applied") == {PLAN: plan.height}

@@ -37,7 +37,7 @@ def export_genesis(home_path: Path, registry: Registry, chain_id: str | None = N
         height = app.info().last_height
         if height == 0:
             raise ExportError(f"{home_path} has committed no block yet: its genesis is {home.genesis_file}")
-        raw = BlockStore(blocks_kv).block(height)
+        raw = BlockStore(blocks_kv, genesis["initial_height"]).block(height)
         if raw is None:
             raise ExportError(f"the block store lacks block {height}, the last committed one")
         block_time_ms = decode(Block, raw, max_size=len(raw)).header.time_ms

@@ -112,7 +112,7 @@ class Node:
         self.app = App(CommitStore(self._state_kv), registry)
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
                                max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms)
-        self.blocks = BlockStore(self._blocks_kv)
+        self.blocks = BlockStore(self._blocks_kv, genesis["initial_height"])
         signer = remote_signer or (FilePV.load(home.validator_key_file, home.validator_state_file)
                                    if home.validator_key_file.exists() else None)
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
@@ -302,7 +302,7 @@ class Node:
 
     def block(self, height: int | None) -> dict[str, Any] | None:
         height = self.blocks.height if height is None else height
-        if height < 1 or height > self.blocks.height:
+        if height < self.blocks.initial_height or height > self.blocks.height:
             return None
         block = self._load_block(height)
         header = record_to_json(block.header)

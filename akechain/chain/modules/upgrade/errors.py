@@ -36,5 +36,9 @@ class BinaryUpdatedEarlyError(UpgradeHaltError):
     """This binary handles a plan that is not due yet (the new version, started too early)."""
 
 
+class BinaryTooOldError(UpgradeHaltError):
+    """The state holds a module at a later version than this binary's: the chain was upgraded past it."""
+
+
 class MigrationFailedError(UpgradeHaltError):
     """A module's migration failed at the plan's height: nothing of the block is applied."""

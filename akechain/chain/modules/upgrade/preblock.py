@@ -9,13 +9,19 @@ from collections.abc import Collection, Sequence
 
 from akechain.chain.module import Module
 from akechain.chain.modules.upgrade import keeper as k
-from akechain.chain.modules.upgrade.errors import BinaryUpdatedEarlyError, MigrationFailedError, UpgradeNeededError
+from akechain.chain.modules.upgrade.errors import (
+    BinaryTooOldError,
+    BinaryUpdatedEarlyError,
+    MigrationFailedError,
+    UpgradeNeededError,
+)
 from akechain.chain.modules.upgrade.records import PLAN_KEY, AppliedPlan, Plan, get_applied_key
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 
 
 def process_pre_block(store: StoreView, ctx: BlockContext, modules: Sequence[Module], known: Collection[str]) -> list[Event]:
     """`known`: the plan names this binary has an upgrade for."""
+    refuse_newer_state(store, modules)
     plan = k.get_plan(store)
     if plan is None:
         return []
@@ -29,6 +35,16 @@ def process_pre_block(store: StoreView, ctx: BlockContext, modules: Sequence[Mod
         raise UpgradeNeededError(f"UPGRADE \"{plan.name}\" NEEDED at height {plan.height}: {plan.info or 'no info'}; "
                                  "restart with a version that handles it")
     return apply_plan(store, ctx, plan, modules)
+
+
+def refuse_newer_state(store: StoreView, modules: Sequence[Module]) -> None:
+    """An old binary restarted after the chain applied a plan must not compute blocks of the new
+    version (one read per module: the versions are a few small records)."""
+    for module in modules:
+        stored = k.get_version(store, module.name)
+        if stored is not None and stored > module.consensus_version:
+            raise BinaryTooOldError(f"module {module.name} is at consensus version {stored} in state, this binary "
+                                    f"has {module.consensus_version}: run the version that applied the upgrade")
 
 
 def apply_plan(store: StoreView, ctx: BlockContext, plan: Plan, modules: Sequence[Module]) -> list[Event]:

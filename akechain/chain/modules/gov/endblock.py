@@ -32,10 +32,11 @@ from akechain.chain.modules.gov.records import (
     get_voting_queue_key,
 )
 from akechain.chain.modules.gov.tally import Tally, compute_tally
+from akechain.chain.modules.upgrade.handlers import HANDLERS as UPGRADE_HANDLERS
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 
 
-EXECUTORS = {msg_type: {**HANDLERS, **GUARDIAN_HANDLERS}[msg_type] for msg_type in PROPOSAL_MSGS}
+EXECUTORS = {msg_type: {**HANDLERS, **GUARDIAN_HANDLERS, **UPGRADE_HANDLERS}[msg_type] for msg_type in PROPOSAL_MSGS}
 
 
 class RevertibleStore(StoreView, Protocol):

@@ -289,6 +289,14 @@ def query() -> None:
     """Read chain state from a node."""
 
 
+@query.command("kpi")
+@node_option
+def query_kpi(node_url: str) -> None:
+    """Network KPIs per period for governance reviews: supply, burn, emission, treasury, fees, market
+    volume, utilisation, providers and their reputation, proposals and turnout (docs/governance.md)."""
+    query_node(lambda client: client.kpi(), node_url)
+
+
 @query.command("account")
 @click.argument("address")
 @node_option

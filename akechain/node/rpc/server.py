@@ -119,6 +119,8 @@ class NodeAPI(Protocol):
 
     def guardian(self) -> dict[str, Any]: ...
 
+    def kpi(self) -> dict[str, Any]: ...
+
     def bridge(self, view: str, address: str | None) -> Any:
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
         ...
@@ -379,6 +381,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_guardian(request: Request) -> Response:
         return JSONResponse(node.guardian())
 
+    async def get_kpi(request: Request) -> Response:
+        return JSONResponse(node.kpi())
+
     async def get_grants(request: Request) -> Response:
         return JSONResponse(ask(node.grants, request.path_params["owner"]))
 
@@ -430,6 +435,7 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/treasury", get_treasury, methods=["GET"]),
         Route("/grants/{owner}", get_grants, methods=["GET"]),
         Route("/guardian", get_guardian, methods=["GET"]),
+        Route("/kpi", get_kpi, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]

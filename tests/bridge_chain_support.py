@@ -17,7 +17,10 @@ from akechain.chain.modules.bridge.evm import (
 )
 from akechain.chain.modules.bridge.msgs import MsgRegisterEvmKey
 from akechain.chain.modules.bridge.params import Params as BridgeParams
+from akechain.chain.modules.gov.params import DEFAULT_PARAMS as DEFAULT_GOV_PARAMS
+from akechain.chain.modules.gov.params import Params as GovParams
 from akechain.chain.crypto import format_address
+from akechain.chain.multisig import compute_account_address
 from akechain.node.rpc.bridge import get_orchestrator, get_view
 from akechain.testing import SimChain
 from staking_support import ADDRESSES, AUTH_PARAMS, CHAIN_ID, CONSENSUS_KEYS, GENESIS_AMOUNT, GENESIS_BOND, KEYS, NO_REWARDS, PARAMS, SLASHING_PARAMS, Driver
@@ -32,11 +35,18 @@ BRIDGE_ID = compute_bridge_id(CHAIN_ID)
 USER = VALIDATORS  # account index of a plain user
 
 
-def make_bridge_chain(bridge_params: BridgeParams = BRIDGE_PARAMS) -> SimChain:
+def make_bridge_chain(bridge_params: BridgeParams = BRIDGE_PARAMS, guardian: dict | None = None,
+                      gov_params: GovParams = DEFAULT_GOV_PARAMS) -> SimChain:
+    """`guardian`: gov's genesis guardian ({"pub_key": hex multisig key, "powers": [...]}), its account funded."""
     gentxs = [build_gentx(KEYS[i], CHAIN_ID, CONSENSUS_KEYS[i], f"v{i}", GENESIS_BOND, AUTH_PARAMS) for i in range(VALIDATORS)]
-    genesis = build_genesis(CHAIN_ID, gentxs, {a: GENESIS_AMOUNT for a in ADDRESSES}, AUTH_PARAMS,
+    accounts = {a: GENESIS_AMOUNT for a in ADDRESSES}
+    if guardian is not None:
+        accounts[compute_account_address(bytes.fromhex(guardian["pub_key"]))] = GENESIS_AMOUNT
+    genesis = build_genesis(CHAIN_ID, gentxs, accounts, AUTH_PARAMS,
                             staking_params=replace(PARAMS, max_validators=VALIDATORS), slashing_params=SLASHING_PARAMS,
-                            distribution_params=NO_REWARDS, bridge_params=bridge_params)
+                            distribution_params=NO_REWARDS, bridge_params=bridge_params, gov_params=gov_params)
+    if guardian is not None:
+        genesis["app_state"]["gov"]["guardian"] = guardian
     return SimChain(genesis["app_state"], CHAIN_ID)
 
 

@@ -134,3 +134,39 @@ def test_the_consumer_fetches_decrypts_and_checks_the_output(single_node: NodePr
     finally:
         agent.terminate()
         assert agent.wait(timeout=20) == 0, (tmp_path / "agent.log").read_text()
+
+
+def test_provider_agent_serves_with_a_fundless_hot_key_for_its_owner(single_node: NodeProcess, tmp_path: Path) -> None:
+    """`provider run --key HOT --granter OWNER`: the owner registered itself and granted the hot key
+    bids and receipts only, with a fee allowance; the agent's every tx is an authz exec for the owner,
+    the lease is the owner's, and the hot key never holds a uake."""
+    keys = Keystore(single_node.home / "keyring")
+    owner = keys.show("validator").address
+    hot = keys.add("hot", PASSPHRASE).address
+    consumer = keys.add("consumer", PASSPHRASE).address
+    assert invoke("tx", "bank", "send", "validator", consumer, "100000000", *signer(single_node)[2:])[0] == 0
+    assert invoke("tx", "market", "register-provider", "--hardware", "cpu_cores=2,memory_mb=1024",
+                  "--collateral", "5000000", *signer(single_node))[0] == 0
+    grant = ["--msg-type", "market/bid", "--msg-type", "market/submit_receipt", "--msg-type", "market/reveal_receipt"]
+    code, out = invoke("tx", "authz", "grant", hot, *grant, "--expiration-ms", str(2**62), *signer(single_node))
+    assert code == 0, out
+    assert invoke("tx", "feegrant", "grant", hot, "1000000", *signer(single_node))[0] == 0
+    log = open(tmp_path / "agent.log", "w")
+    agent = subprocess.Popen([*AKECHAIN, "provider", "run", *signer(single_node, "hot"), "--granter", owner,
+                              "--hardware", "cpu_cores=2,memory_mb=1024", "--price-policy", "fixed:40", "--poll", "0.2",
+                              "--once"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        code, out = invoke("market", "run-job", *signer(single_node, "consumer"), "--cmd", "python3 -c 'print(6*7)'",
+                           "--budget", "200000", "--max-price", "100", "--bid-window", "8", "--duration", "20",
+                           "--timeout", "90")
+        assert code == 0, out + (tmp_path / "agent.log").read_text()
+        report = json.loads(out[out.index("{"):])
+        assert report["state"] == "completed" and report["winners"][0]["provider"] == owner
+        assert report["winners"][0]["close_reason"] == "settled"
+        assert agent.wait(timeout=30) == 0, (tmp_path / "agent.log").read_text()
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    assert json.loads(invoke("query", "account", hot, "--node", single_node.url)[1])["balance"] == 0
+    allowance = json.loads(invoke("query", "authz", "grants", hot, "--node", single_node.url)[1])["fee_allowance"]
+    assert allowance["granter"] == owner and allowance["remaining"] < 1_000_000  # the owner paid its fees

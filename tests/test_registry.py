@@ -173,7 +173,7 @@ def test_every_module_genesis_exports_and_reimports_to_the_same_state_and_hash()
 
 def test_params_query_covers_every_module_with_params() -> None:
     app = make_chain(make_genesis(KEYS)["app_state"], Registry(MODULES + (TOY,)))
-    assert set(app.get_params()) == {"auth", "staking", "distribution", "slashing", "market", "gov", "bridge", "toy"}
+    assert set(app.get_params()) == {"auth", "staking", "distribution", "slashing", "market", "gov", "bridge", "kpi", "toy"}
     assert app.get_params()["toy"] == {"max_times": 10, "owner": format_address(bytes(20))}
 
 

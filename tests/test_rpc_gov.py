@@ -101,3 +101,34 @@ def test_a_hot_key_without_funds_sends_for_its_owner_over_cli_and_http(single_no
     assert httpx.get(f"{url}/accounts/{friend}").json()["balance"] == 700
     listed = json.loads(run_cli("query", "authz", "grants", owner, "--node", url).stdout)
     assert listed == grants
+
+
+KPI_FIELDS = {"index", "start_height", "end_height", "open", "total_supply", "bonded_supply", "burned", "emitted",
+              "treasury_balance", "treasury_outflows", "fees", "jobs", "leases", "paid", "utilisation_bps", "providers",
+              "active_providers", "mean_reputation_bps", "proposals", "proposals_tallied", "turnout_bps"}
+
+
+def test_network_kpis_per_period_over_cli_and_http(tmp_path: Path) -> None:
+    process = init_single_node(tmp_path)
+    genesis_file = process.home / "genesis.json"
+    genesis = json.loads(genesis_file.read_text())
+    genesis["app_state"]["kpi"]["params"].update(period_blocks=2, kept_periods=3)
+    genesis_file.write_text(json.dumps(genesis))
+    process.start()
+    try:
+        url, home = process.url, process.home
+        friend = Keystore(home / "keyring").add("friend", PASSPHRASE).address
+        run_cli("tx", "bank", "send", "validator", friend, "1000", "--home", str(home), "--node", url,
+                "--passphrase-file", str(home.parent / "pass"))
+        wait_until(lambda: len(httpx.get(f"{url}/kpi").json()["periods"]) == 4, 30, "three closed periods")  # 3 kept + the open one
+        doc = httpx.get(f"{url}/kpi").json()
+        assert (doc["period_blocks"], doc["kept_periods"]) == (2, 3)
+        assert all(set(period) == KPI_FIELDS for period in doc["periods"])
+        closed, current = doc["periods"][:-1], doc["periods"][-1]
+        assert [p["end_height"] - p["start_height"] for p in closed] == [1, 1, 1] and current["open"]
+        assert [p["index"] for p in doc["periods"]] == list(range(current["index"] - 3, current["index"] + 1))
+        assert all(p["total_supply"] > 0 and p["bonded_supply"] > 0 for p in doc["periods"])
+        cli = json.loads(run_cli("query", "kpi", "--node", url).stdout)
+        assert cli["period_blocks"] == 2 and len(cli["periods"]) == 4
+    finally:
+        assert process.stop() == 0, process.log_tail()

@@ -10,6 +10,7 @@ from akechain.chain.modules.auth.keeper import get_nonce, increase_nonce
 from akechain.chain.modules.auth.params import compute_required_fee, get_params
 from akechain.chain.modules.bank.keeper import get_balance, process_fee
 from akechain.chain.modules.feegrant.keeper import take_fee_payer
+from akechain.chain.modules.kpi.counters import increase_counters
 from akechain.chain.store import StoreView
 from akechain.chain.tx import BadNonceError, CannotPayFeeError, FeeTooLowError, Tx, verify_memo
 
@@ -36,4 +37,5 @@ def process_ante(store: StoreView, tx: Tx, sender: Address, tx_bytes: int) -> No
     if balance < body.fee:
         raise CannotPayFeeError(f"balance {balance} uake cannot pay the fee {body.fee} uake")
     process_fee(store, payer, body.fee)
+    increase_counters(store, fees=body.fee)
     increase_nonce(store, sender, body.pub_key)

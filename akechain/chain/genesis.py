@@ -26,7 +26,9 @@ genesis.json fields:
                              (optional: proposals, votes, grants; see akechain/chain/modules/gov/genesis.py
                               and docs/governance.md),
                       "upgrade": {"state": [[hex key, hex record], ...]} (optional: a pending plan and
-                                 applied ones; see akechain/chain/modules/upgrade/genesis.py)}
+                                 applied ones; see akechain/chain/modules/upgrade/genesis.py),
+                      "kpi": {"params": {"period_blocks", "kept_periods"}, "state": [...]}
+                             (optional: per-period network figures; see docs/governance.md)}
 
 Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
 in the registry's module order (auth before bank, since balances create accounts) and exported
@@ -53,6 +55,9 @@ from akechain.chain.modules.distribution.params import Params as DistributionPar
 from akechain.chain.modules.gov.params import DEFAULT_PARAMS as DEFAULT_GOV_PARAMS
 from akechain.chain.modules.gov.params import PARAMS as GOV_PARAMS
 from akechain.chain.modules.gov.params import Params as GovParams
+from akechain.chain.modules.kpi.params import DEFAULT_PARAMS as DEFAULT_KPI_PARAMS
+from akechain.chain.modules.kpi.params import PARAMS as KPI_PARAMS
+from akechain.chain.modules.kpi.params import Params as KpiParams
 from akechain.chain.modules.market.params import DEFAULT_PARAMS as DEFAULT_MARKET_PARAMS
 from akechain.chain.modules.market.params import PARAMS as MARKET_PARAMS
 from akechain.chain.modules.market.params import Params as MarketParams
@@ -104,6 +109,7 @@ def build_genesis(
     distribution_params: DistributionParams = DEFAULT_DISTRIBUTION_PARAMS,
     gov_params: GovParams = DEFAULT_GOV_PARAMS,
     bridge_params: BridgeParams = DEFAULT_BRIDGE_PARAMS,
+    kpi_params: KpiParams = DEFAULT_KPI_PARAMS,
 ) -> dict:
     """A genesis document: `gentxs` are the operators' signed create-validator txs (`build_gentx`),
     `accounts` address -> uake (the operators' included, since their gentxs bond and pay a fee)."""
@@ -114,6 +120,7 @@ def build_genesis(
     DISTRIBUTION_PARAMS.validate(distribution_params)
     GOV_PARAMS.validate(gov_params)
     BRIDGE_PARAMS.validate(bridge_params)
+    KPI_PARAMS.validate(kpi_params)
     return {
         "chain_id": chain_id,
         "genesis_time_ms": genesis_time_ms,
@@ -127,6 +134,7 @@ def build_genesis(
             "market": {"params": MARKET_PARAMS.to_json(market_params)},
             "gov": {"params": GOV_PARAMS.to_json(gov_params)},
             "bridge": {"params": BRIDGE_PARAMS.to_json(bridge_params)},
+            "kpi": {"params": KPI_PARAMS.to_json(kpi_params)},
         },
     }
 

@@ -18,6 +18,7 @@ from akechain.chain.modules.distribution.module import MODULE as DISTRIBUTION
 from akechain.chain.modules.escrow.module import MODULE as ESCROW
 from akechain.chain.modules.feegrant.module import MODULE as FEEGRANT
 from akechain.chain.modules.gov.module import MODULE as GOV
+from akechain.chain.modules.kpi.module import MODULE as KPI
 from akechain.chain.modules.market.module import LEASES
 from akechain.chain.modules.market.module import MODULE as MARKET
 from akechain.chain.modules.reputation.module import MODULE as REPUTATION
@@ -29,7 +30,7 @@ from akechain.chain.params import ParamSet
 from akechain.chain.store import Hooks
 
 MODULES: tuple[Module, ...] = (UPGRADE, AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
-                              GOV, AUTHZ, FEEGRANT, BRIDGE)
+                              GOV, AUTHZ, FEEGRANT, BRIDGE, KPI)
 
 
 class RegistryError(ValueError):

@@ -22,6 +22,8 @@ import httpx
 from akechain.node.config import Home, load_config, save_config
 from akechain.chain.crypto import parse_address
 from akechain.chain.genesis import apply_param_changes, build_gentx, build_genesis
+from akechain.chain.modules.gov.records import GUARDIAN_POWERS
+from akechain.chain.multisig import compute_account_address
 from akechain.node.genesis_file import write_genesis
 from akechain.node.home import SELF_DELEGATION, create_node_files
 from akechain.client.keystore import Keystore
@@ -109,10 +111,11 @@ def load_param_changes(path: Path) -> dict:
 
 def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
                   market_params: MarketParams = DEFAULT_MARKET_PARAMS,
-                  param_changes: Mapping[str, object] | None = None) -> list[NodeSpec]:
+                  param_changes: Mapping[str, object] | None = None, guardian_key: bytes | None = None) -> list[NodeSpec]:
     """Write every home (node I: RPC on base+2I, p2p on base+2I+1), the shared genesis, the faucet
     key and the verifier keys (the market's `verifiers` if the params name none); `param_changes`
-    ({module: {param: value}}) go over any module's genesis params. Refuses to overwrite an
+    ({module: {param: value}}) go over any module's genesis params; `guardian_key` (a k-of-n multisig
+    key) becomes gov's guardian with every power, its account funded. Refuses to overwrite an
     existing devnet."""
     if validators < 1:
         raise DevnetError("a devnet needs at least one validator")
@@ -136,6 +139,8 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
     accounts.update((verifier, VERIFIER_BALANCE) for verifier in verifiers)
     if not market_params.verifiers:
         market_params = replace(market_params, verifiers=tuple(sorted(verifiers)))
+    if guardian_key is not None:
+        accounts[compute_account_address(guardian_key)] = VERIFIER_BALANCE
     gentxs = []
     for spec, signer in zip(specs, signers):
         operator_keys = Keystore(Home(spec.home).keyring_dir)
@@ -154,6 +159,8 @@ def create_devnet(root: Path, validators: int, base_port: int, chain_id: str,
         genesis["app_state"] = apply_param_changes(genesis["app_state"], param_changes or {})
     except ValueError as exc:
         raise DevnetError(f"--params: {exc}") from exc
+    if guardian_key is not None:
+        genesis["app_state"]["gov"]["guardian"] = {"pub_key": guardian_key.hex(), "powers": list(GUARDIAN_POWERS)}
     for spec in specs:
         write_genesis(Home(spec.home).genesis_file, genesis)
         set_persistent_peers(Home(spec.home), [other.p2p for other in specs if other is not spec])
@@ -262,19 +269,21 @@ def fetch_uptimes(specs: list[NodeSpec]) -> dict[str, float]:
 
 
 def run_devnet(root: Path, *, validators: int, base_port: int, chain_id: str, detach: bool,
-               market_params: Path | None = None, params: Path | None = None, bridge: bool = False) -> None:
+               market_params: Path | None = None, params: Path | None = None, bridge: bool = False,
+               guardian_key: bytes | None = None) -> None:
     """Create DIR if new, start every node (with `bridge`: anvil, the contract and an orchestrator per
     validator beside them, on a new devnet only), then either return (detach) or watch until Ctrl-C."""
     if (root / DEVNET_FILE).exists():
         raise DevnetError(f"{root / DEVNET_FILE} exists: the devnet may be running; `akechain devnet stop --home {root}` first")
     if (root / PASSPHRASE_FILE).exists():
-        if market_params is not None or params is not None or bridge:
-            raise DevnetError(f"{root} already holds a devnet: --market-params, --params and --bridge apply only when creating one")
+        if market_params is not None or params is not None or bridge or guardian_key is not None:
+            raise DevnetError(f"{root} already holds a devnet: --market-params, --params, --bridge and --guardian "
+                              "apply only when creating one")
         specs = node_specs(root)
     else:
         market = DEFAULT_MARKET_PARAMS if market_params is None else load_market_params(market_params)
         changes = {} if params is None else load_param_changes(params)
-        specs = create_devnet(root, validators, base_port, chain_id, market, changes)
+        specs = create_devnet(root, validators, base_port, chain_id, market, changes, guardian_key)
     chain_id = json.loads(Home(specs[0].home).genesis_file.read_text())["chain_id"]
     procs = [start_node(spec) for spec in specs]
     try:

@@ -138,9 +138,12 @@ def export(home: Path, out_file: Path | None, chain_id: str | None, upgrade_plug
 @click.option("--bridge", is_flag=True,
               help="Also start anvil (EVM) on BASE+2N, deploy the bridge contract and run an orchestrator per validator "
                    "(only when DIR is created; see devnet.json's `bridge`).")
+@click.option("--guardian", "guardian_key", metavar="HEX",
+              help="Name this k-of-n multisig key (hex, as `keys show` prints it) gov's guardian with every power, "
+                   "its account funded (only when DIR is created).")
 @click.pass_context
 def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chain_id: str, detach: bool,
-           market_params: Path | None, params_file: Path | None, bridge: bool) -> None:
+           market_params: Path | None, params_file: Path | None, bridge: bool, guardian_key: str | None) -> None:
     """Run a local devnet: N validators on 127.0.0.1 with a funded `faucet` key.
 
     \b
@@ -155,8 +158,9 @@ def devnet(ctx: click.Context, validators: int, home: Path, base_port: int, chai
 
     try:
         run_devnet(home, validators=validators, base_port=base_port, chain_id=chain_id, detach=detach,
-                   market_params=market_params, params=params_file, bridge=bridge)
-    except DevnetError as exc:
+                   market_params=market_params, params=params_file, bridge=bridge,
+                   guardian_key=None if guardian_key is None else bytes.fromhex(guardian_key))
+    except (DevnetError, ValueError) as exc:
         fail(str(exc))
 
 
@@ -319,6 +323,14 @@ def status(node_url: str) -> None:
 @main.group()
 def query() -> None:
     """Read chain state from a node."""
+
+
+@query.command("kpi")
+@node_option
+def query_kpi(node_url: str) -> None:
+    """Network KPIs per period for governance reviews: supply, burn, emission, treasury, fees, market
+    volume, utilisation, providers and their reputation, proposals and turnout (docs/governance.md)."""
+    query_node(lambda client: client.kpi(), node_url)
 
 
 @query.command("account")

@@ -513,7 +513,10 @@ def provider() -> None:
 
 @provider.command("run")
 @home_option
-@click.option("--key", required=True, help="Name of the provider's key in HOME's keyring.")
+@click.option("--key", required=True, help="Name of the provider's key in HOME's keyring (with --granter: the hot key).")
+@click.option("--granter", help="Serve as this provider (ake1…): every tx of --key runs as `authz exec` for it within "
+              "its grant (`tx authz grant`), fees paid by its fee allowance (`tx feegrant grant`), so --key holds no funds. "
+              "The granter registers itself first.")
 @node_option
 @passphrase_option
 @click.option("--profile", "profile_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -536,7 +539,8 @@ def provider() -> None:
               help="Outputs kept for consumers to fetch (the oldest go first).")
 @click.option("--max-kept-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True,
               help="Bytes of (sealed) outputs kept.")
-def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | None, profile_file: Path | None,
+def provider_run(home: Path, key: str, granter: str | None, node_url: str, passphrase_file: Path | None,
+                 profile_file: Path | None,
                  hardware: Any, region: str, attributes: tuple[str, ...], endpoint: str, collateral: int,
                  price_policy: str, latency_ms: int, time_limit: float, memory_mb: int, poll: float,
                  allow_network: bool, unsafe_no_sandbox: bool, max_jobs: int, once: bool, fee: int | None,
@@ -552,7 +556,8 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
     from akechain.agents.provider.outputs import ServeConfig
     from akechain.agents.provider.pricing import parse_price_policy
     from akechain.agents.provider.profile import Profile, load_profile
-    from akechain.client.wallet import TxFailedError
+    from akechain.chain.crypto import AddressError
+    from akechain.client.wallet import GranteeWallet, TxFailedError
 
     stop = start_agent_process()
     try:
@@ -562,9 +567,11 @@ def provider_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
                              1 if once else max_jobs, lie, sandbox_policy(allow_network, unsafe_no_sandbox),
                              ServeConfig(serve_host, serve_port, max_kept_outputs, max_kept_bytes))
         wallet = open_wallet(home, key, node_url, passphrase_file, fee=fee, max_fee=max_fee)
+        if granter is not None:
+            wallet = GranteeWallet(wallet, granter)
         with wallet.client:
             served = Agent(wallet, config).run(stop)
-    except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, ValueError, OSError) as exc:
+    except (MarketInputError, KeystoreError, NodeClientError, TxFailedError, ValueError, OSError, AddressError) as exc:
         fail(str(exc))  # OSError: the output server's port is taken
     echo_json({"provider": wallet.address, "leases_served": served})
 
@@ -595,7 +602,8 @@ def verifier_run(home: Path, key: str, node_url: str, passphrase_file: Path | No
     from akechain.client.http import NodeClientError
     from akechain.client.keystore import KeystoreError
     from akechain.agents.verifier import Verifier, VerifierConfig
-    from akechain.client.wallet import TxFailedError
+    from akechain.chain.crypto import AddressError
+    from akechain.client.wallet import GranteeWallet, TxFailedError
 
     stop = start_agent_process()
     config = VerifierConfig(time_limit, memory_mb, poll, 1 if once else max_checks, check_all,

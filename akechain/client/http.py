@@ -192,5 +192,8 @@ class NodeClient:
     def guardian(self) -> dict[str, Any]:
         return self._call("GET", "/guardian")
 
+    def kpi(self) -> dict[str, Any]:
+        return self._call("GET", "/kpi")
+
     def gov_params(self) -> dict[str, Any]:
         return self.params()["gov"]

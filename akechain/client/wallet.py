@@ -13,10 +13,11 @@ import nacl.signing
 
 from akechain.client.http import NodeClient
 from akechain.chain.codec import Msg
-from akechain.chain.crypto import compute_address, format_address, get_pub_key
+from akechain.chain.crypto import compute_address, format_address, get_pub_key, parse_address
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
+from akechain.chain.modules.authz.msgs import MsgExec
 from akechain.chain.tx import build_tx
 
 
@@ -108,6 +109,23 @@ class Wallet:
         if result["code"] != 0:
             raise TxFailedError(f"tx failed at height {result['height']} (code {result['code']}): {result['log']}")
         return {"hash": answer["hash"], **result}
+
+
+class GranteeWallet:
+    """A hot key acting for its owner (authz): every tx wraps its messages in `authz/exec` for the
+    granter and is signed by the hot key, whose fees the granter's fee allowance pays (the ante
+    charges the granter), so the hot key holds no funds. `address` is the granter's: the account the
+    messages act for (the provider the agent serves as)."""
+
+    def __init__(self, wallet: Wallet, granter: str) -> None:
+        self.wallet = wallet
+        self.client = wallet.client
+        self.granter = granter
+        self.address = format_address(parse_address(granter))  # canonical form; raises AddressError
+        self.grantee = wallet.address
+
+    def send(self, msgs: Sequence[Msg]) -> dict[str, Any]:
+        return self.wallet.send([MsgExec(parse_address(self.address), tuple(msgs))])
 
 
 def find_event(result: dict[str, Any], kind: str) -> dict[str, str] | None:

@@ -395,6 +395,9 @@ class Node:
     def guardian(self) -> dict[str, Any]:
         return gov_json.get_guardian_json(self.app.get_state_view()[0])
 
+    def kpi(self) -> dict[str, Any]:
+        return gov_json.get_kpi_json(self.app.get_state_view()[0])
+
     def grants(self, owner: str) -> dict[str, Any]:
         return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
 

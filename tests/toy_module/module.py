@@ -11,8 +11,8 @@ from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from state.codec import CodecError
 from toy_module.msgs import MsgBoom, MsgPing
 
-COUNT_PREFIX = b"\x78"
-PARAMS_KEY = b"\x79"
+COUNT_PREFIX = b"\x7d"
+PARAMS_KEY = b"\x7e"
 
 
 class TooManyPingsError(AppError):

@@ -22,7 +22,7 @@ from akechain.agents.provider.pricing import PricePolicy
 from akechain.agents.provider.profile import Profile
 from akechain.agents.sandbox import SandboxError, SandboxPolicy, run_sandboxed, sandbox_problem
 from akechain.client.outputs import OutputError, compute_output_hash, get_pub_key
-from akechain.client.wallet import TxFailedError, Wallet
+from akechain.client.wallet import GranteeWallet, TxFailedError, Wallet
 
 log = logging.getLogger("akechain.provider")
 
@@ -42,7 +42,7 @@ class AgentConfig:
 
 
 class Agent:
-    def __init__(self, wallet: Wallet, config: AgentConfig) -> None:
+    def __init__(self, wallet: Wallet | GranteeWallet, config: AgentConfig) -> None:
         self.wallet = wallet
         self.client = wallet.client
         self.config = config

@@ -12,9 +12,13 @@ one afterwards. `/treasury`: `balance`, `spent`, `grants_paid` and the continuou
 `period_ms`, `expiration_ms`, `period_start_ms`, `spent`}]) and the fee allowance of `owner` as a
 grantee (`fee_allowance`: {`granter`, `remaining`} or null). `/guardian`: `guardian` (its multisig
 account address, null if genesis named none), `powers` it still has, `paused` in force, `retired`.
+`/kpi`: `period_blocks`, `kept_periods` and `periods`, oldest first, the open one last (`open` true,
+`end_height` null, its figures live to the last committed block); each period's fields are those of
+`akechain.chain.modules.kpi.queries.PeriodFigures` (documented in docs/governance.md).
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from akechain.chain.modules.authz.queries import query_grants
@@ -22,6 +26,8 @@ from akechain.chain.modules.feegrant.keeper import get_allowance
 from akechain.chain.modules.gov import queries
 from akechain.chain.modules.gov.guardian import get_guardian
 from akechain.chain.modules.gov.records import OPTION_NAMES, STATUS_NAMES, Proposal, TallyResult, WeightedOption
+from akechain.chain.modules.kpi.params import get_params as get_kpi_params
+from akechain.chain.modules.kpi.queries import query_periods
 from akechain.chain.store import StoreView
 from akechain.node.rpc.market import Page, make_page, parse_id_cursor
 from akechain.node.rpc.render import record_to_json
@@ -88,3 +94,9 @@ def get_guardian_json(store: StoreView) -> dict[str, Any]:
         return {"guardian": None, "powers": [], "paused": [], "retired": False}
     return {"guardian": record_to_json(guardian.address, "address"), "powers": list(guardian.powers),
             "paused": list(guardian.paused), "retired": guardian.retired}
+
+
+def get_kpi_json(store: StoreView) -> dict[str, Any]:
+    params = get_kpi_params(store)
+    return {"period_blocks": params.period_blocks, "kept_periods": params.kept_periods,
+            "periods": [{**asdict(figures), "open": figures.end_height is None} for figures in query_periods(store)]}

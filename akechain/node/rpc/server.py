@@ -122,6 +122,7 @@ class NodeAPI(Protocol):
     def upgrade(self, view: str) -> dict[str, Any]:
         """An upgrade view (`akechain.node.rpc.upgrade.VIEWS`): plan, applied or versions."""
         ...
+    def kpi(self) -> dict[str, Any]: ...
 
     def bridge(self, view: str, address: str | None) -> Any:
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
@@ -383,6 +384,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_guardian(request: Request) -> Response:
         return JSONResponse(node.guardian())
 
+    async def get_kpi(request: Request) -> Response:
+        return JSONResponse(node.kpi())
+
     async def get_grants(request: Request) -> Response:
         return JSONResponse(ask(node.grants, request.path_params["owner"]))
 
@@ -438,6 +442,7 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/grants/{owner}", get_grants, methods=["GET"]),
         Route("/guardian", get_guardian, methods=["GET"]),
         Route("/upgrade/{view}", get_upgrade, methods=["GET"]),
+        Route("/kpi", get_kpi, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]

@@ -43,6 +43,8 @@ from akechain.chain.modules.bridge.records import (
     get_transfer_key,
     u64,
 )
+from akechain.chain.modules.gov.guardian import is_paused
+from akechain.chain.modules.gov.records import PAUSE_BRIDGE
 from akechain.chain.modules.staking.keeper import get_validator
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 
@@ -52,11 +54,16 @@ KEPT_EXECUTED_BATCHES = 16  # executed batches kept so queries can tell a transf
 def process_end_block(store: StoreView, ctx: BlockContext) -> list[Event]:
     params = get_params(store)
     bridge_id = compute_bridge_id(ctx.chain_id)
-    events = process_attestations(store, ctx)
+    # While the guardian pauses the bridge nothing moves in or out: observed claims wait (attested, in
+    # nonce order, so none is lost) and no batch is made; timeouts, signing and valset updates go on,
+    # so the EVM contract's validator set stays current for the restart.
+    paused = is_paused(store, PAUSE_BRIDGE)
+    events = [] if paused else process_attestations(store, ctx)
     events += process_batch_timeouts(store)
     events += process_signing_due(store, ctx, params)
     events += process_valset_creation(store, ctx, params, bridge_id)
-    events += process_batch_creation(store, ctx, params, bridge_id)
+    if not paused:
+        events += process_batch_creation(store, ctx, params, bridge_id)
     return events
 
 

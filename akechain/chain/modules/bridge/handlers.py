@@ -61,6 +61,8 @@ from akechain.chain.modules.bridge.records import (
     get_confirm_prefix,
     get_transfer_key,
 )
+from akechain.chain.modules.gov.guardian import verify_not_paused
+from akechain.chain.modules.gov.records import PAUSE_BRIDGE
 from akechain.chain.modules.staking.keeper import get_validator
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 
@@ -90,6 +92,7 @@ def process_register_evm_key(store: StoreView, ctx: BlockContext, sender: Addres
 
 
 def process_send_to_evm(store: StoreView, ctx: BlockContext, sender: Address, msg: MsgSendToEvm) -> list[Event]:
+    verify_not_paused(store, PAUSE_BRIDGE)  # the guardian's emergency stop (gov): no new transfers out
     state = k.get_state(store)
     # Verify the queue has room (the sender's funds are checked by the transfer)
     limit = get_params(store).max_queued_transfers

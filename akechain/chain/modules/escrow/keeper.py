@@ -25,6 +25,7 @@ from itertools import islice
 
 from akechain.chain.crypto import Address, module_account
 from akechain.chain.modules.bank.keeper import decrease_balance, increase_balance, process_burn, process_transfer
+from akechain.chain.modules.kpi.counters import increase_counters
 from akechain.chain.modules.escrow.errors import EscrowClosedError, EscrowNotFoundError, StreamNotFoundError
 from akechain.chain.store import StoreView
 
@@ -325,6 +326,7 @@ def pay_stream(store: StoreView, job_id: int, lease_id: int, provider: Address, 
             process_transfer(store, ESCROW_ACCOUNT, terms.treasury, payment.take - payment.burned)
         process_burn(store, ESCROW_ACCOUNT, payment.burned)
         escrow = _with_stream(escrow, i, replace(stream, paid=stream.paid + payment.gross))
+        increase_counters(store, market_paid=payment.gross)
     _save(store, escrow.next_event, escrow)
     return payment
 

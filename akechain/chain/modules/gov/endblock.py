@@ -32,6 +32,7 @@ from akechain.chain.modules.gov.records import (
     get_voting_queue_key,
 )
 from akechain.chain.modules.gov.tally import Tally, compute_tally
+from akechain.chain.modules.kpi.counters import increase_counters
 from akechain.chain.modules.upgrade.handlers import HANDLERS as UPGRADE_HANDLERS
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 
@@ -106,6 +107,8 @@ def end_voting(store: RevertibleStore, ctx: BlockContext, proposal: Proposal, pa
     if outcome == PASSED:
         failure = execute_messages(store, ctx, proposal)
     status = FAILED if failure else outcome
+    turnout = tally.result.total * BPS // tally.bonded if tally.bonded else 0
+    increase_counters(store, proposals_tallied=1, turnout_bps_sum=turnout)
     k.set_proposal(store, replace(proposal, status=status, final_tally=tally.result, failure=failure))
     return make_event("proposal_ended", proposal_id=proposal.id, status=STATUS_NAMES[status], failure=failure,
                       **tally_attributes(tally.result))
@@ -143,6 +146,7 @@ def pay_grants(store: StoreView, ctx: BlockContext) -> list[Event]:
         if amount:
             process_transfer(store, TREASURY, grant.recipient, amount)
             k.increase_totals(store, grants_paid=amount)
+            increase_counters(store, treasury_outflows=amount)
         grant = replace(grant, paid=grant.paid + amount)
         store.set(get_grant_key(grant.id), grant)
         if ctx.height >= grant.end_height:

@@ -33,10 +33,15 @@ def get_guardian(store: StoreView) -> Guardian | None:
     return store.get(GUARDIAN_KEY, Guardian)
 
 
-def verify_not_paused(store: StoreView, pause: str) -> None:
-    """Raise PausedError while the guardian holds `pause` (PAUSE_MARKET_JOBS, PAUSE_BRIDGE) in force."""
+def is_paused(store: StoreView, pause: str) -> bool:
+    """Whether the guardian holds `pause` (PAUSE_MARKET_JOBS, PAUSE_BRIDGE) in force."""
     guardian = get_guardian(store)
-    if guardian is not None and pause in guardian.paused:
+    return guardian is not None and pause in guardian.paused
+
+
+def verify_not_paused(store: StoreView, pause: str) -> None:
+    """Raise PausedError while `pause` is in force (a tx the pause stops)."""
+    if is_paused(store, pause):
         raise PausedError(f"the guardian has paused this ({pause})")
 
 

@@ -52,6 +52,7 @@ from akechain.chain.modules.gov.records import (
     get_voting_queue_key,
 )
 from akechain.chain.modules.gov.tally import has_voting_power
+from akechain.chain.modules.kpi.counters import increase_counters
 from akechain.chain.params import ParamSet
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from state.codec import encode
@@ -111,6 +112,7 @@ def process_submit_proposal(store: StoreView, ctx: BlockContext, sender: Address
                         submit_time_ms=ctx.time_ms, deposit_end_ms=ctx.time_ms + params.deposit_period_ms,
                         voting_start_ms=0, voting_end_ms=0, total_deposit=0, final_tally=EMPTY_TALLY, failure="")
     k.set_counters(store, replace(counters, next_proposal_id=proposal.id + 1))
+    increase_counters(store, proposals=1)
     k.set_proposal(store, proposal)
     k.set_marker(store, get_deposit_queue_key(proposal.deposit_end_ms, proposal.id))
     if msg.initial_deposit:
@@ -202,6 +204,7 @@ def process_treasury_spend(store: StoreView, ctx: BlockContext, sender: Address,
     require_plain_recipient(ctx, msg.recipient)
     process_transfer(store, TREASURY, msg.recipient, msg.amount)
     k.increase_totals(store, treasury_spent=msg.amount)
+    increase_counters(store, treasury_outflows=msg.amount)
     return [make_event("treasury_spend", recipient=format_address(msg.recipient), amount=msg.amount)]
 
 

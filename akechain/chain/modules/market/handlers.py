@@ -9,6 +9,7 @@ from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.escrow.errors import NothingToWithdrawError
 from akechain.chain.modules.gov.guardian import verify_not_paused
 from akechain.chain.modules.gov.records import PAUSE_MARKET_JOBS
+from akechain.chain.modules.kpi.counters import increase_counters
 from akechain.chain.modules.market import keeper as k
 from akechain.chain.modules.market.errors import (
     DuplicateBidError,
@@ -80,6 +81,7 @@ def process_register_provider(store: StoreView, ctx: BlockContext, sender: Addre
         raise ProviderExistsError(f"{format_address(sender)} is already a registered provider")
     store.set(get_provider_key(sender), Provider(msg.hardware, msg.region, msg.attributes, msg.endpoint,
                                                  0, 0, 0, ctx.height, False, 0))
+    increase_counters(store, providers=1)
     if msg.collateral:
         k.increase_collateral(store, sender, msg.collateral)
     return [make_event("provider_registered", provider=format_address(sender), collateral=msg.collateral)]
@@ -101,6 +103,7 @@ def process_deregister_provider(store: StoreView, ctx: BlockContext, sender: Add
     if provider.collateral:
         process_transfer(store, COLLATERAL_ACCOUNT, sender, provider.collateral)
     store.delete(get_provider_key(sender))
+    increase_counters(store, providers=-1)
     return [make_event("provider_deregistered", provider=format_address(sender), refunded=provider.collateral)]
 
 
@@ -135,6 +138,7 @@ def process_create_job(store: StoreView, ctx: BlockContext, sender: Address, msg
                               f"this chain has {len(params.verifiers)}")
     sequences = k.get_sequences(store)
     store.set(SEQUENCES_KEY, replace(sequences, next_job=sequences.next_job + 1))
+    increase_counters(store, jobs=1)
     job = Job(
         id=sequences.next_job, consumer=sender, resources=msg.resources, duration_blocks=msg.duration_blocks,
         region=msg.region, attributes=msg.attributes, budget=msg.budget, max_price=msg.max_price,

@@ -1,10 +1,12 @@
 """The market's invariants: the collateral account holds exactly what providers staked, and each
-provider's collateral covers what its open leases lock."""
+provider's collateral covers what its open leases lock, and the KPI counts of its providers agree."""
 from __future__ import annotations
 
 from akechain.chain.module import InvariantBrokenError
 from akechain.chain.modules.bank.keeper import get_balance
 from akechain.chain.modules.escrow.keeper import get_escrow
+from akechain.chain.modules.kpi.counters import get_counters
+from akechain.chain.modules.kpi.records import ACTIVE_PROVIDER_PREFIX, ActiveProvider
 from akechain.chain.modules.market.records import (
     BID_PREFIX,
     BIDDING,
@@ -94,10 +96,28 @@ def check_bid_counts(store: StoreView) -> None:
             raise InvariantBrokenError(f"job {job.id}: bid_count {job.bid_count} but {counts.get(job.id, 0)} bids")
 
 
+def check_kpi_provider_counts(store: StoreView) -> None:
+    """The KPI counters the market pushes agree with its providers: the registered count, and the active
+    records exactly the providers with an open lease, their scores summed."""
+    counters = get_counters(store)
+    providers = {key[1:]: p for key, p in store.iterate(PROVIDER_PREFIX, Provider)}
+    active = {key[1:]: record for key, record in store.iterate(ACTIVE_PROVIDER_PREFIX, ActiveProvider)}
+    if counters.providers != len(providers):
+        raise InvariantBrokenError(f"kpi counts {counters.providers} providers, the market has {len(providers)}")
+    busy = {address for address, p in providers.items() if p.open_leases}
+    if set(active) != busy:
+        raise InvariantBrokenError(f"kpi counts {len(active)} active providers, {len(busy)} have open leases")
+    total = sum(record.score_bps for record in active.values())
+    if (counters.active_providers, counters.active_score_sum_bps) != (len(active), total):
+        raise InvariantBrokenError(f"kpi active counters {counters.active_providers}/{counters.active_score_sum_bps} "
+                                   f"disagree with their records {len(active)}/{total}")
+
+
 INVARIANTS = {
     "bid-counts": check_bid_counts,
     "bid-reservations": check_bid_reservations,
     "collateral-account": check_collateral_account,
     "collateral-covers-locks": check_collateral_covers_locks,
     "collateral-covers-unverified-pay": check_collateral_covers_unverified_pay,
+    "kpi-provider-counts": check_kpi_provider_counts,
 }

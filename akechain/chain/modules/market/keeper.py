@@ -13,6 +13,7 @@ from dataclasses import replace
 from akechain.chain.crypto import Address
 from akechain.chain.modules.bank.keeper import TREASURY, process_burn, process_transfer
 from akechain.chain.modules.escrow import keeper as escrow
+from akechain.chain.modules.kpi import counters as kpi
 from akechain.chain.modules.market.errors import (
     BidNotFoundError,
     InsufficientCollateralError,
@@ -21,7 +22,7 @@ from akechain.chain.modules.market.errors import (
     ProviderNotFoundError,
 )
 from akechain.chain.modules.market.msgs import POLICY_REDUNDANCY, POLICY_SPOT_CHECK
-from akechain.chain.modules.market.params import BPS, Params
+from akechain.chain.modules.market.params import BPS, Params, get_params
 from akechain.chain.modules.market.records import (
     ACTIVE,
     BIDDING,
@@ -258,6 +259,7 @@ def release_lock(store: StoreView, lease: Lease) -> None:
     provider = replace(provider, locked=locked, open_leases=provider.open_leases - 1,
                        slashed=provider.slashed and provider.collateral < locked)
     store.set(get_provider_key(lease.provider), provider)
+    kpi.note_lease_released(store, lease.provider, provider.open_leases)
 
 
 def get_pay_terms(store: StoreView, params: Params) -> escrow.PayTerms:
@@ -284,6 +286,8 @@ def open_lease(store: StoreView, ctx: BlockContext, job: Job, bid: Bid, required
     provider = get_provider(store, bid.provider)
     store.set(get_provider_key(bid.provider), replace(provider, locked=provider.locked + required,
                                                        open_leases=provider.open_leases + 1))
+    kpi.increase_counters(store, leases=1)
+    kpi.note_lease_opened(store, bid.provider, provider.open_leases, get_score(store, bid.provider, get_params(store)))
     lease = Lease(
         id=sequences.next_lease, job_id=job.id, provider=bid.provider, price=bid.price, latency_ms=bid.latency_ms,
         locked_collateral=required, opened_height=ctx.height, status=RUNNING, receipt=None, settle_height=0,
@@ -381,6 +385,7 @@ def record_reputation(store: StoreView, ctx: BlockContext, params: Params, provi
         initial_bps=params.reputation_initial_bps, history_len=params.reputation_history_len,
         on_time=on_time, verified=verified,
     )
+    kpi.note_score(store, provider, get_score(store, provider, params))
 
 
 def settle_lease(store: StoreView, ctx: BlockContext, params: Params, lease: Lease) -> list[Event]:

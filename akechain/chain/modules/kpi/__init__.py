@@ -1,0 +1,1 @@
+"""Network KPIs for governance reviews (per-period figures)."""

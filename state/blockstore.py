@@ -37,12 +37,15 @@ def _height_bytes(height: int) -> bytes:
 
 
 class BlockStore:
-    """Saved blocks 1..height and what the node needs to serve and replay them."""
+    """Saved blocks initial_height..height and what the node needs to serve and replay them."""
 
-    def __init__(self, kv: KV) -> None:
+    def __init__(self, kv: KV, initial_height: int = 1) -> None:
+        """`initial_height`: the chain's first block (above 1 for a chain imported from an export);
+        an empty store is at the height before it."""
         self._kv = kv
+        self.initial_height = initial_height
         last = kv.get(LAST_HEIGHT)
-        self.height = 0 if last is None else int.from_bytes(last, "big")
+        self.height = initial_height - 1 if last is None else int.from_bytes(last, "big")
 
     def save(
         self, height: int, block_hash: bytes, block: bytes, commit: bytes, tx_hashes: Sequence[bytes],

@@ -106,12 +106,14 @@ class CommitStore:
         return self._tree.prove(self.root(version), smt.hash_key(key))
 
     def commit(
-        self, version: int, changes: Mapping[bytes, bytes | None], meta: Mapping[bytes, bytes] = {}
+        self, version: int, changes: Mapping[bytes, bytes | None], meta: Mapping[bytes, bytes] = {},
+        first: bool = False,
     ) -> bytes:
         """Apply `changes` (None deletes) as `version` and persist everything in one fsynced
-        batch; returns the new root."""
+        batch; returns the new root. `first`: an empty store's first version may be above 1 (a chain
+        imported from an export starts at its initial height)."""
         # Verify the version follows the last one
-        if version != self.version + 1:
+        if version != self.version + 1 and not (first and self.version == 0 and version >= 1):
             raise VersionError(f"cannot commit version {version}: the next version is {self.version + 1}")
         puts: dict[bytes, bytes] = {}
         deletes: list[bytes] = []

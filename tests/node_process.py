@@ -72,10 +72,13 @@ class NodeProcess:
         self.url = f"http://127.0.0.1:{rpc_port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "NodeProcess":
+    def start(self, *args: str, env: dict[str, str] | None = None, wait: bool = True) -> "NodeProcess":
+        """`args`: more `akechain start` options; `env`: the whole environment; `wait`: until it serves."""
         log = open(self.home / "node.log", "ab")
-        self.proc = subprocess.Popen([*AKECHAIN, "start", "--home", str(self.home)], stdout=log, stderr=log)
-        wait_until(self.is_serving, 30, f"node {self.home} to serve {self.url}")
+        self.proc = subprocess.Popen([*AKECHAIN, "start", "--home", str(self.home), *args], stdout=log, stderr=log,
+                                     env=env)
+        if wait:
+            wait_until(self.is_serving, 30, f"node {self.home} to serve {self.url}")
         return self
 
     def is_serving(self) -> bool:

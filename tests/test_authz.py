@@ -103,19 +103,22 @@ class HotKeyMachine(ChainMachine):
 
     def end_block(self, advance_ms: int = 1_000):
         drafts = list(self.driver.pending)
-        live = {(a, b): self.chain.query("authz", "grant", a, b) for a in self.accounts for b in self.accounts}
+        # each pair's live grant as its expiry (None: no grant), tracked tx by tx through the block:
+        # a grant, a use and a revoke may share one block
+        grants = ((a, b, self.chain.query("authz", "grant", a, b)) for a in self.accounts for b in self.accounts)
+        live = {(a, b): None if grant is None else grant.expiration_ms for a, b, grant in grants}
         result = self.driver.end_block(self.chain.time_ms + advance_ms)
         for draft, r in zip(drafts, result.tx_results):  # the block's txs in order, as the chain ran them
             msg, ok = draft.msgs[0], r.code == 0 and not draft.fault
             if ok and isinstance(msg, MsgGrant):
-                live[draft.sender, msg.grantee] = self.chain.query("authz", "grant", draft.sender, msg.grantee)
+                live[draft.sender, msg.grantee] = msg.expiration_ms
                 self.spent[draft.sender, msg.grantee] = []
             elif ok and isinstance(msg, MsgRevoke):
                 live[draft.sender, msg.grantee] = None
             elif ok and isinstance(msg, MsgExec):
-                grant = live[msg.granter, draft.sender]
+                expiration_ms = live[msg.granter, draft.sender]
                 # Verify a use succeeded only under a live, unexpired grant
-                assert grant is not None and self.chain.time_ms < grant.expiration_ms
+                assert expiration_ms is not None and self.chain.time_ms < expiration_ms
                 self.spent[msg.granter, draft.sender].append((self.chain.time_ms, sum(m.amount for m in msg.msgs)))
         for pair, uses in self.spent.items():
             grant = self.chain.query("authz", "grant", *pair)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
+from akechain.chain.crypto import format_address
 from akechain.chain.modules.bank.keeper import TREASURY, get_balance
 from akechain.chain.modules.reputation.keeper import (
     HISTORY_PREFIX,
@@ -534,3 +535,37 @@ def test_reputation_history_is_keyed_so_an_outcome_writes_one_entry_not_the_whol
     assert [entry.height for entry in view.history] == [17, 18, 19, 20] and view.settled == 20
     assert [key for key, _ in store.iterate(HISTORY_PREFIX, ReputationEntry)] == [
         get_history_key(provider, sequence) for sequence in range(16, 20)]
+
+
+def running_out_events(events) -> list[dict[str, str]]:
+    return [dict(attributes) for kind, attributes in events if kind == "lease_running_out"]
+
+
+def test_end_block_announces_a_run_out_the_warning_blocks_ahead_and_again_after_a_top_up() -> None:
+    d = Driver(make_market_chain(replace(MARKET_PARAMS, run_out_warning_blocks=3)))
+    d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", ("tier=a",), "https://p.example", COLLATERAL))
+    d.block()
+    # 1_030 uake at 100/block: the escrow pauses at start + 10, so the warning comes at start + 7
+    [lease] = open_job(d, budget=1_030, max_price=100, prices=(100,), duration=50, deadline=60, bidders=1)
+    start = lease.opened_height
+    assert running_out_events(d.advance_to(start + 6)) == []
+    assert running_out_events(d.advance_to(start + 7)) == [
+        {"lease_id": str(lease.id), "job_id": str(lease.job_id), "run_out_height": str(start + 10),
+         "consumer": format_address(CONSUMERS[0])}]
+    assert d.escrow(lease.job_id).streams[0].state == "accruing"  # a warning changes nothing
+    # a top-up of 5 blocks moves the run-out to start + 15: warned again, once, 3 blocks before it
+    assert d.run(CONSUMER_KEYS[0], MsgTopUp(lease.job_id, 500)) == (0, "")
+    events = d.advance_to(start + 14)
+    assert [e["run_out_height"] for e in running_out_events(events)] == [str(start + 15)]
+    assert d.escrow(lease.job_id).streams[0].state == "accruing"
+    assert running_out_events(d.advance_to(start + 20)) == []
+
+
+def test_a_stream_that_completes_before_its_funds_run_out_is_not_warned() -> None:
+    d = Driver(make_market_chain(replace(MARKET_PARAMS, run_out_warning_blocks=3)))
+    d.tx(PROVIDER_KEYS[0], MsgRegisterProvider(HARDWARE, "eu", ("tier=a",), "https://p.example", COLLATERAL))
+    d.block()
+    [lease] = open_job(d, budget=10_000, max_price=100, prices=(100,), duration=8, deadline=60, bidders=1)
+    events = d.advance_to(lease.opened_height + 12)
+    assert running_out_events(events) == []
+    assert any(kind == "lease_complete" for kind, _ in events)

@@ -81,3 +81,11 @@ def test_notable_app_events_of_txs_and_of_the_block_follow_the_txs_and_a_slash_a
     assert closed.data == {"height": 8, "tx": TX["hash"], "lease_id": "4", "job_id": "2"} and paused.data["tx"] is None
     assert jail.data["validator"] == "ake1val" and jail.data["jailed_until_ms"] == "9000" and not jail.data["tombstoned"]
     assert forever.data["tombstoned"] and "ake1dbl" in forever.addresses
+
+
+def test_a_lease_running_out_is_a_typed_event_found_by_its_consumers_address() -> None:
+    warning = {"type": "lease_running_out",
+               "attributes": {"lease_id": "5", "job_id": "3", "run_out_height": "28", "consumer": "ake1consumer"}}
+    [_, event] = block_events(8, "00" * 32, 8000, "c0ffee", [], [warning])
+    assert event.type == "lease_running_out" and event.data["run_out_height"] == "28"
+    assert "ake1consumer" in event.addresses

@@ -47,6 +47,17 @@ def test_heights_must_be_contiguous() -> None:
     assert store.height == 1 and store.block_hash(1) == b"hash1"
 
 
+def test_a_chain_imported_at_a_later_height_starts_its_store_there() -> None:
+    kv = MemoryKV()
+    store = BlockStore(kv, initial_height=8)
+    assert store.height == 7 and store.block(7) is None
+    with pytest.raises(HeightError, match="next height is 8"):
+        save_block(store, 1)
+    save_block(store, 8)
+    save_block(store, 9)
+    assert BlockStore(kv, initial_height=8).height == 9 and store.block(8) == b"block8"
+
+
 def test_results() -> None:
     store = BlockStore(MemoryKV())
     with pytest.raises(HeightError):

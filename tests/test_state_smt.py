@@ -58,10 +58,21 @@ def test_versions_must_follow() -> None:
     with pytest.raises(VersionError, match="next version is 1"):
         store.commit(2, {b"a": b"1"})
     store.commit(1, {b"a": b"1"})
+    with pytest.raises(VersionError, match="next version is 2"):
+        store.commit(5, {b"a": b"2"}, first=True)  # only an empty store starts above 1
     with pytest.raises(VersionError):
         store.root(2)
     with pytest.raises(VersionError):
         store.get_at(b"a", -1)
+
+
+def test_an_empty_store_may_start_at_a_later_version() -> None:
+    store = CommitStore(MemoryKV())
+    root = store.commit(7, {b"a": b"1"}, first=True)
+    assert store.head() == (7, root) and store.get_at(b"a", 7) == b"1"
+    store.commit(8, {b"a": b"2"})
+    with pytest.raises(VersionError):
+        store.root(6)
 
 
 def test_bad_types_are_rejected_and_change_nothing() -> None:

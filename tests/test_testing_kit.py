@@ -138,7 +138,7 @@ TestPlainMachine.settings = settings(max_examples=15, stateful_step_count=30, de
 
 def test_simulate_200_blocks_passes_and_reports_every_kind() -> None:
     # a seed whose 200 blocks draw a challenge (a rare kind: it needs a revealed receipt first)
-    result = CliRunner().invoke(main, ["simulate", "--blocks", "200", "--seed", "6"])
+    result = CliRunner().invoke(main, ["simulate", "--blocks", "200", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "every invariant held" in result.output and "app hash" in result.output
     for kind in ("bank/send", "market/create_job", "market/bid", "verify/challenge", "fault/nonce"):

@@ -12,7 +12,7 @@ from queue import Empty, Queue
 
 import pytest
 
-from akechain.cli.watch import RunOutWatch, compute_run_out_height, parse_sse
+from akechain.cli.watch import RunOutWatch, SSEvent, compute_run_out_height, parse_sse
 from tests.node_process import AKECHAIN, NodeProcess, run_cli, wait_until
 
 
@@ -44,6 +44,13 @@ def test_a_run_out_is_warned_once_within_the_window_and_again_after_a_top_up() -
     assert watch.check(112, 7, escrow(112, 180, (10, "accruing"))) is None
     topped = watch.check(125, 7, escrow(125, 150, (10, "accruing")))  # a top-up moved it to 140
     assert topped is not None and topped["run_out_height"] == 140
+
+
+def test_a_run_out_the_chain_announced_is_not_warned_again() -> None:
+    watch = RunOutWatch(warn_blocks=20, jobs={7})
+    watch.note_chain_warning(SSEvent("98.3", "lease_running_out", {"job_id": "7", "lease_id": "1", "run_out_height": "130"}))
+    assert watch.check(110, 7, escrow(110, 200, (10, "accruing"))) is None  # the chain warned of 130 already
+    assert watch.check(125, 7, escrow(125, 150, (10, "accruing")))["run_out_height"] == 140
 
 
 def read_lines(proc: subprocess.Popen[str], into: Queue) -> None:

@@ -38,6 +38,8 @@ from akechain.chain.ante import process_ante
 from akechain.chain.modules.auth.keeper import get_account, get_account_key
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.bank.keeper import Supply, get_balance, get_balance_key, get_supply
+from akechain.chain.modules.upgrade.errors import UpgradeHaltError
+from akechain.chain.modules.upgrade.preblock import process_pre_block
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import BlockContext, Event, Journal, StoreView
 from akechain.chain.tx import Tx, compute_tx_hash, decode_tx, get_sender, verify_chain_id, verify_signature
@@ -91,6 +93,7 @@ class App:
         self.chain_id = "" if chain_id is None else chain_id.decode()
         self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
         self._finalized_height = 0
+        self._initial_height = 1  # the first block's height, of a chain imported from an export above 1
         self._check = self._new_committed_journal()
         # tx hash -> decoded tx with a valid signature and chain id. verify_txs fills it from worker
         # threads: only single OrderedDict calls touch it, each atomic under the GIL.
@@ -106,8 +109,8 @@ class App:
         # Verify the chain is new and starts where the store can
         if self._store.version != 0:
             raise AppStateError(f"init_chain on a store already at height {self._store.version}")
-        if request.initial_height != 1:
-            raise GenesisError(f"initial_height must be 1, got {request.initial_height}")
+        if request.initial_height < 1:
+            raise GenesisError(f"initial_height must be at least 1, got {request.initial_height}")
         try:
             app_state = json.loads(request.app_state)
         except ValueError as exc:
@@ -132,6 +135,7 @@ class App:
             validators = tuple(source.current(journal))
         journal.forget_undo()
         self._block = journal
+        self._initial_height = request.initial_height
         self._check = Journal(journal.get_bytes, journal.get_keys)
         return GenesisResponse(app_hash=compute_genesis_root(journal), validators=validators)
 
@@ -201,7 +205,7 @@ class App:
 
     def finalize_block(self, block: BlockRequest) -> FinalizeResult:
         # Verify the block is the next height and not finalized twice
-        expected = self._store.version + 1
+        expected = self._next_height()
         if block.height != expected or self._finalized_height == expected:
             raise AppStateError(f"finalize_block({block.height}) but the next height is {expected}")
         journal = self._current_view()
@@ -211,6 +215,15 @@ class App:
                            params=self._registry.params, handlers=self._registry.handlers, chain_id=self.chain_id)
         max_tx_bytes = AUTH_PARAMS.get(journal).max_tx_bytes
         events: list[Event] = []
+        if self._registry.tracks_upgrades:
+            # a plan due at this height migrates the modules or stops the node (UpgradeHaltError
+            # leaves this call: the block journal is dropped, nothing of the block is applied)
+            snapshot = journal.snapshot()
+            try:
+                events.extend(process_pre_block(journal, ctx, self._registry.modules, self._registry.upgrade_names))
+            except UpgradeHaltError:
+                journal.revert(snapshot)  # the first block's journal holds genesis: keep it whole
+                raise
         for begin_block in self._registry.begin_blockers:
             events.extend(begin_block(journal, ctx))
         journal.forget_undo()
@@ -225,13 +238,18 @@ class App:
         return FinalizeResult(tx_results=results, validator_updates=updates, events=tuple(events))
 
     def commit(self) -> bytes:
-        height = self._store.version + 1
+        height = self._next_height()
         if self._finalized_height != height or self._block is None:
             raise AppStateError(f"commit before finalize_block({height})")
-        root = self._store.commit(height, self._block.changes(), {CHAIN_ID_META: self.chain_id.encode()})
+        root = self._store.commit(height, self._block.changes(), {CHAIN_ID_META: self.chain_id.encode()},
+                                  first=height == self._initial_height)
         self._block = None
         self._check = self._new_committed_journal()
         return root
+
+    def _next_height(self) -> int:
+        version = self._store.version
+        return version + 1 if version else self._initial_height
 
     # -- the state transition -----------------------------------------------------------------
 

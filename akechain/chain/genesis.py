@@ -4,7 +4,7 @@ I/O is in `akechain.node.genesis_file`.
 genesis.json fields:
     chain_id         str, e.g. "ake-devnet-1"; signed into every tx
     genesis_time_ms  int, unix milliseconds; the chain's clock starts here (BFT time afterwards)
-    initial_height   int, 1
+    initial_height   int, 1 for a new chain; H + 1 for one imported from an export at height H
     app_state        {"auth": {"params": {"min_fee": uake per tx, "fee_per_msg": uake per message,
                                           "fee_per_byte": uake per tx byte, "max_tx_bytes": int,
                                           "max_memo_length": chars},
@@ -26,7 +26,9 @@ genesis.json fields:
                              (optional: proposals, votes, grants; see akechain/chain/modules/gov/genesis.py
                               and docs/governance.md),
                       "kpi": {"params": {"period_blocks", "kept_periods"}, "state": [...]}
-                             (optional: per-period network figures; see docs/governance.md)}
+                             (optional: per-period network figures; see docs/governance.md),
+                      "upgrade": {"state": [[hex key, hex record], ...]} (optional: a pending plan and
+                                 applied ones; see akechain/chain/modules/upgrade/genesis.py)}
 
 Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
 in the registry's module order (auth before bank, since balances create accounts) and exported
@@ -66,6 +68,7 @@ from akechain.chain.modules.staking.msgs import MsgCreateValidator
 from akechain.chain.modules.staking.params import DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS
 from akechain.chain.modules.staking.params import PARAMS as STAKING_PARAMS
 from akechain.chain.modules.staking.params import Params as StakingParams
+from akechain.chain.modules.upgrade.preblock import init_versions
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import StoreView
 from akechain.chain.tx import build_tx_paying_fee
@@ -80,6 +83,8 @@ def init_app_state(store: StoreView, app_state: object, registry: Registry = DEF
             genesis.init(store, None)
             continue
         genesis.init(store, get_json_field(app_state, name, dict, "app_state"))
+    if registry.tracks_upgrades:
+        init_versions(store, registry.modules)  # this binary's, as the Cosmos SDK's InitChainer
 
 
 def get_genesis_txs(app_state: dict, registry: Registry = DEFAULT_REGISTRY) -> list[bytes]:

@@ -22,6 +22,7 @@ Handler = Callable[[StoreView, BlockContext, Address, Any], list[Event]]  # (sto
 BlockHook = Callable[[StoreView, BlockContext], list[Event]]
 Invariant = Callable[[StoreView], None]  # raises InvariantBrokenError
 Query = Callable[..., object]  # (committed store view, *args) -> record(s); never writes
+Migration = Callable[[StoreView, BlockContext], None]  # moves a module's state one consensus version up
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +114,17 @@ class Module:
     # callbacks on other modules' hook points (e.g. "staking/before_delegation_modified"), as the
     # Cosmos SDK's StakingHooks: the calling module never imports the listener
     hooks: Mapping[str, Callable[..., None]] = field(default_factory=dict)
+    # the version of its state layout; an upgrade plan runs `migrations[v]` (v -> v + 1) from the
+    # version the chain's state records up to this one (as the Cosmos SDK's ConsensusVersion)
+    consensus_version: int = 1
+    migrations: Mapping[int, Migration] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """What a release ships for the upgrade plan `name` (the Cosmos SDK's upgrade handler): the new
+    descriptors of the modules it changes, each with a higher `consensus_version` and the migrations
+    up to it. A registry given it replaces those modules and runs their migrations at the plan's height."""
+
+    name: str
+    modules: tuple[Module, ...] = ()

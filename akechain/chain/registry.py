@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Iterable
 
 from akechain.chain.codec import Msg
-from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query, ValidatorSetSource
+from akechain.chain.module import BlockHook, Genesis, Handler, Invariant, Module, Query, Upgrade, ValidatorSetSource
 from akechain.chain.modules.auth.module import MODULE as AUTH
 from akechain.chain.modules.authz.module import MODULE as AUTHZ
 from akechain.chain.modules.bank.module import MODULE as BANK
@@ -24,11 +24,12 @@ from akechain.chain.modules.market.module import MODULE as MARKET
 from akechain.chain.modules.reputation.module import MODULE as REPUTATION
 from akechain.chain.modules.slashing.module import MODULE as SLASHING
 from akechain.chain.modules.staking.module import MODULE as STAKING
+from akechain.chain.modules.upgrade.module import MODULE as UPGRADE
 from akechain.chain.modules.verify.module import make_module as make_verify_module
 from akechain.chain.params import ParamSet
 from akechain.chain.store import Hooks
 
-MODULES: tuple[Module, ...] = (AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
+MODULES: tuple[Module, ...] = (UPGRADE, AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
                               GOV, AUTHZ, FEEGRANT, BRIDGE, KPI)
 
 
@@ -37,9 +38,14 @@ class RegistryError(ValueError):
 
 
 class Registry:
-    def __init__(self, modules: Iterable[Module] = MODULES) -> None:
-        self.modules = tuple(modules)
+    def __init__(self, modules: Iterable[Module] = MODULES, upgrades: Iterable[Upgrade] = ()) -> None:
+        """`upgrades`: the plans this binary handles; their modules replace those of the same name."""
+        upgrades = tuple(upgrades)
+        self.modules = replace_modules(tuple(modules), upgrades)
         self._check_disjoint()
+        self.upgrade_names: frozenset[str] = frozenset(u.name for u in upgrades)
+        # whether the state records module versions and plans (the upgrade module is listed)
+        self.tracks_upgrades = any(m.name == UPGRADE.name for m in self.modules)
         self.handlers: dict[type[Msg], Handler] = {}
         for module in self.modules:
             for msg_type, handler in module.handlers.items():
@@ -65,6 +71,10 @@ class Registry:
         })
 
     def _check_disjoint(self) -> None:
+        for m in self.modules:
+            if m.consensus_version < 1 or any(not 1 <= v < m.consensus_version for v in m.migrations):
+                raise RegistryError(f"{m.name} at consensus version {m.consensus_version} declares migrations "
+                                    f"from versions {sorted(m.migrations)}: each must be 1 .. {m.consensus_version - 1}")
         names = [m.name for m in self.modules]
         if len(set(names)) != len(names):
             raise RegistryError(f"module names repeat: {names}")
@@ -76,6 +86,23 @@ class Registry:
         for (_, stop, name_a), (start, _, name_b) in zip(ranges, ranges[1:]):
             if start < stop:
                 raise RegistryError(f"error codes of {name_b} overlap those of {name_a}")
+
+
+def replace_modules(modules: tuple[Module, ...], upgrades: tuple[Upgrade, ...]) -> tuple[Module, ...]:
+    """`modules` with each upgrade's new descriptors in place of the old ones (same name, same slot)."""
+    names = [u.name for u in upgrades]
+    if len(set(names)) != len(names):
+        raise RegistryError(f"upgrade names repeat: {names}")
+    new = {}
+    for upgrade in upgrades:
+        for module in upgrade.modules:
+            if module.name in new:
+                raise RegistryError(f"module {module.name} is replaced by two upgrades")
+            new[module.name] = module
+    unknown = set(new) - {m.name for m in modules}
+    if unknown:
+        raise RegistryError(f"upgrades replace modules the chain does not have: {sorted(unknown)}")
+    return tuple(new.get(m.name, m) for m in modules)
 
 
 DEFAULT_REGISTRY = Registry()

@@ -153,3 +153,14 @@ LOOKUPS = (
 
 for spec in LOOKUPS:
     register_lookup(gov_query, *spec)
+
+
+@click.group("upgrade")
+def upgrade_query() -> None:
+    """Software upgrades: the pending plan, the applied ones, the modules' consensus versions."""
+
+
+for spec in (("plan", None, "upgrade_plan", "The pending upgrade plan (name, height, info), or null."),
+             ("applied", None, "upgrade_applied", "The plans applied, with the height of each."),
+             ("versions", None, "upgrade_versions", "Each module's consensus version in state.")):
+    register_lookup(upgrade_query, *spec)

@@ -5,6 +5,7 @@ without it the passphrase is asked for at a hidden prompt.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -75,15 +76,46 @@ def init(home: Path, chain_id: str, moniker: str, rpc_port: int, p2p_port: int,
               "unix:///PATH or tcp://HOST:PORT (the home then holds no validator key).")
 @click.option("--signer-secret-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The shared secret (hex) authenticating a tcp:// signer.")
-def start(home: Path, log_format: str, signer_address: str | None, signer_secret_file: Path | None) -> None:
-    """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly."""
+@click.option("--upgrade-plugin", "upgrade_plugins", multiple=True, metavar="MODULE:ATTR",
+              help="Handle an upgrade plan with the `Upgrade` at MODULE:ATTR (an importable Python module): "
+              "at the plan's height the node runs its migrations instead of stopping.")
+def start(home: Path, log_format: str, signer_address: str | None, signer_secret_file: Path | None,
+          upgrade_plugins: tuple[str, ...]) -> None:
+    """Run the node in the foreground until SIGINT/SIGTERM, then stop cleanly (exit 1 at an upgrade
+    plan's height this binary does not handle)."""
     from akechain.node.config import ConfigError
     from akechain.node.node import NodeStartError, run_node
 
     try:
-        run_node(home, log_format, signer_address, signer_secret_file)
+        run_node(home, log_format, signer_address, signer_secret_file, upgrade_plugins)
     except (ConfigError, NodeStartError) as exc:
         fail(str(exc))
+
+
+@main.command("export")
+@home_option
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the genesis to FILE (default: stdout).")
+@click.option("--chain-id", default=None, help="The new chain's id (default: the exported chain's).")
+@click.option("--upgrade-plugin", "upgrade_plugins", multiple=True, metavar="MODULE:ATTR",
+              help="The upgrades the node runs with (their modules export their own state).")
+def export(home: Path, out_file: Path | None, chain_id: str | None, upgrade_plugins: tuple[str, ...]) -> None:
+    """Export a stopped node's state at its last height H as the genesis of a chain that continues it
+    (initial_height H+1, genesis time H's block time; heights in the records stay as they are)."""
+    from akechain.chain.codec import GenesisError
+    from akechain.chain.upgrades import UpgradePluginError, build_registry
+    from akechain.node.export import ExportError, export_genesis
+
+    try:
+        doc = export_genesis(home, build_registry(upgrade_plugins), chain_id)
+    except (ExportError, UpgradePluginError, GenesisError, OSError) as exc:
+        fail(str(exc))
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text)
+        click.echo(f"wrote {out_file}: initial_height {doc['initial_height']}", err=True)
 
 
 # ---------------------------------------------------------------- devnet
@@ -414,7 +446,7 @@ def register_module_commands() -> None:
     from akechain.cli.bridge import bridge_query, bridge_tx
     from akechain.cli.bridge_agent import bridge
     from akechain.cli.distribution import distribution_query, distribution_tx
-    from akechain.cli.gov import gov_query, gov_tx
+    from akechain.cli.gov import gov_query, gov_tx, upgrade_query
     from akechain.cli.market import market, market_query, market_tx, provider, verifier
     from akechain.cli.slashing import slashing_query, slashing_tx
     from akechain.cli.staking import staking_query, staking_tx
@@ -429,6 +461,7 @@ def register_module_commands() -> None:
     query.add_command(distribution_query)
     tx.add_command(gov_tx)
     query.add_command(gov_query)
+    query.add_command(upgrade_query)
     tx.add_command(authz_tx)
     tx.add_command(feegrant_tx)
     query.add_command(authz_query)

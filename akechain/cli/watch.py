@@ -7,7 +7,10 @@ account or job (client-side: a block's event is about its proposer, not an accou
 computed here from `/escrow/{job}` once per block for the watched jobs (`--job`, or the open jobs
 of `--address` as consumer): the run-out height is where the unearned funds stop paying every
 accruing stream, `height + left // (sum of accruing rates)`; each (job, run-out height) is warned
-once, `--warn-blocks` blocks ahead (a top-up moves it, and warns again when it nears).
+once, `--warn-blocks` blocks ahead (a top-up moves it, and warns again when it nears). The chain
+itself emits `lease_running_out` `run_out_warning_blocks` (a market param) ahead; those print like
+any event and are not warned of again here. The local warning covers another `--warn-blocks` and
+run-outs that were set nearer than the chain's look-ahead (a lease opened with few blocks of funds).
 """
 from __future__ import annotations
 
@@ -89,6 +92,12 @@ class RunOutWatch:
     jobs: set[int] = field(default_factory=set)
     warned: set[tuple[int, int]] = field(default_factory=set)
 
+    def note_chain_warning(self, event: SSEvent) -> None:
+        """The chain's own `lease_running_out` event (its `run_out_warning_blocks` ahead): that
+        run-out needs no second warning from here."""
+        if event.type == "lease_running_out":
+            self.warned.add((int(event.data["job_id"]), int(event.data["run_out_height"])))
+
     def check(self, height: int, job_id: int, escrow: dict[str, Any]) -> dict[str, Any] | None:
         run_out = compute_run_out_height(escrow)
         if escrow.get("closed"):
@@ -163,6 +172,7 @@ def watch(node_url: str, address: str | None, job_id: int | None, types: str | N
             for event in stream_events(http, params, [""]):
                 if (shown is None or event.type in shown) and names(event, address, job_text, runout.jobs):
                     emit({"id": event.id, "type": event.type, **event.data}, describe(event))
+                runout.note_chain_warning(event)
                 if job_id is None and address is not None:
                     runout.jobs |= created_jobs(event, address)
                 if event.type != "new_block" or (address is None and job_id is None):

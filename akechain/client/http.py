@@ -147,6 +147,17 @@ class NodeClient:
     def bridge_orchestrator(self, address: str) -> dict[str, Any]:
         return self._call("GET", f"/bridge/orchestrators/{address}")
 
+    # -- upgrade
+
+    def upgrade_plan(self) -> dict[str, Any]:
+        return self._call("GET", "/upgrade/plan")
+
+    def upgrade_applied(self) -> dict[str, Any]:
+        return self._call("GET", "/upgrade/applied")
+
+    def upgrade_versions(self) -> dict[str, Any]:
+        return self._call("GET", "/upgrade/versions")
+
     # -- distribution
 
     def rewards(self, address: str) -> dict[str, Any]:

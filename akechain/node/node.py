@@ -15,6 +15,9 @@ from typing import Any
 import trio
 
 from akechain.chain.app import App
+from akechain.chain.modules.upgrade.errors import UpgradeHaltError
+from akechain.chain.registry import DEFAULT_REGISTRY, Registry
+from akechain.chain.upgrades import UpgradePluginError, build_registry
 from akechain.node.config import Config, Home, load_config
 from akechain.chain.crypto import format_address, parse_address, CryptoError
 from akechain.chain.genesis import encode_app_state
@@ -35,6 +38,7 @@ from akechain.node.rpc import distribution as distribution_json
 from akechain.node.rpc import gov as gov_json
 from akechain.node.rpc import market as market_json
 from akechain.node.rpc import staking as staking_json
+from akechain.node.rpc import upgrade as upgrade_json
 from akechain.node.rpc.events import ChainEvent, EventLog, block_events
 from akechain.node.rpc.metrics import NodeMetrics
 from akechain.node.rpc.supply import get_supply_json
@@ -90,7 +94,9 @@ def evidence_params(consensus_params: dict[str, int]) -> EvidenceParams:
 class Node:
     """The components of a running node, opened from a home directory."""
 
-    def __init__(self, home: Home, config: Config, remote_signer: Signer | None = None) -> None:
+    def __init__(self, home: Home, config: Config, remote_signer: Signer | None = None,
+                 registry: Registry = DEFAULT_REGISTRY) -> None:
+        """`registry`: the chain's modules and the upgrades this node handles (`build_registry`)."""
         self.home = home
         self.config = config
         genesis = load_genesis(home.genesis_file)
@@ -103,10 +109,10 @@ class Node:
             self._consensus_kv = LevelKV(home.data_dir / "consensus.db")
         except Exception as exc:  # plyvel raises IOError subclasses for a lock held by another process
             raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
-        self.app = App(CommitStore(self._state_kv))
+        self.app = App(CommitStore(self._state_kv), registry)
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
                                max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms)
-        self.blocks = BlockStore(self._blocks_kv)
+        self.blocks = BlockStore(self._blocks_kv, genesis["initial_height"])
         signer = remote_signer or (FilePV.load(home.validator_key_file, home.validator_state_file)
                                    if home.validator_key_file.exists() else None)
         self.host = Host(load_or_create_node_key(home.node_key_file), port=config.p2p.port,
@@ -296,7 +302,7 @@ class Node:
 
     def block(self, height: int | None) -> dict[str, Any] | None:
         height = self.blocks.height if height is None else height
-        if height < 1 or height > self.blocks.height:
+        if height < self.blocks.initial_height or height > self.blocks.height:
             return None
         block = self._load_block(height)
         header = record_to_json(block.header)
@@ -395,6 +401,9 @@ class Node:
     def grants(self, owner: str) -> dict[str, Any]:
         return gov_json.get_grants(self.app.get_state_view()[0], parse_address_arg(owner))
 
+    def upgrade(self, view: str) -> dict[str, Any]:
+        return upgrade_json.get_view(self.app.get_state_view()[0], view)
+
     def bridge(self, view: str, address: str | None) -> Any:
         store = self.app.get_state_view()[0]
         if address is not None:
@@ -450,9 +459,11 @@ def open_remote_signer(home: Home, address: str | None, secret_file: Path | None
 
 
 def run_node(home_path: Path, log_format: str = "text", signer_address: str | None = None,
-             signer_secret_file: Path | None = None) -> None:
+             signer_secret_file: Path | None = None, upgrade_plugins: Sequence[str] = ()) -> None:
     """Blocking entry point of `akechain start`; with `signer_address`, votes and proposals are
-    signed by `akechain signer run` there and the home must hold no validator key."""
+    signed by `akechain signer run` there and the home must hold no validator key. `upgrade_plugins`
+    (MODULE:ATTR specs) add upgrades this node handles. A block it must not apply (an upgrade plan
+    it lacks, or one not due yet) stops it with NodeStartError, the block unapplied."""
     configure_logging(log_format)
     # py-libp2p logs every failed dial to a peer that is down at ERROR; p2p/ reports what matters.
     logging.getLogger("libp2p").setLevel(logging.CRITICAL)
@@ -460,10 +471,19 @@ def run_node(home_path: Path, log_format: str = "text", signer_address: str | No
     config = load_config(home.config_file)
     if not home.genesis_file.exists():
         raise NodeStartError(f"{home.genesis_file} not found: run `akechain init --home {home_path}` first")
-    node = Node(home, config, open_remote_signer(home, signer_address, signer_secret_file))
+    try:
+        registry = build_registry(upgrade_plugins)
+    except UpgradePluginError as exc:
+        raise NodeStartError(str(exc)) from None
+    node = Node(home, config, open_remote_signer(home, signer_address, signer_secret_file), registry)
     try:
         trio.run(serve_until_signal, node)
     except BaseExceptionGroup as group:
+        halt = group.subgroup(UpgradeHaltError)
+        if halt is not None:
+            message = "; ".join(str(exc) for exc in leaf_exceptions(halt))
+            log.error("%s", message)
+            raise NodeStartError(message) from None
         fatal = group.subgroup((WALCorruptError, HandshakeError))
         if fatal is None:
             raise

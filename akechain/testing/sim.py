@@ -60,22 +60,26 @@ class SimValidators:
 
 class SimChain:
     def __init__(self, app_state: dict, chain_id: str = "ake-sim-1", registry: Registry = DEFAULT_REGISTRY,
-                 store: CommitStore | None = None, genesis_time_ms: int = 0) -> None:
-        """A chain at height 0 from genesis `app_state`; `store` defaults to memory (pass a LevelKV-backed
-        one to test on disk)."""
+                 store: CommitStore | None = None, genesis_time_ms: int = 0, initial_height: int = 1) -> None:
+        """A chain at height `initial_height - 1` from genesis `app_state` (an export's, above 0);
+        `store` defaults to memory (pass a LevelKV-backed one to test on disk)."""
         self.app_state = app_state
         self.chain_id = chain_id
         self.registry = registry
         self.genesis_time_ms = genesis_time_ms
-        self.app = App(store if store is not None else CommitStore(MemoryKV()), registry)
-        response = self.app.init_chain(GenesisRequest(chain_id, genesis_time_ms, 1, encode_app_state(app_state), ()))
-        self.app_hashes: dict[int, bytes] = {0: response.app_hash}  # height -> app hash after it (0: genesis)
+        self.initial_height = initial_height
+        self.store = store if store is not None else CommitStore(MemoryKV())
+        self.app = App(self.store, registry)
+        response = self.app.init_chain(GenesisRequest(chain_id, genesis_time_ms, initial_height,
+                                                      encode_app_state(app_state), ()))
+        # height -> app hash after it (initial_height - 1: genesis)
+        self.app_hashes: dict[int, bytes] = {initial_height - 1: response.app_hash}
         self.validators = SimValidators(response.validators) if response.validators else None
         self.blocks: list[AppliedBlock] = []
 
     @property
     def height(self) -> int:
-        return self.app.info().last_height
+        return self.app.info().last_height or self.initial_height - 1
 
     @property
     def time_ms(self) -> int:
@@ -115,6 +119,11 @@ class SimChain:
         self.blocks.append(AppliedBlock(request, result, app_hash))
         return result
 
+    def restart(self, registry: Registry) -> None:
+        """Go on from the committed state under another binary's modules (e.g. one with an upgrade)."""
+        self.registry = registry
+        self.app = App(self.store, registry)
+
     def advance_to(self, height: int) -> list[FinalizeResult]:
         """Empty blocks up to `height` (end-of-block work due on the way runs)."""
         return [self.apply_block() for _ in range(self.height, height)]
@@ -134,8 +143,9 @@ class SimChain:
     def replay(self, store: CommitStore | None = None) -> SimChain:
         """The same genesis and blocks on a fresh chain; raises SimChainError at the first height
         whose app hash differs (the state transition is not deterministic)."""
-        fresh = SimChain(self.app_state, self.chain_id, self.registry, store, self.genesis_time_ms)
-        if fresh.app_hashes[0] != self.app_hashes[0]:
+        fresh = SimChain(self.app_state, self.chain_id, self.registry, store, self.genesis_time_ms, self.initial_height)
+        first = self.initial_height - 1
+        if fresh.app_hashes[first] != self.app_hashes[first]:
             raise SimChainError("genesis replays to another app hash")
         for block in self.blocks:
             fresh.apply(block.request)

@@ -36,6 +36,6 @@ def st_mint(ctx: StrategyContext, amounts: st.SearchStrategy[int]) -> st.SearchS
 
 STRATEGIES = {MsgMint: MsgStrategies(lambda ctx: st_mint(ctx, st.integers(1, 10**6)), lambda ctx: st_mint(ctx, st.just(0)))}
 
-MODULE = Module(name="broken", prefixes=(b"\x72",), error_codes=range(980, 990), handlers={MsgMint: process_mint},
+MODULE = Module(name="broken", prefixes=(b"\x98",), error_codes=range(980, 990), handlers={MsgMint: process_mint},
                 strategies="toy_module.broken")
 REGISTRY = Registry(MODULES + (MODULE,))

@@ -11,8 +11,8 @@ from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from state.codec import CodecError
 from toy_module.msgs import MsgBoom, MsgPing
 
-COUNT_PREFIX = b"\x70"
-PARAMS_KEY = b"\x71"
+COUNT_PREFIX = b"\x96"
+PARAMS_KEY = b"\x97"
 
 
 class TooManyPingsError(AppError):

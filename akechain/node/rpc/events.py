@@ -22,7 +22,7 @@ TX_COMMITTED = "tx_committed"
 JAIL = "jail"
 # app events a stream may ask for by their own type (a lease's pause is its escrow running dry; a
 # `jail` is derived from each slash: downtime jails until a time, double signing for good)
-NOTABLE_APP_EVENTS = frozenset({"lease_opened", "lease_paused", "lease_expired", "lease_complete", "lease_closed",
+NOTABLE_APP_EVENTS = frozenset({"lease_opened", "lease_running_out", "lease_paused", "lease_expired", "lease_complete", "lease_closed",
                                 "lease_paid", "slash", "unjail", "validator_unbonded", "submit_proposal",
                                 "proposal_expedited_to_regular", "proposal_ended", "proposal_dropped"})
 EVENT_TYPES = frozenset({NEW_BLOCK, TX_COMMITTED, JAIL}) | NOTABLE_APP_EVENTS

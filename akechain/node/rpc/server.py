@@ -121,6 +121,10 @@ class NodeAPI(Protocol):
 
     def kpi(self) -> dict[str, Any]: ...
 
+    def upgrade(self, view: str) -> dict[str, Any]:
+        """An upgrade view (`akechain.node.rpc.upgrade.VIEWS`): plan, applied or versions."""
+        ...
+
     def bridge(self, view: str, address: str | None) -> Any:
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
         ...
@@ -387,6 +391,9 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
     async def get_grants(request: Request) -> Response:
         return JSONResponse(ask(node.grants, request.path_params["owner"]))
 
+    async def get_upgrade(request: Request) -> Response:
+        return JSONResponse(ask(node.upgrade, request.path_params["view"]))
+
     async def get_bridge(request: Request) -> Response:
         return JSONResponse(ask(node.bridge, request.path_params.get("view", "orchestrators"), request.path_params.get("address")))
 
@@ -436,6 +443,7 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/grants/{owner}", get_grants, methods=["GET"]),
         Route("/guardian", get_guardian, methods=["GET"]),
         Route("/kpi", get_kpi, methods=["GET"]),
+        Route("/upgrade/{view}", get_upgrade, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]

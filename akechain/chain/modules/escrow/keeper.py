@@ -84,7 +84,7 @@ class Due:
 class EscrowEvent:
     job_id: int
     lease_id: int
-    kind: str  # "complete", "paused", "expired"
+    kind: str  # "complete", "paused", "expired", "running_out" (a look-ahead: nothing changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +371,21 @@ def process_escrow_queue(store: StoreView, height: int, grace_blocks: int) -> li
         escrow, fired = apply_due(compute_settled(escrow, height), height, grace_blocks)
         _save(store, 0, escrow)
         events.extend(fired)
+    return events
+
+
+def find_running_out(store: StoreView, height: int, run_out_height: int) -> list[EscrowEvent]:
+    """A `running_out` event per stream that will pause for lack of funds at `run_out_height`,
+    found at `height` by reading only the escrows queued there (a look-ahead: nothing is written).
+    A run-out scheduled nearer than the look-ahead when it was set is not warned of here."""
+    prefix = ESCROW_QUEUE_PREFIX + run_out_height.to_bytes(8, "big")
+    events: list[EscrowEvent] = []
+    for _, due in store.iterate(prefix, Due):
+        escrow = get_escrow(store, due.job_id)
+        if escrow is None or escrow.closed or escrow.next_event != run_out_height or escrow.settled_height > height:
+            continue
+        _, fired = apply_due(compute_settled(escrow, run_out_height), run_out_height, 0)
+        events.extend(EscrowEvent(e.job_id, e.lease_id, "running_out") for e in fired if e.kind == "paused")
     return events
 
 

@@ -33,10 +33,11 @@ from akechain.chain.modules.gov.records import (
 )
 from akechain.chain.modules.gov.tally import Tally, compute_tally
 from akechain.chain.modules.kpi.counters import increase_counters
+from akechain.chain.modules.upgrade.handlers import HANDLERS as UPGRADE_HANDLERS
 from akechain.chain.store import BlockContext, Event, StoreView, make_event
 
 
-EXECUTORS = {msg_type: {**HANDLERS, **GUARDIAN_HANDLERS}[msg_type] for msg_type in PROPOSAL_MSGS}
+EXECUTORS = {msg_type: {**HANDLERS, **GUARDIAN_HANDLERS, **UPGRADE_HANDLERS}[msg_type] for msg_type in PROPOSAL_MSGS}
 
 
 class RevertibleStore(StoreView, Protocol):

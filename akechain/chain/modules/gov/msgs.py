@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from akechain.chain.codec import InvalidMsgError, Msg, check_positive_amount, check_uint63
 from akechain.chain.modules.bank.msgs import check_address
 from akechain.chain.modules.gov.errors import ProposalMsgError
+from akechain.chain.modules.upgrade.msgs import MsgCancelUpgrade, MsgSoftwareUpgrade
 from akechain.chain.modules.gov.records import GUARDIAN_POWERS, OPTION_NAMES, PAUSES, WeightedOption
 from state.codec import tagged
 
@@ -127,7 +128,7 @@ class MsgRetireGuardian(Msg):
 
 
 PROPOSAL_MSGS: tuple[type[Msg], ...] = (MsgUpdateParams, MsgTreasurySpend, MsgCreateGrant, MsgCancelGrant,
-                                        MsgNarrowGuardian, MsgRetireGuardian)
+                                        MsgNarrowGuardian, MsgRetireGuardian, MsgSoftwareUpgrade, MsgCancelUpgrade)
 
 
 # -- holders' messages --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 settlements; deadlines). Nothing here scans all jobs or leases."""
 from __future__ import annotations
 
+from akechain.chain.crypto import format_address
 from akechain.chain.modules.escrow import keeper as escrow
 from akechain.chain.modules.market import keeper as k
 from akechain.chain.modules.market.leases import LEASES
@@ -28,7 +29,7 @@ from akechain.chain.modules.market.records import (
     get_lease_key,
     u64,
 )
-from akechain.chain.store import BlockContext, Event, StoreView
+from akechain.chain.store import BlockContext, Event, StoreView, make_event
 from akechain.chain.modules.verify import keeper as verify
 from akechain.chain.modules.verify.handlers import resolve_challenge
 
@@ -45,7 +46,7 @@ def process_end_block(store: StoreView, ctx: BlockContext) -> list[Event]:
     while True:
         more = process_escrow_events(store, ctx, params)
         if not more:
-            return events
+            return events + warn_running_out(store, ctx, params)
         events.extend(more)
 
 
@@ -58,6 +59,17 @@ def process_escrow_events(store: StoreView, ctx: BlockContext, params: Params) -
             if lease.status == RUNNING:
                 events.extend(k.close_lease(store, ctx, params, lease, "out-of-funds", pay=True))
     return events
+
+
+def warn_running_out(store: StoreView, ctx: BlockContext, params: Params) -> list[Event]:
+    """`lease_running_out` for the leases whose escrow pauses `run_out_warning_blocks` from now,
+    after this block's top-ups moved their run-outs (read from the due queue: O(escrows due))."""
+    if not params.run_out_warning_blocks:
+        return []
+    run_out = ctx.height + params.run_out_warning_blocks
+    return [make_event("lease_running_out", lease_id=e.lease_id, job_id=e.job_id, run_out_height=run_out,
+                       consumer=format_address(k.get_job(store, e.job_id).consumer))
+            for e in escrow.find_running_out(store, ctx.height, run_out)]
 
 
 def process_bid_close(store: StoreView, ctx: BlockContext, params: Params, job_id: int) -> list[Event]:

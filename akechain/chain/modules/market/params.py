@@ -32,6 +32,8 @@ class Params:
     slash_consumer_bps: int = param(lo=0, hi=BPS, default=5_000)  # share of a slash paid to the consumer
     slash_challenger_bps: int = param(lo=0, hi=BPS, default=2_000)  # share of a slash paid to a successful challenger; the rest is burned
     grace_blocks: int = param(lo=0, hi=1_000_000, default=10)  # a lease paused for lack of funds closes this many blocks later
+    # end block emits `lease_running_out` this many blocks before a lease's escrow runs dry (0: never)
+    run_out_warning_blocks: int = param(lo=0, hi=100_000, default=20)
     sla_uptime_bps: int = param(lo=0, hi=BPS, default=9_900)  # receipts reporting less uptime are penalised
     penalty_bps: int = param(lo=0, hi=BPS, default=1_000)  # of the lease's locked collateral, paid to the consumer on a deadline/SLA miss
     spot_check_rate_cap_bps: int = param(lo=0, hi=BPS, default=5_000)  # highest spot-check rate a job may ask for

@@ -1,0 +1,1 @@
+"""Software upgrades scheduled by governance: plans, halts at their height, module migrations."""

@@ -25,10 +25,10 @@ genesis.json fields:
                       "gov": {"params": {...}, "state": [[hex key, hex record], ...]}
                              (optional: proposals, votes, grants; see akechain/chain/modules/gov/genesis.py
                               and docs/governance.md),
-                      "upgrade": {"state": [[hex key, hex record], ...]} (optional: a pending plan and
-                                 applied ones; see akechain/chain/modules/upgrade/genesis.py),
                       "kpi": {"params": {"period_blocks", "kept_periods"}, "state": [...]}
-                             (optional: per-period network figures; see docs/governance.md)}
+                             (optional: per-period network figures; see docs/governance.md),
+                      "upgrade": {"state": [[hex key, hex record], ...]} (optional: a pending plan and
+                                 applied ones; see akechain/chain/modules/upgrade/genesis.py)}
 
 Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
 in the registry's module order (auth before bank, since balances create accounts) and exported

@@ -119,10 +119,11 @@ class NodeAPI(Protocol):
 
     def guardian(self) -> dict[str, Any]: ...
 
+    def kpi(self) -> dict[str, Any]: ...
+
     def upgrade(self, view: str) -> dict[str, Any]:
         """An upgrade view (`akechain.node.rpc.upgrade.VIEWS`): plan, applied or versions."""
         ...
-    def kpi(self) -> dict[str, Any]: ...
 
     def bridge(self, view: str, address: str | None) -> Any:
         """A bridge view (`akechain.node.rpc.bridge.VIEWS`); `address` for an orchestrator's."""
@@ -441,8 +442,8 @@ def build_app(node: NodeAPI, metrics: NodeMetrics | None = None, events: EventLo
         Route("/treasury", get_treasury, methods=["GET"]),
         Route("/grants/{owner}", get_grants, methods=["GET"]),
         Route("/guardian", get_guardian, methods=["GET"]),
-        Route("/upgrade/{view}", get_upgrade, methods=["GET"]),
         Route("/kpi", get_kpi, methods=["GET"]),
+        Route("/upgrade/{view}", get_upgrade, methods=["GET"]),
         Route("/bridge/orchestrators/{address}", get_bridge, methods=["GET"]),
         Route("/bridge/{view}", get_bridge, methods=["GET"]),
     ]

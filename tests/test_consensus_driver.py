@@ -125,19 +125,23 @@ async def hub_garbage(hub: LoopbackHub) -> None:
         await rogue.broadcast(junk)
 
 
+async def restart_until(node: Node, genesis: Genesis, height: int) -> None:
+    """Restart `node` from its stores, key, sign state and WAL; it resumes after its stored blocks."""
+    restarted = node.driver(genesis, LoopbackHub())
+    async with trio.open_nursery() as nursery:
+        await nursery.start(restarted.run)
+        assert restarted.status().height == node.block_store.height + 1
+        await restarted.wait_for_height(height)
+        nursery.cancel_scope.cancel()
+
+
 def test_restart_resumes_at_same_height_without_double_signing(tmp_path: Path) -> None:
     node = Node(tmp_path / "n0", "n0", [b"a=1"])
     genesis = make_genesis([node])
 
     async def main() -> None:
         await run_until([node.driver(genesis, LoopbackHub())], 3)
-        # Restart from the same stores, key, sign state and WAL.
-        restarted = node.driver(genesis, LoopbackHub())
-        async with trio.open_nursery() as nursery:
-            await nursery.start(restarted.run)
-            assert restarted.status().height == node.block_store.height + 1
-            await restarted.wait_for_height(6)
-            nursery.cancel_scope.cancel()
+        await restart_until(node, genesis, 6)
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     for h in range(2, 7):
@@ -171,16 +175,7 @@ def test_restart_after_losing_the_unsynced_end_of_height_marker(tmp_path: Path) 
     wal = WAL(wal_file)
     assert any(isinstance(r, MessageRecord) and r.peer == "" for r in wal.replay_records())  # own votes of height 3
     wal.close()
-
-    async def main() -> None:
-        restarted = node.driver(genesis, LoopbackHub())
-        async with trio.open_nursery() as nursery:
-            await nursery.start(restarted.run)
-            assert restarted.status().height == node.block_store.height + 1
-            await restarted.wait_for_height(6)
-            nursery.cancel_scope.cancel()
-
-    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    trio.run(restart_until, node, genesis, 6, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     commits = [decode(Commit, node.block_store.commit(h)) for h in range(1, 7)]
     assert all(len(c.signatures) == 1 for c in commits)  # nothing signed twice, every height decided
 

@@ -37,8 +37,8 @@ DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
 DEFAULT_MAX_WAIT_MS = 2_000  # above a loaded devnet's block interval, below the 3 s latency target
-DEFAULT_MAX_BACKLOG_MS = 1_500  # of commit work a client's tx may wait behind (0: no such bound)
-MIN_BACKLOG_TXS = 500  # the backlog bound never goes below this: from it the bound grows with each block
+DEFAULT_MAX_BACKLOG_MS = 2_000  # of commit work a client's tx may wait behind (0: no such bound)
+MIN_BACKLOG_TXS = 2_000  # the backlog bound never goes below this: from it the bound grows with each block
 RATE_WINDOW_COMMITS = 8  # commits the recent commit rate is measured over
 ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 

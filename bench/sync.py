@@ -112,7 +112,7 @@ def main() -> None:
         tx_bytes = 190  # a signed transfer; the block cap makes blocks of ~txs_per_block
         # The whole chain's txs are submitted at once: the source's pool must not answer busy.
         set_config(source.home, consensus__max_block_bytes=args.txs_per_block * tx_bytes,
-                   consensus__timeout_commit_ms=150, mempool__max_wait_ms=3_600_000)
+                   consensus__timeout_commit_ms=150, mempool__max_wait_ms=3_600_000, mempool__max_backlog_ms=0)
         source.start()
         fresh = init_home(root, "fresh")
         try:

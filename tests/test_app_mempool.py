@@ -176,3 +176,44 @@ def test_the_pool_is_busy_while_its_oldest_tx_has_waited_too_long() -> None:
     pool.update(2, [send(1, 0)])
     _, result = pool.add(send(2, 0))
     assert result.ok and pool.room() > 0
+
+
+def test_the_commit_rate_counts_only_time_with_txs_pending() -> None:
+    app, _ = make_pool()
+    now = [0.0]
+    pool = Mempool(app, max_backlog_ms=1_000, min_backlog_txs=100, clock=lambda: now[0])
+    assert pool.commit_rate() is None and pool.backlog_limit() == pool.max_txs  # no rate yet: hard bounds only
+    pool.add(send(0, 0))
+    now[0] = 0.5
+    run_block(app, [send(0, 0)])
+    pool.update(1, [send(0, 0)] + [b"from another pool"] * 299)  # 300 txs in the 0.5 s since one was pending
+    assert pool.commit_rate() == 600.0 and pool.backlog_limit() == 600
+    now[0] = 60.0
+    pool.update(2, [])  # an idle minute: no tx pending, no tx committed
+    pool.add(send(1, 0))
+    now[0] = 61.0
+    run_block(app, [send(1, 0)])
+    pool.update(3, [send(1, 0)] + [b"from another pool"] * 1_199)  # 1,200 in the 1 s since a tx arrived
+    assert pool.commit_rate() == 1_000.0  # 1,500 txs in 1.5 s of pending work
+    assert pool.backlog_limit() == 1_000
+    pool._commits.clear()
+    pool.add(send(2, 0))
+    now[0] = 62.0
+    pool.update(4, [b"from another pool"] * 10)  # a slow trickle: the floor holds
+    assert pool.backlog_limit() == 100
+
+
+def test_a_client_batch_stops_at_the_backlog_bound_and_a_peer_batch_does_not() -> None:
+    app, _ = make_pool()
+    now = [0.0]
+    pool = Mempool(app, max_backlog_ms=1_000, min_backlog_txs=1, clock=lambda: now[0])
+    pool.add(send(0, 0))
+    now[0] = 1.0
+    run_block(app, [send(0, 0)])
+    pool.update(1, [send(0, 0), b"from another pool"])  # 2 tx/s: a backlog of 2 txs
+    txs = [send(0, 1), send(1, 0), send(2, 0)]
+    client = trio.run(pool.admit, txs, True)
+    assert [type(o).__name__ for o in client] == ["tuple", "tuple", "MempoolFullError"]
+    assert "mempool is behind" in str(client[2])
+    peer = trio.run(pool.admit, [txs[2]])  # a peer's tx: held to the hard bounds only
+    assert peer[0][1].ok and len(pool) == 3

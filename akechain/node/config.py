@@ -34,6 +34,7 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "mempool.max_bytes": (1024, 1 << 40),
     "mempool.max_per_sender": (1, 10_000_000),
     "mempool.max_wait_ms": (1, 3_600_000),
+    "mempool.max_backlog_ms": (0, 3_600_000),
     "consensus.max_block_bytes": (1024, 64 * 1024 * 1024),
     "consensus.max_wal_bytes_per_height": (1024 * 1024, 1 << 40),
     "consensus.timeout_propose_ms": (1, 600_000),
@@ -63,6 +64,9 @@ class MempoolConfig:
     max_per_sender: int = 1_000
     # Busy while the oldest pending tx has waited longer than this.
     max_wait_ms: int = 2_000
+    # Clients are answered busy while more txs are pending than this long of commits at the recent
+    # rate (0: no such bound).
+    max_backlog_ms: int = 2_000
 
 
 @dataclass(slots=True)

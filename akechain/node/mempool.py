@@ -6,7 +6,16 @@ then each tx is checked in order under `lock`, which the driver also holds while
 
 Besides its byte and count bounds the pool refuses txs (busy) while its oldest tx has waited more
 than `max_wait_ms` (a queueing delay, as CoDel bounds it): under overload a client is told at once
-instead of its tx waiting behind tens of seconds of others, while blocks still find a full backlog. Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
+instead of its tx waiting behind tens of seconds of others, while blocks still find a full backlog.
+
+A client's submission must also fit the backlog bound: no more txs pending than the chain commits
+in `max_backlog_ms` at its recent rate (txs committed per second the pool held txs, over the last
+few commits that took any; never below `min_backlog_txs`). The wait bound alone lets in the offered rate times `max_wait_ms`, which at twice
+the saturation rate is twice that long of work; this bound keeps an accepted tx within about
+`max_backlog_ms` of its commit. Peers' txs (gossip) are held to the hard bounds only, so every pool
+keeps the txs any node accepted and any proposer can include them.
+
+Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
 it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
 arrival, without ever putting a sender's nonce n+1 before n.
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +37,9 @@ DEFAULT_MAX_TXS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 1_000  # so one account cannot fill the pool and crowd out everyone else
 DEFAULT_MAX_WAIT_MS = 2_000  # above a loaded devnet's block interval, below the 3 s latency target
+DEFAULT_MAX_BACKLOG_MS = 2_000  # of commit work a client's tx may wait behind (0: no such bound)
+MIN_BACKLOG_TXS = 2_000  # the backlog bound never goes below this: from it the bound grows with each block
+RATE_WINDOW_COMMITS = 8  # commits the recent commit rate is measured over
 ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
 
@@ -72,9 +85,15 @@ class _Entry:
 class Mempool:
     def __init__(self, app: CheckTxApp, max_txs: int = DEFAULT_MAX_TXS, max_bytes: int = DEFAULT_MAX_BYTES,
                  max_per_sender: int = DEFAULT_MAX_PER_SENDER, max_wait_ms: int = DEFAULT_MAX_WAIT_MS,
-                 lock: trio.Lock | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_backlog_ms: int = DEFAULT_MAX_BACKLOG_MS, min_backlog_txs: int = MIN_BACKLOG_TXS, lock: trio.Lock | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._app = app
         self.max_wait_ms = max_wait_ms
+        self.max_backlog_ms = max_backlog_ms
+        self.min_backlog_txs = min_backlog_txs
+        # (seconds the pool held txs before the commit, txs committed) of the last commits that took any
+        self._commits: deque[tuple[float, int]] = deque(maxlen=RATE_WINDOW_COMMITS)
+        self._busy_since: float | None = None  # since the last commit, or the first tx after an empty pool
         self._clock = clock
         self.lock = trio.Lock() if lock is None else lock
         self.max_txs = max_txs
@@ -95,12 +114,13 @@ class Mempool:
     def size_bytes(self) -> int:
         return self._bytes
 
-    async def admit(self, txs: Sequence[bytes]) -> list[Admission]:
+    async def admit(self, txs: Sequence[bytes], from_client: bool = False) -> list[Admission]:
         """Admit `txs` in order without holding the event loop: one outcome per tx, stopping after
         the first refusal for a full pool (nothing after it would fit; one sender over its cap does
-        not stop the others)."""
+        not stop the others). A client's txs must also fit the backlog bound."""
+        limit = self.backlog_limit() if from_client else self.max_txs
         # Only what can fit is verified ahead: a busy answer must cost the node next to nothing.
-        ahead = txs[:self.room()]
+        ahead = txs[:self.room(limit)]
         if len(ahead) > 1:  # one tx holds the loop no longer than a thread hand-off would
             await trio.to_thread.run_sync(self._app.verify_txs, ahead)
         outcomes: list[Admission] = []
@@ -108,6 +128,9 @@ class Mempool:
             async with self.lock:
                 for tx in txs[start:start + ADMIT_CHUNK]:
                     try:
+                        if len(self._entries) >= limit:
+                            raise MempoolFullError(f"mempool is behind: {len(self._entries)} txs pending, about "
+                                                   f"{self.max_backlog_ms} ms of commits at the recent rate")
                         outcomes.append(self.add(tx))
                     except MempoolError as exc:
                         outcomes.append(exc)
@@ -139,11 +162,25 @@ class Mempool:
             self._insert(tx, tx_hash, result)
         return tx_hash, result
 
-    def room(self) -> int:
-        """How many more txs the pool takes now by count and wait (bytes are checked per tx)."""
+    def room(self, limit: int | None = None) -> int:
+        """How many more txs the pool takes now by count (up to `limit`, default the hard bound) and
+        wait (bytes are checked per tx)."""
         if self.oldest_wait_ms() > self.max_wait_ms:
             return 0
-        return max(0, self.max_txs - len(self._entries))
+        return max(0, min(self.max_txs, self.max_txs if limit is None else limit) - len(self._entries))
+
+    def commit_rate(self) -> float | None:
+        """Txs committed per second of pending work over the last few commits (None before any):
+        idle time, with nothing pending, does not count."""
+        elapsed = sum(seconds for seconds, _ in self._commits)
+        return sum(count for _, count in self._commits) / elapsed if elapsed > 0 else None
+
+    def backlog_limit(self) -> int:
+        """The most txs pending for a client's tx to be admitted: `max_backlog_ms` of commits."""
+        rate = self.commit_rate()
+        if self.max_backlog_ms == 0 or rate is None:
+            return self.max_txs
+        return max(self.min_backlog_txs, int(rate * self.max_backlog_ms / 1000))
 
     def oldest_wait_ms(self) -> float:
         oldest = next(iter(self._entries.values()), None)
@@ -171,8 +208,13 @@ class Mempool:
     def update(self, height: int, committed_txs: Iterable[bytes]) -> None:
         """After block `height` is committed: drop its txs, then recheck the rest against the new
         state (in arrival order, so each sender's nonces replay in order) and drop what fails."""
+        committed = 0
         for tx in committed_txs:
             self._entries.pop(compute_tx_hash(tx), None)
+            committed += 1
+        now = self._clock()
+        if committed and self._busy_since is not None:
+            self._commits.append((now - self._busy_since, committed))
         remaining = list(self._entries.values())
         self._entries.clear()
         self._by_sender.clear()
@@ -181,6 +223,7 @@ class Mempool:
             result = self._app.check_tx(entry.tx)
             if result.ok:
                 self._insert(entry.tx, entry.tx_hash, result, entry.seq, entry.arrived)
+        self._busy_since = now if self._entries else None
 
     def _insert(self, tx: bytes, tx_hash: bytes, result: CheckResult, seq: int | None = None,
                 arrived: float | None = None) -> None:
@@ -189,6 +232,8 @@ class Mempool:
             seq = self._seq
         entry = _Entry(tx=tx, tx_hash=tx_hash, sender=result.sender, priority=result.priority, seq=seq,
                        arrived=self._clock() if arrived is None else arrived)
+        if self._busy_since is None:
+            self._busy_since = entry.arrived
         self._entries[tx_hash] = entry
         self._by_sender.setdefault(result.sender, []).append(entry)
         self._bytes += len(tx)

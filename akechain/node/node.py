@@ -111,7 +111,8 @@ class Node:
             raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
         self.app = App(CommitStore(self._state_kv), registry)
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
-                               max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms)
+                               max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms,
+                               max_backlog_ms=config.mempool.max_backlog_ms)
         self.blocks = BlockStore(self._blocks_kv, genesis["initial_height"])
         signer = remote_signer or (FilePV.load(home.validator_key_file, home.validator_state_file)
                                    if home.validator_key_file.exists() else None)
@@ -253,7 +254,7 @@ class Node:
 
     async def submit_txs(self, raws: Sequence[bytes]) -> list[dict[str, Any] | MempoolFullError]:
         answers: list[dict[str, Any] | MempoolFullError] = []
-        for raw, outcome in zip(raws, await self.mempool.admit(raws)):
+        for raw, outcome in zip(raws, await self.mempool.admit(raws, from_client=True)):
             match outcome:
                 case MempoolFullError():
                     answers.append(outcome)

@@ -5,13 +5,15 @@ Prints the cost of a bid, of selection when bid windows close, and of the per-bl
 not with all leases: the same due counts are timed in a market of 1,000 and of 10,000 leases.
 It also times a top-up of an escrow that already has 10 and 100,000 depositors (must be the same:
 depositors are keyed entries) and shows the escrow record's size does not change. Last, it runs
-blocks full (consensus `max_block_bytes`) of signed 32-message txs of the heaviest market kinds
-(top-ups, bids, job creations) through `App.finalize_block` and `commit` (fresh txs: signatures
-are verified), the time to compare with the block interval (`timeout_commit_ms`).
+blocks of signed 32-message txs of the heaviest market kinds (top-ups, bids, job creations) through
+`App.finalize_block` and `commit` (signatures checked ahead, as at admission), the time to compare with
+the block interval (`timeout_commit_ms`): each kind filled to the work cap (`auth.max_block_work`,
+as `prepare_proposal` cuts), then, as the same run's baseline, to the block size alone (what one
+block held before the cap), and a capped block of one-transfer txs (the cap's tx throughput).
 
 Runs the handlers and the end-of-block hook over a Journal per block on an in-memory KV (no SMT,
 no signatures: bench/tx_apply.py measures those), so the figures are the market's own work.
-Run: .venv/bin/python -m bench.market [--jobs 10000] [--providers 1000] [--bids 3]
+Run: .venv/bin/python -m bench.market [--jobs 10000] [--providers 1000] [--bids 3] [--blocks-only]
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ import time
 from akechain.chain.app import App
 from akechain.chain.crypto import Address, get_address, signing_key_from_seed
 from akechain.chain.genesis import build_genesis, encode_app_state
+from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.chain.tx import MAX_MSGS, build_tx_paying_fee
 from consensus.abci import BlockRequest, GenesisRequest
 from consensus.config import Config
@@ -172,7 +176,8 @@ def time_top_up(depositors: int, samples: int = 1_000) -> tuple[float, float, in
 
 class FullBlocks:
     """A real App (SMT store on an in-memory KV) and signed txs of 32 messages each, in blocks cut
-    at the consensus block size, as a proposer would fill them."""
+    as a proposer cuts them: at the consensus block size and at `auth.max_block_work` (capped), or at
+    the block size alone (the baseline of the same run: what a block could hold before the cap)."""
 
     CHAIN_ID = "ake-bench-market"
 
@@ -180,58 +185,78 @@ class FullBlocks:
         self.keys = [signing_key_from_seed(i.to_bytes(32, "big")) for i in range(1, senders + 1)]
         self.nonces = [0] * senders
         genesis = build_genesis(self.CHAIN_ID, (), {get_address(k): 10**15 for k in self.keys})
-        self.app = App(CommitStore(MemoryKV()))
+        self.kv = MemoryKV()
+        self.app = App(CommitStore(self.kv))
         self.app.init_chain(GenesisRequest(self.CHAIN_ID, 0, 1, encode_app_state(genesis["app_state"]), ()))
         self.height = 0
         self.max_bytes = Config().max_block_bytes
+        self.max_work = AUTH_PARAMS.max_block_work
 
     def tx(self, sender: int, msgs: list) -> bytes:
         tx = build_tx_paying_fee(self.keys[sender], self.CHAIN_ID, self.nonces[sender], msgs, AUTH_PARAMS)
         self.nonces[sender] += 1
         return tx
 
-    def run(self, txs: list[bytes]) -> tuple[float, float, float, int]:
-        """(finalize seconds, its CPU seconds, commit seconds, txs that failed) of one block of `txs`
-        (CPU time besides wall time: on a shared machine the wall clock also counts other processes)."""
+    def run(self, txs: list[bytes]) -> tuple[float, float, float, float, int]:
+        """(finalize s, its CPU s, commit s, its CPU s, txs that failed) of one block of `txs` (CPU
+        time besides wall time: on a shared machine the wall clock also counts other processes).
+        Signatures are checked before the timers, as a node checks them at admission."""
+        self.app.verify_txs(txs)
         self.height += 1
         request = BlockRequest(self.height, self.height * 1000, bytes(32), bytes(20), tuple(txs), bytes(32),
                                seed=hashlib.sha256(self.height.to_bytes(8, "big")).digest())
         started, cpu = time.perf_counter(), time.process_time()
         result = self.app.finalize_block(request)
-        finalized, cpu = time.perf_counter(), time.process_time() - cpu
+        finalized, finalize_cpu = time.perf_counter(), time.process_time()
         self.app.commit()
-        return finalized - started, cpu, time.perf_counter() - finalized, sum(not r.ok for r in result.tx_results)
+        committed = time.perf_counter(), time.process_time()
+        list(self.kv.iterate(b"\xff"))  # MemoryKV re-sorts its keys lazily; do it outside the timers
+        return (finalized - started, finalize_cpu - cpu, committed[0] - finalized, committed[1] - finalize_cpu,
+                sum(not r.ok for r in result.tx_results))
 
-    def fill(self, make_msgs) -> list[bytes]:
-        """Txs of `make_msgs(sender index, tx index)` from senders in turn, up to the block size."""
+    def fill(self, make_msgs, capped: bool) -> tuple[list[bytes], int]:
+        """(txs of `make_msgs(tx index)` from senders in turn up to the block size, and to the work
+        cap if `capped`; their work units)."""
         txs: list[bytes] = []
-        total = 0
+        total_bytes = total_work = 0
         while True:
-            tx = self.tx(len(txs) % len(self.keys), make_msgs(len(txs) % len(self.keys), len(txs)))
-            if total + len(tx) > self.max_bytes:
+            msgs = make_msgs(len(txs))
+            tx, work = self.tx(len(txs) % len(self.keys), msgs), DEFAULT_REGISTRY.compute_tx_work(msgs)
+            if total_bytes + len(tx) > self.max_bytes or (capped and total_work + work > self.max_work):
                 self.nonces[len(txs) % len(self.keys)] -= 1
-                return txs
+                return txs, total_work
             txs.append(tx)
-            total += len(tx)
+            total_bytes += len(tx)
+            total_work += work
 
 
-def time_full_blocks(senders: int = 1_000) -> list[tuple[str, int, float, float, float, int]]:
-    """(kind, txs in the block, finalize s, finalize CPU s, commit s, failed txs) for a full block of each kind."""
+def time_full_blocks(senders: int = 1_000) -> list[tuple]:
+    """(kind, capped, txs, messages, work units, finalize s, finalize CPU s, commit s, commit CPU s,
+    failed txs) for a block of each kind, cut at the work cap and at the block size alone."""
     chain = FullBlocks(senders)
     job = MsgCreateJob(resources=SPEC, duration_blocks=100, region="", attributes=(), budget=10**6, max_price=PRICE,
                        bid_window_blocks=50, deadline_blocks=200, policy=Policy(POLICY_NONE, 0, 1, 1), allow=(), deny=(),
                        workload=b"")
     register = MsgRegisterProvider(HARDWARE, "eu", (), "https://p", 10**9)
     chain.run([chain.tx(i, [register]) for i in range(senders)])
-    creations = chain.fill(lambda sender, i: [job] * MAX_MSGS)  # tx i creates jobs 32 i + 1 ... 32 i + 32
-    figures = [("create_job", len(creations), *chain.run(creations))]
-    jobs = len(creations) * MAX_MSGS
-    top_ups = chain.fill(lambda sender, i: [MsgTopUp(1 + (i * MAX_MSGS + m) % jobs, 1_000) for m in range(MAX_MSGS)])
-    figures.append(("top_up", len(top_ups), *chain.run(top_ups)))
+    figures = []
+
+    def block(kind: str, make_msgs, capped: bool, per_tx: int = MAX_MSGS) -> int:
+        txs, work = chain.fill(make_msgs, capped)
+        figures.append((kind, capped, len(txs), len(txs) * per_tx, work, *chain.run(txs)))
+        return len(txs)
+
+    jobs = 0
+    for capped in (True, False):
+        jobs += block("create_job", lambda i: [job] * MAX_MSGS, capped) * MAX_MSGS  # creates jobs 1 ... jobs
+    for capped in (True, False):
+        block("top_up", lambda i: [MsgTopUp(1 + (i * MAX_MSGS + m) % jobs, 1_000) for m in range(MAX_MSGS)], capped)
     # tx i bids on the jobs of creation tx i + 1 (another sender's: no one bids on its own job)
-    bids = chain.fill(lambda sender, i: [MsgBid(1 + ((i + 1) * MAX_MSGS + m) % jobs, PRICE, 10, SPEC)
-                                         for m in range(MAX_MSGS)])
-    figures.append(("bid", len(bids), *chain.run(bids)))
+    for capped in (True, False):
+        block("bid", lambda i: [MsgBid(1 + ((i + 1) * MAX_MSGS + m) % jobs, PRICE, 10, SPEC) for m in range(MAX_MSGS)],
+              capped)
+    sink = get_address(chain.keys[0])
+    block("send (1 msg)", lambda i: [MsgSend(sink, 1)], True, per_tx=1)
     return figures
 
 
@@ -240,7 +265,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--providers", type=int, default=1_000)
     parser.add_argument("--bids", type=int, default=3, help="bids per job")
+    parser.add_argument("--blocks-only", action="store_true", help="only the full-block figures")
     args = parser.parse_args()
+    if not args.blocks_only:
+        print_market_figures(args)
+    print_block_figures()
+
+
+def print_market_figures(args: argparse.Namespace) -> None:
     small_jobs = max(sum(DUE.values()) + 10, args.jobs // 10)
     _, big = build_market(args.jobs, args.providers, args.bids)
     _, small = build_market(small_jobs, args.providers, args.bids)
@@ -260,12 +292,16 @@ def main() -> None:
     for depositors in (10, 100_000):
         seconds, written, size = time_top_up(depositors)
         print(f"                                  {depositors:>10} {seconds * 1e6:7.1f} us {written:9.2f} {size:10d} bytes")
+
+
+def print_block_figures() -> None:
     interval = Config().timeout_commit_ms
-    print(f"full block of 32-message txs ({Config().max_block_bytes} bytes; block interval {interval} ms)")
-    print("  kind          txs   messages  finalize (CPU)            commit   failed")
-    for kind, txs, seconds, cpu, commit, failed in time_full_blocks():
-        print(f"  {kind:<11} {txs:5d} {txs * MAX_MSGS:10d} {seconds * 1e3:7.0f} ms ({cpu * 1e3:6.0f} ms) "
-              f"{commit * 1e3:7.0f} ms {failed:6d}")
+    print(f"blocks of 32-message txs ({Config().max_block_bytes} bytes; max_block_work {AUTH_PARAMS.max_block_work}; "
+          f"block interval {interval} ms); capped = cut at the work cap, else at the block size alone")
+    print("  kind          capped  txs   messages       work  finalize (CPU)          commit (CPU)          failed")
+    for kind, capped, txs, msgs, work, seconds, cpu, commit, commit_cpu, failed in time_full_blocks():
+        print(f"  {kind:<13} {'yes' if capped else 'no':>4} {txs:5d} {msgs:10d} {work:10d} {seconds * 1e3:7.0f} ms "
+              f"({cpu * 1e3:6.0f} ms) {commit * 1e3:7.0f} ms ({commit_cpu * 1e3:6.0f} ms) {failed:6d}")
 
 
 if __name__ == "__main__":

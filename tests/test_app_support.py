@@ -13,7 +13,8 @@ from state.kv import MemoryKV
 from state.store import CommitStore
 
 CHAIN_ID = "ake-test-1"
-AUTH_PARAMS = AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=4096, max_memo_length=32)  # flat fee: tests of other rules
+AUTH_PARAMS = AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=4096, max_memo_length=32,
+                         fee_per_work=0)  # flat fee: tests of other rules
 # no emission: an empty block after an empty fee collector changes nothing (the treasury moves only by fees)
 DISTRIBUTION_PARAMS = replace(DEFAULT_DISTRIBUTION_PARAMS, emission_per_block=0)
 

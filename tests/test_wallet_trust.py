@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS, PARAMS, compute_required_fee
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.chain.tx import decode_tx
 from akechain.cli import main
 
@@ -117,7 +118,8 @@ def test_a_node_asking_a_huge_fee_is_refused_and_max_fee_raises_the_cap(home: Pa
     assert code == 0, out
     raw = node.submitted[0]
     signed = decode_tx(raw, 1 << 20)
-    required = compute_required_fee(PARAMS.from_json({**PARAMS.to_json(DEFAULT_PARAMS), "min_fee": 20_000}), 1, len(raw))
+    required = compute_required_fee(PARAMS.from_json({**PARAMS.to_json(DEFAULT_PARAMS), "min_fee": 20_000}), 1, len(raw),
+                                    DEFAULT_REGISTRY.compute_tx_work(signed.body.msgs))
     assert signed.body.chain_id == "ake-home-1" and signed.body.fee == required
 
 

@@ -147,7 +147,7 @@ class App:
         try:
             decoded = self._get_verified_tx(tx, AUTH_PARAMS.get(journal).max_tx_bytes)
             sender = get_sender(decoded)
-            process_ante(journal, decoded, sender, len(tx))
+            process_ante(journal, decoded, sender, len(tx), self._registry.compute_tx_work(decoded.body.msgs))
         except Exception as exc:  # noqa: BLE001  a bad tx is refused, whatever it breaks
             journal.revert(snapshot)
             error = as_app_error(exc)
@@ -182,26 +182,42 @@ class App:
                 continue
 
     def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]:
-        """The mempool's order, cut at `max_bytes` (stopping, not skipping, keeps nonces contiguous)."""
+        """The mempool's order, within `max_bytes` and `auth.max_block_work`: a tx that does not fit
+        is skipped, and so are its sender's later txs (their nonces would have a gap), so a smaller
+        tx of another sender can still fill the block. A tx that fails the stateless checks is left out."""
+        params = AUTH_PARAMS.get(self._current_view())
         chosen: list[bytes] = []
-        total = 0
+        total_bytes = total_work = 0
+        skipped: set[bytes] = set()
         for tx in txs:
-            total += len(tx)
-            if total > max_bytes:
-                break
+            try:
+                decoded = self._get_verified_tx(tx, params.max_tx_bytes)
+            except AppError:
+                continue
+            sender = get_sender(decoded)
+            if sender in skipped:
+                continue
+            work = self._registry.compute_tx_work(decoded.body.msgs)
+            if total_bytes + len(tx) > max_bytes or total_work + work > params.max_block_work:
+                skipped.add(sender)
+                continue
             chosen.append(tx)
+            total_bytes += len(tx)
+            total_work += work
         return chosen
 
     def process_proposal(self, block: BlockRequest) -> bool:
-        """Accept a block whose txs all pass the stateless checks; stateful failures (nonce, funds)
-        are legitimate results, since the proposer cannot know them all in advance."""
-        max_tx_bytes = AUTH_PARAMS.get(self._current_view()).max_tx_bytes
+        """Accept a block whose txs all pass the stateless checks and whose work stays within
+        `auth.max_block_work`; stateful failures (nonce, funds) are legitimate results, since the
+        proposer cannot know them all in advance."""
+        params = AUTH_PARAMS.get(self._current_view())
+        total_work = 0
         try:
             for tx in block.txs:
-                self._get_verified_tx(tx, max_tx_bytes)
+                total_work += self._registry.compute_tx_work(self._get_verified_tx(tx, params.max_tx_bytes).body.msgs)
         except AppError:
             return False
-        return True
+        return total_work <= params.max_block_work
 
     def finalize_block(self, block: BlockRequest) -> FinalizeResult:
         # Verify the block is the next height and not finalized twice
@@ -259,7 +275,7 @@ class App:
         try:
             tx = self._get_verified_tx(tx_bytes, max_tx_bytes, consume=True)
             sender = get_sender(tx)
-            process_ante(journal, tx, sender, len(tx_bytes))
+            process_ante(journal, tx, sender, len(tx_bytes), self._registry.compute_tx_work(tx.body.msgs))
         except Exception as exc:  # noqa: BLE001
             journal.revert(0)
             error = as_app_error(exc)

@@ -7,7 +7,8 @@ genesis.json fields:
     initial_height   int, 1 for a new chain; H + 1 for one imported from an export at height H
     app_state        {"auth": {"params": {"min_fee": uake per tx, "fee_per_msg": uake per message,
                                           "fee_per_byte": uake per tx byte, "max_tx_bytes": int,
-                                          "max_memo_length": chars},
+                                          "max_memo_length": chars, "fee_per_work": uake per work unit,
+                                          "max_block_work": work units per block},
                                "accounts": [{"address": "ake1…", "nonce": int, "pub_key": hex or ""}]},
                       "bank": {"balances": [{"address": "ake1…", "amount": uake}],
                                "supply": {"initial", "total", "burned", "minted"} (optional, written by export)},

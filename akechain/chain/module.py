@@ -16,6 +16,7 @@ from akechain.chain.codec import Msg
 from akechain.chain.crypto import Address
 from akechain.chain.params import ParamSet
 from akechain.chain.store import BlockContext, Event, StoreView
+from akechain.chain.work import MsgWork
 from consensus.abci import ValidatorUpdate
 
 Handler = Callable[[StoreView, BlockContext, Address, Any], list[Event]]  # (store, ctx, sender, msg) -> events
@@ -114,6 +115,8 @@ class Module:
     # callbacks on other modules' hook points (e.g. "staking/before_delegation_modified"), as the
     # Cosmos SDK's StakingHooks: the calling module never imports the listener
     hooks: Mapping[str, Callable[..., None]] = field(default_factory=dict)
+    # work units of its message types (`akechain.chain.work`); one not named costs DEFAULT_MSG_WORK
+    work: Mapping[type[Msg], MsgWork] = field(default_factory=dict)
     # the version of its state layout; an upgrade plan runs `migrations[v]` (v -> v + 1) from the
     # version the chain's state records up to this one (as the Cosmos SDK's ConsensusVersion)
     consensus_version: int = 1

@@ -1,5 +1,5 @@
 """The app's modules, listed once in execution order, and every table derived from that list:
-msg -> handler, begin/end-block hooks, the validator set's source (at most one module), invariants
+msg -> handler and its work units, begin/end-block hooks, the validator set's source (at most one module), invariants
 ("module/name"), params, genesis sections, key prefixes and queries. Adding a module is its
 package plus one entry in `MODULES`.
 """
@@ -28,6 +28,7 @@ from akechain.chain.modules.upgrade.module import MODULE as UPGRADE
 from akechain.chain.modules.verify.module import make_module as make_verify_module
 from akechain.chain.params import ParamSet
 from akechain.chain.store import Hooks
+from akechain.chain.work import DEFAULT_MSG_WORK, MsgWork, compute_tx_work
 
 MODULES: tuple[Module, ...] = (UPGRADE, AUTH, BANK, STAKING, SLASHING, MARKET, ESCROW, make_verify_module(LEASES), REPUTATION, DISTRIBUTION,
                               GOV, AUTHZ, FEEGRANT, BRIDGE, KPI)
@@ -47,11 +48,16 @@ class Registry:
         # whether the state records module versions and plans (the upgrade module is listed)
         self.tracks_upgrades = any(m.name == UPGRADE.name for m in self.modules)
         self.handlers: dict[type[Msg], Handler] = {}
+        self.work: dict[type[Msg], MsgWork] = {}
         for module in self.modules:
             for msg_type, handler in module.handlers.items():
                 if msg_type in self.handlers:
                     raise RegistryError(f"{msg_type.__name__} has a handler in two modules")
                 self.handlers[msg_type] = handler
+                self.work[msg_type] = module.work.get(msg_type, DEFAULT_MSG_WORK)
+            for msg_type in module.work:
+                if msg_type not in module.handlers:
+                    raise RegistryError(f"{module.name} declares the work of {msg_type.__name__}, which it does not handle")
         self.begin_blockers: tuple[BlockHook, ...] = tuple(m.begin_block for m in self.modules if m.begin_block)
         self.end_blockers: tuple[BlockHook, ...] = tuple(m.end_block for m in self.modules if m.end_block)
         sources = [m for m in self.modules if m.validator_set is not None]
@@ -69,6 +75,10 @@ class Registry:
             name: tuple(m.hooks[name] for m in self.modules if name in m.hooks)
             for name in sorted({name for m in self.modules for name in m.hooks})
         })
+
+    def compute_tx_work(self, msgs: Iterable[Msg]) -> int:
+        """The work units of a tx carrying `msgs` (what its fee pays for and the block cap counts)."""
+        return compute_tx_work(self.work, msgs)
 
     def _check_disjoint(self) -> None:
         for m in self.modules:

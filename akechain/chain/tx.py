@@ -26,6 +26,7 @@ from akechain.chain.multisig import (
     is_valid_multisig,
 )
 from akechain.chain.modules.bank.msgs import MsgSend
+from akechain.chain.registry import DEFAULT_REGISTRY
 from state.codec import CodecError, decode, encode
 
 MAX_MSGS = 32
@@ -62,6 +63,12 @@ class CannotPayFeeError(AppError):
 
 class MemoTooLongError(AppError):
     code = 17
+
+
+class TxTooHeavyError(AppError):
+    """The tx's work units exceed what one block may hold (`auth.max_block_work`): no block could carry it."""
+
+    code = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +175,9 @@ def build_tx(
 def build_tx_paying_fee(
     signing_key: nacl.signing.SigningKey, chain_id: str, nonce: int, msgs: Sequence[Msg], params: AuthParams, memo: str = ""
 ) -> bytes:
-    """`build_tx` with the least fee `params` require for this very tx (base, messages, bytes)."""
-    fee = compute_tx_fee(params, len(msgs), lambda f: len(build_tx(signing_key, chain_id, nonce, f, msgs, memo)))
+    """`build_tx` with the least fee `params` require for this very tx (base, messages, bytes, work)."""
+    fee = compute_tx_fee(params, len(msgs), DEFAULT_REGISTRY.compute_tx_work(msgs),
+                         lambda f: len(build_tx(signing_key, chain_id, nonce, f, msgs, memo)))
     return build_tx(signing_key, chain_id, nonce, fee, msgs, memo)
 
 

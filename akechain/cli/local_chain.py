@@ -4,11 +4,13 @@ cannot make the wallet sign for another chain or overpay."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from akechain.chain.codec import GenesisError
+from akechain.chain.codec import GenesisError, Msg
 from akechain.chain.modules.auth.params import DEFAULT_PARAMS, PARAMS, Params, compute_required_fee
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.node.genesis_file import load_genesis
 
 MAX_FEE_MULTIPLE = 10  # the default --max-fee, in required fees: room for priority, not for a node's lie
@@ -24,9 +26,10 @@ class LocalChain:
     chain_id: str
     auth_params: Params
 
-    def compute_max_fee(self, msg_count: int, tx_bytes: int) -> int:
+    def compute_max_fee(self, msgs: Sequence[Msg], tx_bytes: int) -> int:
         """The default --max-fee of a tx: a multiple of the fee the home's genesis requires for it."""
-        return MAX_FEE_MULTIPLE * compute_required_fee(self.auth_params, msg_count, tx_bytes)
+        return MAX_FEE_MULTIPLE * compute_required_fee(self.auth_params, len(msgs), tx_bytes,
+                                                       DEFAULT_REGISTRY.compute_tx_work(msgs))
 
 
 def load_local_chain(home: Path, chain_id: str | None = None) -> LocalChain:

@@ -23,6 +23,7 @@ from akechain.chain.codec import Msg
 from akechain.chain.crypto import SIGNATURE_LENGTH, format_address, get_pub_key, is_valid_signature, sign
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.chain.multisig import (
     ENTRY_LENGTH,
     MultisigKey,
@@ -64,7 +65,7 @@ def compute_offline_fee(params: AuthParams, pub_key: bytes, chain_id: str, nonce
     def size_with_fee(fee: int) -> int:
         return len(encode(Tx(body=build_body(pub_key, chain_id, nonce, fee, memo, msgs), signature=placeholder)))
 
-    return compute_tx_fee(params, len(msgs), size_with_fee)
+    return compute_tx_fee(params, len(msgs), DEFAULT_REGISTRY.compute_tx_work(msgs), size_with_fee)
 
 
 def describe_body(body: TxBody) -> dict[str, Any]:

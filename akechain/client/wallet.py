@@ -18,6 +18,7 @@ from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
 from akechain.chain.modules.authz.msgs import MsgExec
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.chain.tx import build_tx
 
 
@@ -33,14 +34,14 @@ class WalletRefusedError(TxFailedError):
 class TxOptions:
     """Overrides; None means ask the node (so all three given = signing offline). `chain_id`, when
     given, is also what the node must report; `max_fee` bounds any fee signed, else
-    `max_fee_for(msg count, tx bytes)` bounds the fee of each tx (both None: no cap)."""
+    `max_fee_for(msgs, tx bytes)` bounds the fee of each tx (both None: no cap)."""
 
     fee: int | None = None
     nonce: int | None = None
     chain_id: str | None = None
     memo: str = ""
     max_fee: int | None = None
-    max_fee_for: Callable[[int, int], int] | None = None
+    max_fee_for: Callable[[Sequence[Msg], int], int] | None = None
 
 
 class Wallet:
@@ -71,11 +72,11 @@ class Wallet:
         if fee is None:
             if self._fee_params is None:
                 self._fee_params = AUTH_PARAMS.from_json(self.client.params()["auth"])
-            fee = compute_tx_fee(self._fee_params, len(msgs), size_with_fee)
+            fee = compute_tx_fee(self._fee_params, len(msgs), DEFAULT_REGISTRY.compute_tx_work(msgs), size_with_fee)
         # Verify the fee is one the wallet's owner agreed to, whoever chose it
         max_fee = options.max_fee
         if max_fee is None and options.max_fee_for is not None:
-            max_fee = options.max_fee_for(len(msgs), size_with_fee(fee))
+            max_fee = options.max_fee_for(msgs, size_with_fee(fee))
         if max_fee is not None and fee > max_fee:
             raise WalletRefusedError(f"fee {fee} uake is above the max fee {max_fee} uake (--max-fee)")
         return build_tx(self.key, chain_id, nonce, fee, msgs, options.memo)

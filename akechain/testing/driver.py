@@ -60,7 +60,7 @@ def make_sim_app_state(addresses: Sequence[Address], registry: Registry = DEFAUL
     periods, the last three addresses as verifiers; `params` replaces a module's record (e.g. `market=...`);
     `authority` (with a governed registry) may change params."""
     defaults = {
-        "auth": AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=16 * 1024, max_memo_length=32),
+        "auth": AuthParams(min_fee=10, fee_per_msg=0, fee_per_byte=0, max_tx_bytes=16 * 1024, max_memo_length=32, fee_per_work=0),
         "market": replace(MARKET_DEFAULTS, challenge_window_blocks=3, grace_blocks=2, challenge_bond=5_000, checkpoint_blocks=2,
                           verifiers=tuple(sorted(addresses[-3:]))),
         # periods of seconds, so proposals end (and execute) within a run
@@ -207,7 +207,7 @@ class SimDriver:
         chain_id = self.chain.chain_id + "-other" if draft.fault == "chain" else self.chain.chain_id
         body = TxBody(chain_id=chain_id, pub_key=get_pub_key(key), nonce=nonce, fee=0, memo="", msgs=draft.msgs)
         if self.fee_params is not None:
-            fee = compute_tx_fee(self.fee_params, len(draft.msgs), lambda f: len(encode(
+            fee = compute_tx_fee(self.fee_params, len(draft.msgs), self.registry.compute_tx_work(draft.msgs), lambda f: len(encode(
                 Tx(body=replace(body, fee=f), signature=bytes(SIGNATURE_LENGTH)))))
             body = replace(body, fee=fee - 1 if draft.fault == "fee" and fee else fee)
         signature = sign(key, compute_sign_bytes(body))

@@ -6,6 +6,7 @@ from akechain.chain.module import Genesis, Module
 from akechain.chain.modules.authz import genesis
 from akechain.chain.modules.authz.handlers import HANDLERS
 from akechain.chain.modules.authz.invariants import INVARIANTS
+from akechain.chain.modules.authz.msgs import MsgExec
 from akechain.chain.modules.authz.queries import QUERIES
 from akechain.chain.modules.authz.records import TABLES
 
@@ -19,4 +20,6 @@ MODULE = Module(
     tables=TABLES,
     queries=QUERIES,
     strategies="akechain.chain.modules.authz.strategies",
+    # the grant check and spend-limit write, then the messages it carries at their own cost
+    work={MsgExec: lambda msg, measure: 100 + sum(measure(inner) for inner in msg.msgs)},
 )

@@ -5,6 +5,7 @@ from akechain.chain.module import Genesis, Module
 from akechain.chain.modules.bank import genesis
 from akechain.chain.modules.bank.handlers import HANDLERS
 from akechain.chain.modules.bank.invariants import INVARIANTS
+from akechain.chain.modules.bank.msgs import MsgMultiSend, MsgSend
 from akechain.chain.modules.bank.keeper import (
     BALANCE_PREFIX,
     FEE_COLLECTOR,
@@ -26,4 +27,6 @@ MODULE = Module(
     queries={"balance": get_balance, "supply": get_supply},
     strategies="akechain.chain.modules.bank.strategies",
     accounts=(FEE_COLLECTOR,),
+    # two balance writes; a multi-send one per output besides the sender's
+    work={MsgSend: 50, MsgMultiSend: lambda msg, _: 50 + 40 * len(msg.outputs)},
 )

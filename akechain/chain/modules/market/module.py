@@ -8,6 +8,7 @@ from akechain.chain.modules.market.endblock import process_end_block
 from akechain.chain.modules.market.handlers import HANDLERS
 from akechain.chain.modules.market.invariants import INVARIANTS
 from akechain.chain.modules.market.leases import LEASES
+from akechain.chain.modules.market.msgs import MsgBid, MsgCreateJob, MsgTopUp
 from akechain.chain.modules.market.params import PARAMS, PARAMS_KEY
 from akechain.chain.modules.market.records import COLLATERAL_ACCOUNT, TABLES
 
@@ -37,4 +38,6 @@ MODULE = Module(
     },
     strategies="akechain.chain.modules.market.strategies",
     accounts=(COLLATERAL_ACCOUNT,),
+    # measured by bench.market (full blocks, execute + commit); the other messages cost the default
+    work={MsgCreateJob: 300, MsgTopUp: 200, MsgBid: 300},
 )

@@ -15,6 +15,7 @@ import pytest
 from akechain.chain.crypto import format_address, get_pub_key, parse_address, sign, signing_key_from_seed
 from akechain.chain.modules.auth.params import PARAMS as AUTH_PARAMS
 from akechain.chain.modules.auth.params import compute_tx_fee
+from akechain.chain.registry import DEFAULT_REGISTRY
 from akechain.chain.modules.authz.msgs import MsgGrant
 from akechain.chain.modules.bank.msgs import MsgMultiSend, Output
 from akechain.chain.modules.escrow.keeper import compute_payment
@@ -74,7 +75,7 @@ def send_as_guardian(client: NodeClient, *msgs) -> int:
         signatures = {ordered.index(get_pub_key(k)): sign(k, compute_sign_bytes(body)) for k in MEMBERS[:2]}
         return encode(Tx(body=body, signature=encode_multisig_signature(signatures)))
 
-    answer = client.submit(build(compute_tx_fee(fee_params, len(msgs), lambda fee: len(build(fee)))), wait_commit=True)
+    answer = client.submit(build(compute_tx_fee(fee_params, len(msgs), DEFAULT_REGISTRY.compute_tx_work(msgs), lambda fee: len(build(fee)))), wait_commit=True)
     return answer["check"]["code"] or answer["result"]["code"]
 
 

@@ -29,7 +29,8 @@ genesis.json fields:
                       "kpi": {"params": {"period_blocks", "kept_periods"}, "state": [...]}
                              (optional: per-period network figures; see docs/governance.md),
                       "upgrade": {"state": [[hex key, hex record], ...]} (optional: a pending plan and
-                                 applied ones; see akechain/chain/modules/upgrade/genesis.py)}
+                                 applied ones at absolute heights; the modules' consensus
+                                 versions are not in it: init_chain writes this binary's)}
 
 Each section belongs to the module of that name (its descriptor's `genesis`); sections are imported
 in the registry's module order (auth before bank, since balances create accounts) and exported

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from akechain.chain.codec import GenesisError, check_json_fields, get_json_field
+from akechain.chain.module import Genesis
 from akechain.chain.params import ParamSet
 from akechain.chain.store import StoreView
 from state.codec import CodecError, decode, encode
@@ -47,3 +48,19 @@ def init_params_and_state(store: StoreView, obj: object, name: str, params: Para
 
 def export_params_and_state(store: StoreView, params: ParamSet, tables: Mapping[bytes, type]) -> dict:
     return {"params": params.to_json(params.get(store)), "state": export_state_rows(store, tables)}
+
+
+def state_rows_genesis(name: str, tables: Mapping[bytes, type]) -> Genesis:
+    """The optional genesis section `{"state": [rows]}` of module `name`, whose records have no params:
+    an exported chain's records (a new chain has none)."""
+    def init(store: StoreView, obj: object) -> None:
+        if obj is None:
+            return
+        check_json_fields(obj, {"state"}, name)  # type: ignore[arg-type]
+        if "state" in obj:  # type: ignore[operator]
+            init_state_rows(store, get_json_field(obj, "state", list, name), tables, f"{name}.state")
+
+    def export(store: StoreView) -> dict:
+        return {"state": export_state_rows(store, tables)}
+
+    return Genesis(init, export, optional=True)

@@ -2,13 +2,13 @@
 spend limit per period, expiry), as the Cosmos SDK's x/authz with a periodic spend limit."""
 from __future__ import annotations
 
-from akechain.chain.module import Genesis, Module
-from akechain.chain.modules.authz import genesis
+from akechain.chain.module import Module
 from akechain.chain.modules.authz.handlers import HANDLERS
 from akechain.chain.modules.authz.invariants import INVARIANTS
 from akechain.chain.modules.authz.msgs import MsgExec
 from akechain.chain.modules.authz.queries import QUERIES
 from akechain.chain.modules.authz.records import TABLES
+from akechain.chain.state_rows import state_rows_genesis
 
 MODULE = Module(
     name="authz",
@@ -16,7 +16,7 @@ MODULE = Module(
     error_codes=range(220, 230),
     handlers=HANDLERS,
     invariants=INVARIANTS,
-    genesis=Genesis(genesis.init_genesis, genesis.export_genesis, optional=True),
+    genesis=state_rows_genesis("authz", TABLES),
     tables=TABLES,
     queries=QUERIES,
     strategies="akechain.chain.modules.authz.strategies",

@@ -28,8 +28,8 @@ def make_genesis(keys: list, amount: int = 10**9) -> dict:
                          distribution_params=DISTRIBUTION_PARAMS)
 
 
-def make_app(app_state: dict, store: CommitStore | None = None) -> tuple[App, bytes]:
-    app = App(store if store is not None else CommitStore(MemoryKV()))
+def make_app(app_state: dict, store: CommitStore | None = None, **app_options) -> tuple[App, bytes]:
+    app = App(store if store is not None else CommitStore(MemoryKV()), **app_options)
     response = app.init_chain(GenesisRequest(CHAIN_ID, 0, 1, encode_app_state(app_state), ()))
     return app, response.app_hash
 

@@ -287,6 +287,18 @@ def test_tx_batch_with_a_forged_signature_is_rejected_and_good_txs_are_verified_
     assert app.check_tx(good[0]).ok and calls == []  # admission reuses the validator's verdict
 
 
+def test_tx_batches_are_ignored_unread_while_the_node_catches_up() -> None:
+    keys = make_keys(1)
+    app, _ = make_app(make_genesis(keys)["app_state"])
+    catching_up = [True]
+    validate = tx_batch_validator(app.verify_tx, lambda: catching_up[0])
+    good = build_send_tx(keys[0], "ake-test-1", 0, b"\x02" * 20, 1, 100)
+    assert validate(encode(TxBatch((good,))), "p") is GossipVerdict.IGNORE
+    assert validate(b"\x01junk", "p") is GossipVerdict.IGNORE  # not read, so not scored either
+    catching_up[0] = False
+    assert validate(encode(TxBatch((good,))), "p") is GossipVerdict.ACCEPT
+
+
 # Bounded ----------------------------------------------------------------------------------------
 def test_junk_vote_creates_no_vote_set_entry() -> None:
     c = Chain()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from consensus.abci import (
@@ -32,7 +32,7 @@ from consensus.abci import (
     ValidatorUpdate,
 )
 from akechain.chain.codec import AppError, GenesisError, InternalError, InvalidMsgError
-from akechain.chain.crypto import format_address
+from akechain.chain.crypto import SignatureCheck, format_address, verify_signatures
 from akechain.chain.genesis import export_app_state, get_genesis_txs, init_app_state
 from akechain.chain.ante import process_ante
 from akechain.chain.modules.auth.keeper import get_account, get_account_key
@@ -42,7 +42,7 @@ from akechain.chain.modules.upgrade.errors import UpgradeHaltError
 from akechain.chain.modules.upgrade.preblock import process_pre_block
 from akechain.chain.registry import DEFAULT_REGISTRY, Registry
 from akechain.chain.store import BlockContext, Event, Journal, StoreView
-from akechain.chain.tx import Tx, compute_tx_hash, decode_tx, get_sender, verify_chain_id, verify_signature
+from akechain.chain.tx import Tx, compute_tx_hash, decode_tx, get_sender, signature_check, verify_chain_id, verify_signature
 from state import smt
 from state.kv import MemoryKV
 from state.store import CommitStore
@@ -85,10 +85,13 @@ def compute_genesis_root(journal: Journal) -> bytes:
 
 
 class App:
-    def __init__(self, store: CommitStore, registry: Registry = DEFAULT_REGISTRY) -> None:
-        """`registry` lists the modules (default: the chain's own; tests add toy modules)."""
+    def __init__(self, store: CommitStore, registry: Registry = DEFAULT_REGISTRY,
+                 verify_batch: Callable[[Sequence[SignatureCheck]], list[bool]] = verify_signatures) -> None:
+        """`registry` lists the modules (default: the chain's own; tests add toy modules);
+        `verify_batch` runs `verify_txs`' signature checks (the node gives it a worker process)."""
         self._store = store
         self._registry = registry
+        self._verify_batch = verify_batch
         chain_id = store.get_meta(CHAIN_ID_META)
         self.chain_id = "" if chain_id is None else chain_id.decode()
         self._block: Journal | None = None  # genesis and/or the finalized block awaiting commit
@@ -171,15 +174,32 @@ class App:
 
     def verify_txs(self, txs: Sequence[bytes]) -> None:
         """`verify_tx` for a batch ahead of check_tx or finalize_block, which then find the verdicts
-        cached. Safe in worker threads beside any other call: pynacl releases the GIL, so a batch
-        checked here uses a core the event loop does not. A refused tx is refused again, with its
-        reason, when it is checked in order."""
+        cached. Safe in worker threads beside any other call. The txs are decoded here and their
+        signatures checked in one `verify_batch` call: in the node a worker process, so the checks
+        use the other core without waiting for this process's GIL (a thread calling pynacl per tx
+        waits for it after every check while the loop or a commit runs Python). A refused tx is
+        refused again, with its reason, when it is checked in order."""
         max_tx_bytes = AUTH_PARAMS.get(self._current_view()).max_tx_bytes
-        for tx in txs:
+        pending: list[tuple[bytes, Tx]] = []
+        checks: list[SignatureCheck] = []
+        for tx_bytes in txs:
+            tx_hash = compute_tx_hash(tx_bytes)
+            if tx_hash in self._verified:
+                continue
             try:
-                self._get_verified_tx(tx, max_tx_bytes)
+                tx = self._decode_for_chain(tx_bytes, max_tx_bytes)
+                check = signature_check(tx)
+                if check is None:  # a multisig: several checks, rare enough to run here
+                    verify_signature(tx)
+                    self._remember_verified(tx_hash, tx)
+                    continue
             except Exception:  # noqa: BLE001  refused with its reason in check_tx or finalize_block
                 continue
+            pending.append((tx_hash, tx))
+            checks.append(check)
+        for (tx_hash, tx), valid in zip(pending, self._verify_batch(checks)):
+            if valid:
+                self._remember_verified(tx_hash, tx)
 
     def prepare_proposal(self, txs: list[bytes], max_bytes: int) -> list[bytes]:
         """The mempool's order, within `max_bytes` and `auth.max_block_work`: a tx that does not fit
@@ -300,20 +320,28 @@ class App:
         tx = self._verified.pop(tx_hash, None) if consume else self._verified.get(tx_hash)
         if tx is not None and len(tx_bytes) <= max_tx_bytes:
             return tx
+        tx = self._decode_for_chain(tx_bytes, max_tx_bytes)
+        verify_signature(tx)
+        if not consume:
+            self._remember_verified(tx_hash, tx)
+        return tx
+
+    def _decode_for_chain(self, tx_bytes: bytes, max_tx_bytes: int) -> Tx:
+        """The stateless checks but the signature: size, form, messages this chain handles, chain id."""
         tx = decode_tx(tx_bytes, max_tx_bytes)
         for msg in tx.body.msgs:
             if type(msg) not in self._registry.handlers:
                 raise InvalidMsgError(f"message {type(msg).__name__} is not handled by this chain's modules")
         verify_chain_id(tx, self.chain_id)
-        verify_signature(tx)
-        if not consume:
-            if len(self._verified) >= MAX_VERIFIED_TXS:
-                try:
-                    self._verified.popitem(last=False)
-                except KeyError:
-                    pass  # another thread emptied it meanwhile
-            self._verified[tx_hash] = tx
         return tx
+
+    def _remember_verified(self, tx_hash: bytes, tx: Tx) -> None:
+        if len(self._verified) >= MAX_VERIFIED_TXS:
+            try:
+                self._verified.popitem(last=False)
+            except KeyError:
+                pass  # another thread emptied it meanwhile
+        self._verified[tx_hash] = tx
 
     def _new_committed_journal(self) -> Journal:
         store = self._store

@@ -16,7 +16,16 @@ import nacl.signing
 from akechain.chain.codec import AppError, InvalidMsgError, Msg, check_uint63
 from akechain.chain.modules.auth.params import Params as AuthParams
 from akechain.chain.modules.auth.params import compute_tx_fee
-from akechain.chain.crypto import PUB_KEY_LENGTH, SIGNATURE_LENGTH, Address, KeyFormatError, get_pub_key, is_valid_signature, sign
+from akechain.chain.crypto import (
+    PUB_KEY_LENGTH,
+    SIGNATURE_LENGTH,
+    Address,
+    KeyFormatError,
+    SignatureCheck,
+    get_pub_key,
+    is_valid_signature,
+    sign,
+)
 from akechain.chain.multisig import (
     ENTRY_LENGTH,
     MAX_MULTISIG_KEYS,
@@ -150,12 +159,19 @@ def verify_chain_id(tx: Tx, chain_id: str) -> None:
 
 
 def verify_signature(tx: Tx) -> None:
-    pub_key = tx.body.pub_key
-    if is_multisig_key(pub_key):
-        if not is_valid_multisig(pub_key, compute_sign_bytes(tx.body), tx.signature):
+    check = signature_check(tx)
+    if check is None:
+        if not is_valid_multisig(tx.body.pub_key, compute_sign_bytes(tx.body), tx.signature):
             raise InvalidSignatureError("multisig signature: fewer than threshold valid member signatures")
-    elif not is_valid_signature(pub_key, compute_sign_bytes(tx.body), tx.signature):
+    elif not is_valid_signature(*check):
         raise InvalidSignatureError("signature does not match the tx body and pub_key")
+
+
+def signature_check(tx: Tx) -> SignatureCheck | None:
+    """The one ed25519 check a single-key tx's signature is (None for a multisig key: several)."""
+    if is_multisig_key(tx.body.pub_key):
+        return None
+    return tx.body.pub_key, compute_sign_bytes(tx.body), tx.signature
 
 
 def verify_memo(tx: Tx, max_memo_length: int) -> None:

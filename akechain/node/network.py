@@ -54,11 +54,17 @@ class TxBatch:
     txs: tuple[bytes, ...]
 
 
-def tx_batch_validator(verify_tx: Callable[[bytes], None]) -> Validator:
+def tx_batch_validator(verify_tx: Callable[[bytes], None],
+                       is_catching_up: Callable[[], bool] = lambda: False) -> Validator:
     """The tx topic's validator: every tx decodes and is signed for this chain (`verify_tx`, e.g.
-    `App.verify_tx`, raises AppError otherwise); one bad tx drops the batch."""
+    `App.verify_tx`, raises AppError otherwise); one bad tx drops the batch. While the node is
+    catching up (`is_catching_up`) batches are ignored unread, as CometBFT's mempool waits for
+    sync: their checks would take the cores block sync needs, against a state about to change,
+    and the txs reach the node in blocks anyway."""
 
     def validate(data: bytes, peer: str) -> Verdict:
+        if is_catching_up():
+            return Verdict.IGNORE
         try:
             batch = decode(TxBatch, data, max_size=MAX_GOSSIP_PAYLOAD)
         except CodecError:

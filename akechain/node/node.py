@@ -44,6 +44,7 @@ from akechain.node.rpc.metrics import NodeMetrics
 from akechain.node.rpc.supply import get_supply_json
 from akechain.node.rpc.render import events_to_json, record_to_json, tx_to_json
 from akechain.node.rpc.server import build_app, serve_http
+from akechain.node.signature_pool import SignaturePool
 from akechain.chain.tx import compute_tx_hash, decode_tx
 from consensus.abci import TxResult, decode_results
 from consensus.driver import Driver, HandshakeError
@@ -109,7 +110,8 @@ class Node:
             self._consensus_kv = LevelKV(home.data_dir / "consensus.db")
         except Exception as exc:  # plyvel raises IOError subclasses for a lock held by another process
             raise NodeStartError(f"cannot open the databases under {home.data_dir}: {exc}") from exc
-        self.app = App(CommitStore(self._state_kv), registry)
+        self.signatures = SignaturePool()
+        self.app = App(CommitStore(self._state_kv), registry, verify_batch=self.signatures.verify)
         self.mempool = Mempool(self.app, max_txs=config.mempool.max_txs, max_bytes=config.mempool.max_bytes,
                                max_per_sender=config.mempool.max_per_sender, max_wait_ms=config.mempool.max_wait_ms,
                                max_backlog_ms=config.mempool.max_backlog_ms)
@@ -121,7 +123,8 @@ class Node:
         tx_topic, consensus_topic, notice_topic = topic_names(self.chain_id)
         # One precheck for the consensus topic's validator and the driver: each message verified once.
         precheck = Precheck(config.consensus.max_message_bytes)
-        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, tx_batch_validator(self.app.verify_tx), in_thread=True)
+        validate_txs = tx_batch_validator(self.app.verify_tx, self.catching_up)
+        self.host.gossip.add_topic(tx_topic, TX_BATCH_MAX_BYTES + 1024, validate_txs, in_thread=True)
         validate_consensus = consensus_validator(precheck)
         self.host.gossip.add_topic(consensus_topic, MAX_GOSSIP_PAYLOAD, validate_consensus)
         self.host.gossip.add_topic(notice_topic, 256, is_valid_notice)
@@ -161,6 +164,7 @@ class Node:
         self._recent_results: OrderedDict[bytes, tuple[int, int, TxResult]] = OrderedDict()
 
     def close(self) -> None:
+        self.signatures.close()
         for kv in (self._state_kv, self._blocks_kv, self._consensus_kv):
             kv.close()
 
@@ -246,8 +250,12 @@ class Node:
             "node_id": self.host.peer_id,
             "peers": len(self.host.connected_peers()),
             "sync_target_height": self.block_sync.target_height,
-            "catching_up": self.block_sync.target_height > height + 1,
+            "catching_up": self.catching_up(),
         }
+
+    def catching_up(self) -> bool:
+        """Block sync is more than a block behind the highest height a peer claimed."""
+        return self.block_sync.target_height > self.driver.committed_height + 1
 
     def params(self) -> dict[str, Any]:
         return self.app.get_params()

@@ -96,6 +96,8 @@ class Mempool(Protocol):
 
     def update(self, height: int, committed: Sequence[bytes]) -> None: ...
 
+    def __len__(self) -> int: ...
+
 
 class Transport(Protocol):
     """Consensus gossip: broadcast to all peers; receive (bytes, peer_id)."""
@@ -495,8 +497,10 @@ class Driver:
         async with self.app_lock:
             results, app_hash = await trio.to_thread.run_sync(self._save_and_execute, block, commit)
             effects = state.handle(Committed(height, app_hash, results.validator_updates))
-            self._txs_available = trio.Event()
             await trio.to_thread.run_sync(self._end_height, state.chain, block)
+            self._txs_available = trio.Event()
+            if len(self.mempool):  # txs the block left: the next height need not wait for a new one
+                self._txs_available.set()
         self._notify(CommittedBlock(height, block, commit, results, app_hash))
         return effects
 

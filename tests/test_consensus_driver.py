@@ -276,6 +276,24 @@ def test_without_empty_blocks_a_height_waits_for_txs(tmp_path: Path) -> None:
     assert node.block(2).txs == (b"c=3",)
 
 
+def test_without_empty_blocks_txs_a_block_left_are_proposed_at_once(tmp_path: Path) -> None:
+    node = Node(tmp_path / "n0", "n0")
+    genesis = make_genesis([node])
+    node.mempool.txs.extend(f"k{i}={i}".encode() for i in range(4))  # 16 bytes: two blocks of 8
+
+    async def main() -> None:
+        driver = node.driver(genesis, LoopbackHub(), replace(FAST, create_empty_blocks=False, max_block_bytes=8))
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            with trio.fail_after(30):  # no tx arrives after the start: the pool alone must drive both
+                await driver.wait_for_height(2)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    assert node.block(1).txs + node.block(2).txs == tuple(f"k{i}={i}".encode() for i in range(4))
+    assert node.mempool.txs == []
+
+
 def test_empty_block_interval_bounds_the_wait(tmp_path: Path) -> None:
     node = Node(tmp_path / "n0", "n0")
     genesis = make_genesis([node])

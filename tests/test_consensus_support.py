@@ -139,6 +139,9 @@ class ListMempool:
         done = set(committed)
         self.txs = [tx for tx in self.txs if tx not in done]
 
+    def __len__(self) -> int:
+        return len(self.txs)
+
 
 def genesis_chain(powers: Sequence[int], app_hash: bytes | None = None) -> tuple[ChainState, list[MemoryPV]]:
     pvs = [MemoryPV(seed(i)) for i in range(len(powers))]

@@ -291,11 +291,13 @@ class Driver:
             raise RuntimeError("the driver is not running")
         return self._nursery
 
-    def _save_chain(self, chain: ChainState, decided: Block | None = None) -> None:
-        """The chain state after `decided`, with what the History keeps of it, in one batch."""
+    def _save_chain(self, chain: ChainState, decided: Block | None = None, sync: bool = True) -> None:
+        """The chain state after `decided`, with what the History keeps of it, in one batch. After a
+        block it needs no fsync (`sync=False`): every part of it follows from the fsynced block
+        store and app, and the handshake rebuilds what a power loss took (see `_replay_blocks`)."""
         sets = ((chain.height, chain.validators), (chain.height + 1, chain.next_validators))
         puts, deletes = self.history.record(chain.height, sets, decided)
-        self.state_kv.write({STATE_KEY: encode(chain), **puts}, deletes)
+        self.state_kv.write({STATE_KEY: encode(chain), **puts}, deletes, sync=sync)
         self.history.recorded()
 
     def _handshake(self) -> ChainState:
@@ -315,9 +317,13 @@ class Driver:
         return self._replay_blocks(chain, max(info.last_height, g.initial_height - 1))
 
     def _replay_blocks(self, chain: ChainState, app_height: int) -> ChainState:
-        """Bring the app and the chain state up to the block store (a crash may leave either behind)."""
+        """Bring the app and the chain state up to the block store. A block and its results are
+        fsynced before the app commits it, so a crash leaves the app at most one block behind the
+        store, never ahead; the chain state is written without fsync, so a power loss may leave it
+        any number of blocks behind: it is rebuilt from the stored blocks, their results and the
+        app hashes the next blocks' headers carry."""
         state_height, store_height = chain.height - 1, self.block_store.height
-        if store_height > state_height + 1 or app_height > store_height:
+        if state_height > store_height or app_height > store_height:
             raise HandshakeError(
                 f"cannot reconcile block store {store_height}, consensus state {state_height}, app {app_height}"
             )
@@ -329,7 +335,9 @@ class Driver:
                 raw = self.block_store.results(height)
                 if raw is None:
                     raise HandshakeError(f"app committed height {height} but its results were not saved")
-                results, app_hash = decode_results(raw), self.app.info().last_app_hash
+                app_hash = (self.app.info().last_app_hash if height == app_height
+                            else self._load_decided(height + 1)[0].header.app_hash)
+                results = decode_results(raw)
             if height > state_height:
                 chain = next_state(chain, block, commit, app_hash, results.validator_updates)
                 self._save_chain(chain, block)
@@ -485,13 +493,14 @@ class Driver:
 
     async def _commit(self, block: Block, commit: Commit) -> list[Effect]:
         """Save, execute and commit `block` in a worker thread, so peers and clients are answered
-        meanwhile. The order on disk is what the handshake recovers from: block, results, app commit,
-        chain state, then the WAL's end of height (each fsynced, but the block is with the results:
-        one fsync of the block store covers both, before the app commits; a crash before it loses
-        only a block nothing depended on yet, which the WAL or a peer decides again). The end-height
-        marker is not fsynced: the next synced WAL write (an own vote) makes it durable, and losing it
-        only replays this height's records against the next height, where they are inputs of a
-        decided height that the engine ignores."""
+        meanwhile. The order on disk is what the handshake recovers from: block and results (one
+        fsync of the block store covers both, before the app commits; a crash before it loses only
+        a block nothing depended on yet, which the WAL or a peer decides again), the app commit
+        (fsynced), then the chain state and the WAL's end of height, neither fsynced. The chain
+        state follows from the two fsynced stores, and the handshake rebuilds it. The end-height
+        marker is made durable by the next synced WAL write (an own vote), and losing it only
+        replays this height's records against the next height, where they are inputs of a decided
+        height that the engine ignores."""
         state = self._require_state()
         height = block.header.height
         async with self.app_lock:
@@ -511,7 +520,7 @@ class Driver:
         return self._execute(block)
 
     def _end_height(self, chain: ChainState, block: Block) -> None:
-        self._save_chain(chain, block)
+        self._save_chain(chain, block, sync=False)
         self.mempool.update(block.header.height, block.txs)
         self._require_wal().write(EndHeightRecord(block.header.height))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from dataclasses import replace
 
 from consensus.abci import ValidatorUpdate
 from consensus.config import Config
-from consensus.driver import Driver, HandshakeError
+from consensus.chain import ChainState
+from consensus.driver import STATE_KEY, Driver, HandshakeError
 from consensus.history import History
 from loopback import LoopbackHub
 from consensus.genesis import Genesis
@@ -178,6 +180,40 @@ def test_restart_after_losing_the_unsynced_end_of_height_marker(tmp_path: Path) 
     trio.run(restart_until, node, genesis, 6, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     commits = [decode(Commit, node.block_store.commit(h)) for h in range(1, 7)]
     assert all(len(c.signatures) == 1 for c in commits)  # nothing signed twice, every height decided
+
+
+class PowerLossKV(MemoryKV):
+    """A MemoryKV that a power loss (`lose_unsynced`) takes back to its last fsynced write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._durable: dict[bytes, bytes] = {}
+
+    def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes] = (), sync: bool = True) -> None:
+        super().write(puts, deletes, sync)
+        if sync:  # as LevelDB's log: an fsync makes every earlier write durable too
+            self._durable = self._data
+
+    def lose_unsynced(self) -> None:
+        self._data, self._sorted = self._durable, None
+
+
+def test_restart_after_a_power_loss_took_the_unsynced_chain_state(tmp_path: Path) -> None:
+    """The chain state is written without fsync after each block, so a power loss may take it back
+    any number of heights; the handshake rebuilds it, exactly, from the block store and the app."""
+    node = Node(tmp_path / "n0", "n0", [b"a=1", b"b=2"])
+    node.state_kv = PowerLossKV()
+    genesis = make_genesis([node])
+    trio.run(run_until, [node.driver(genesis, LoopbackHub())], 5, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    before = dict(node.state_kv.iterate())
+    node.state_kv.lose_unsynced()
+    assert decode(ChainState, node.state_kv.get(STATE_KEY)).height < node.block_store.height
+    rebuilt = node.driver(genesis, LoopbackHub())._handshake()
+    assert rebuilt.height == node.block_store.height + 1 and dict(node.state_kv.iterate()) == before
+    trio.run(restart_until, node, genesis, node.block_store.height + 2,
+             clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    commits = [decode(Commit, node.block_store.commit(h)) for h in range(1, node.block_store.height + 1)]
+    assert all(len(c.signatures) == 1 for c in commits)
 
 
 @pytest.mark.parametrize("crash_after", [PREVOTE, PRECOMMIT])

@@ -122,6 +122,10 @@ def main() -> None:
         try:
             height = build_chain(source, args.blocks, args.txs_per_block)
             txs = sum(len(source.get(f"/blocks/{h}").json()["txs"]) for h in range(1, height + 1))
+            # Restarted, so what the build left running (LevelDB compactions, a large heap) does not
+            # share the two cores with the sync: the peer is a node serving a settled chain.
+            source.stop()
+            source.start()
             (fresh.home / "genesis.json").write_text((source.home / "genesis.json").read_text())
             peer = json.loads(httpx.get(f"{source.url}/status").text)["node_id"]
             p2p_port = load_config(source.home / "config.toml").p2p.port

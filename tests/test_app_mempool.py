@@ -178,6 +178,21 @@ def test_the_pool_is_busy_while_its_oldest_tx_has_waited_too_long() -> None:
     assert result.ok and pool.room() > 0
 
 
+def test_peers_txs_are_not_held_to_the_wait_bound() -> None:
+    """A peer's tx was accepted by its node: refusing it here would leave it to the proposers
+    that hold it, and its client waiting for their turns."""
+    app, _ = make_pool()
+    now = [0.0]
+    pool = Mempool(app, max_wait_ms=1_000, clock=lambda: now[0])
+    pool.add(send(0, 0))
+    now[0] = 1.5
+    with pytest.raises(MempoolFullError):
+        pool.add(send(1, 0))
+    assert pool.room(from_client=False) > 0
+    outcomes = trio.run(pool.admit, [send(1, 0), send(2, 0)])  # gossip's way in
+    assert [result.ok for _, result in outcomes] == [True, True] and len(pool) == 3
+
+
 def test_the_commit_rate_counts_only_time_with_txs_pending() -> None:
     app, _ = make_pool()
     now = [0.0]

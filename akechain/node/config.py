@@ -66,7 +66,7 @@ class MempoolConfig:
     max_wait_ms: int = 2_000
     # Clients are answered busy while more txs are pending than this long of commits at the recent
     # rate (0: no such bound).
-    max_backlog_ms: int = 2_000
+    max_backlog_ms: int = 1_000
 
 
 @dataclass(slots=True)

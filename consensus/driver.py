@@ -86,6 +86,7 @@ log = logging.getLogger(__name__)
 STATE_KEY = b"consensus/state"
 MAX_PENDING_EVENTS = 1024  # events waiting for the consensus loop
 MAX_PENDING_BYTES = 32 * 1024 * 1024  # of peer messages among them
+MAX_COMMIT_RUN = 16  # blocks one worker-thread call commits while catching up (the app lock is held)
 MAX_CATCHUP_TASKS = 4  # catch-up replies being sent at once (one per peer at most)
 MAX_CATCHUP_PEERS = 1024  # peers remembered by the catch-up rate limit
 DROP_LOG_INTERVAL = 5.0
@@ -211,6 +212,7 @@ class Driver:
         self.precheck = Precheck(config.max_message_bytes) if precheck is None else precheck
         self._events_send, self._events_recv = trio.open_memory_channel[tuple[Event, int]](MAX_PENDING_EVENTS)
         self._pending_bytes = 0  # of the peer messages in the channel
+        self._taken: deque[Event] = deque()  # at most one: the event that ended a commit run
         self._dropped = 0  # peer messages dropped since the last log line
         self._drop_logged_at = -math.inf
         self._replaying = False
@@ -243,6 +245,8 @@ class Driver:
                 async for event, size in self._events_recv:
                     self._pending_bytes -= size
                     await self._handle(event)
+                    while self._taken:  # what a commit run took from the queue, in order
+                        await self._handle(self._taken.popleft())
         finally:
             self._wal.close()
 
@@ -501,28 +505,69 @@ class Driver:
         marker is made durable by the next synced WAL write (an own vote), and losing it only
         replays this height's records against the next height, where they are inputs of a decided
         height that the engine ignores."""
-        state = self._require_state()
-        height = block.header.height
         async with self.app_lock:
-            results, app_hash = await trio.to_thread.run_sync(self._save_and_execute, block, commit)
-            effects = state.handle(Committed(height, app_hash, results.validator_updates))
-            await trio.to_thread.run_sync(self._end_height, state.chain, block)
+            effects = await trio.to_thread.run_sync(self._commit_run, block, commit)
             self._txs_available = trio.Event()
             if len(self.mempool):  # txs the block left: the next height need not wait for a new one
                 self._txs_available.set()
-        self._notify(CommittedBlock(height, block, commit, results, app_hash))
         return effects
 
-    def _save_and_execute(self, block: Block, commit: Commit) -> tuple[FinalizeResult, bytes]:
-        height = block.header.height
-        self.block_store.save(height, block.hash(), encode(block), encode(commit), [sha256(tx) for tx in block.txs],
-                              sync=False)
-        return self._execute(block)
+    def _commit_run(self, block: Block, commit: Commit) -> list[Effect]:
+        """Commit `block`, then, while the queued events decide the next block at once (catch-up
+        blocks), that one too, up to MAX_COMMIT_RUN in all: block sync pays one thread hand-off
+        per run of blocks, not two and a loop turn per block. The main task waits for this thread,
+        so the state machine has no other caller meanwhile. A height's timer is dropped once the
+        run passes the height (it would fire for a past height, which the engine ignores); any
+        other effect ends the run, and the loop performs it."""
+        state = self._require_state()
+        for _ in range(MAX_COMMIT_RUN):
+            height = block.header.height
+            self.block_store.save(height, block.hash(), encode(block), encode(commit), [sha256(tx) for tx in block.txs],
+                                  sync=False)
+            results, app_hash = self._execute(block)
+            effects = state.handle(Committed(height, app_hash, results.validator_updates))
+            self._save_chain(state.chain, block, sync=False)
+            self.mempool.update(height, block.txs)
+            self._require_wal().write(EndHeightRecord(height))
+            committed = CommittedBlock(height, block, commit, results, app_hash)
+            if any(isinstance(e, Decide) for e in effects):  # a catch-up block held for the next height
+                trio.from_thread.run_sync(self._notify, committed)
+            else:
+                effects.extend(self._decide_from_queue(state, committed))
+            decide = next((e for e in effects if isinstance(e, Decide)), None)
+            if decide is None or not all(e is decide or isinstance(e, ScheduleTimeout) for e in effects):
+                return effects
+            block, commit = decide.block, decide.commit
+        return [Decide(block, commit)]
 
-    def _end_height(self, chain: ChainState, block: Block) -> None:
-        self._save_chain(chain, block, sync=False)
-        self.mempool.update(block.header.height, block.txs)
-        self._require_wal().write(EndHeightRecord(block.header.height))
+    def _decide_from_queue(self, state: State, committed: CommittedBlock) -> list[Effect]:
+        """Announce `committed` (on the loop), then hand the state machine the queued catch-up
+        blocks, in order, until one is decided. The first other event ends this and is kept for
+        the main task (`_taken`), which handles it next, as it would have."""
+        effects: list[Effect] = []
+        event = trio.from_thread.run_sync(self._announce_and_take, committed)
+        while event is not None:
+            if not (isinstance(event, MessageReceived) and isinstance(event.message, CommitMessage)):
+                self._taken.append(event)
+                break
+            effects.extend(state.handle(event))
+            if any(isinstance(e, Decide) for e in effects):
+                break
+            event = trio.from_thread.run_sync(self._take_event)
+        return effects
+
+    def _announce_and_take(self, committed: CommittedBlock) -> Event | None:
+        self._notify(committed)
+        return self._take_event()
+
+    def _take_event(self) -> Event | None:
+        """The next queued event, if any (on the loop, for `_commit_run`)."""
+        try:
+            event, size = self._events_recv.receive_nowait()
+        except trio.WouldBlock:
+            return None
+        self._pending_bytes -= size
+        return event
 
     def _notify(self, committed: CommittedBlock) -> None:
         for send in list(self._subscribers):

@@ -14,7 +14,7 @@ from consensus import sync
 from consensus.history import History
 from loopback import LoopbackHub
 from consensus.privval import MemoryPV
-from consensus.types import Block, CommitMessage, encode_message
+from consensus.types import Block, Commit, CommitMessage, encode_message
 from state.codec import decode, encode
 from test_consensus_driver import Node, make_genesis
 from test_consensus_support import FAST, THREADS_SETTLE, ListMempool, seed
@@ -254,3 +254,45 @@ def test_each_fetched_range_is_prepared_before_any_of_it_is_handed_over(source: 
     )
     trio.run(syncer.sync_once, clock=trio.testing.MockClock(autojump_threshold=0))
     assert delivered == prepared == list(range(1, source.block_store.height + 1))
+
+
+def test_queued_catch_up_blocks_commit_in_runs_and_every_height_is_announced(source: Node, tmp_path: Path) -> None:
+    """Catch-up blocks waiting in the engine's queue commit several per worker-thread call, each
+    still announced in order, and the event that ends a run is handled next."""
+    follower = Node(tmp_path / "follower", "follower")
+    decided = [CommitMessage(decode(Block, source.block_store.block(h) or b"", max_size=1 << 24),
+                             decode(Commit, source.block_store.commit(h) or b""))
+               for h in range(1, CHAIN_HEIGHT + 1)]
+    run_starts: list[int] = []  # the first height of each worker-thread call
+    announced: list[int] = []
+
+    async def main() -> None:
+        hub = LoopbackHub()
+        driver = follower.driver(source.genesis, hub, FAST)  # type: ignore[attr-defined]
+        driver.signer = None
+        commit_run = driver._commit_run
+
+        def counted_run(block: Block, commit: Commit) -> list:
+            run_starts.append(block.header.height)
+            return commit_run(block, commit)
+
+        driver._commit_run = counted_run  # type: ignore[method-assign]
+        async with trio.open_nursery() as nursery:
+            await nursery.start(driver.run)
+            commits = driver.subscribe()
+            for message in decided:
+                hub.deliver("peer", encode_message(message))
+            with trio.fail_after(60):
+                await driver.wait_for_height(CHAIN_HEIGHT)
+            nursery.cancel_scope.cancel()
+        while True:
+            try:
+                announced.append(commits.receive_nowait().height)
+            except trio.WouldBlock:
+                break
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
+    assert announced == list(range(1, CHAIN_HEIGHT + 1))
+    assert len(run_starts) < CHAIN_HEIGHT  # several blocks per call
+    for height in range(1, CHAIN_HEIGHT + 1):
+        assert follower.block_store.block_hash(height) == source.block_store.block_hash(height)

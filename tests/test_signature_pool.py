@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+
+import psutil
 
 import pytest
 
@@ -73,3 +78,23 @@ def test_verify_txs_checks_one_batch_and_remembers_only_valid_txs() -> None:
     assert batches == [4, 0]  # verified once: the cached verdicts are not checked again
     assert app.check_tx(good[0]).ok
     assert app.check_tx(forged).code == InvalidSignatureError.code  # not remembered: refused in order
+
+
+def test_the_worker_exits_when_the_node_is_killed(tmp_path) -> None:
+    """A SIGKILLed node never closes its pool: the worker notices and exits by itself."""
+    script = tmp_path / "node.py"
+    script.write_text(
+        "import os, sys\n"
+        "from akechain.node.signature_pool import SignaturePool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = SignaturePool()\n"
+        "    print(*pool._executor._processes, flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(worker) and psutil.Process(worker).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the signature worker outlived its node"
+        time.sleep(0.1)

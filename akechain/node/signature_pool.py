@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +23,19 @@ from akechain.chain.crypto import SignatureCheck, verify_signatures
 log = logging.getLogger(__name__)
 
 MIN_POOLED_BATCH = 64  # fewer checks than this run in the caller's thread (~3 ms at 20k/s)
+PARENT_POLL_SECONDS = 1.0
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """In the worker: exit once the node is gone. A node killed with SIGKILL never closes the pool,
+    and the worker, blocked on its task queue, would otherwise outlive it for good."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class SignaturePool:
@@ -29,7 +45,8 @@ class SignaturePool:
     def __init__(self, min_pooled_batch: int = MIN_POOLED_BATCH) -> None:
         # spawn, not fork: the node runs threads (trio's, LevelDB's) that a fork would copy mid-state
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent, initargs=(os.getpid(),))
         self._min_pooled_batch = min_pooled_batch
         self._executor.submit(verify_signatures, [])  # start the worker now, not in the first sync's path
 

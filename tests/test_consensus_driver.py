@@ -63,6 +63,16 @@ async def run_until(drivers: list[Driver], height: int) -> None:
         nursery.cancel_scope.cancel()
 
 
+def drain(channel: trio.MemoryReceiveChannel) -> list:
+    """What a channel holds now, without waiting."""
+    items = []
+    while True:
+        try:
+            items.append(channel.receive_nowait())
+        except trio.WouldBlock:
+            return items
+
+
 def test_single_validator_commits_heights(tmp_path: Path) -> None:
     node = Node(tmp_path / "n0", "n0", [b"a=1", b"b=2"])
     genesis = make_genesis([node])
@@ -76,11 +86,7 @@ def test_single_validator_commits_heights(tmp_path: Path) -> None:
             await driver.wait_for_height(4)
             assert driver.status().height == 5 and driver.status().voting_power == 10
             nursery.cancel_scope.cancel()
-        while True:
-            try:
-                seen.append(blocks.receive_nowait().height)
-            except trio.WouldBlock:
-                break
+        seen.extend(committed.height for committed in drain(blocks))
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     assert seen[:4] == [1, 2, 3, 4]

@@ -16,7 +16,7 @@ from loopback import LoopbackHub
 from consensus.privval import MemoryPV
 from consensus.types import Block, Commit, CommitMessage, encode_message
 from state.codec import decode, encode
-from test_consensus_driver import Node, make_genesis
+from test_consensus_driver import Node, drain, make_genesis
 from test_consensus_support import FAST, THREADS_SETTLE, ListMempool, seed
 
 CHAIN_HEIGHT = 12
@@ -285,11 +285,7 @@ def test_queued_catch_up_blocks_commit_in_runs_and_every_height_is_announced(sou
             with trio.fail_after(60):
                 await driver.wait_for_height(CHAIN_HEIGHT)
             nursery.cancel_scope.cancel()
-        while True:
-            try:
-                announced.append(commits.receive_nowait().height)
-            except trio.WouldBlock:
-                break
+        announced.extend(committed.height for committed in drain(commits))
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=THREADS_SETTLE))
     assert announced == list(range(1, CHAIN_HEIGHT + 1))

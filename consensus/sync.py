@@ -5,7 +5,8 @@ answers the peer's stored height, a `BlocksRequest` a run of (block, commit) pai
 are fed to the engine as catch-up `CommitMessage`s, so they pass exactly the checks a gossiped
 catch-up does (commit signed by +2/3 of the validator set the node knows, block valid against the
 chain state) before anything is applied. A peer whose blocks do not move the node forward within
-a deadline (lying about its height, or serving invalid blocks) is reported and skipped.
+a deadline (lying about its height, or serving invalid blocks) is reported and skipped, and its
+height claims are not believed for DISTRUST_SECONDS.
 
 Ranges flow through three stages at once: fetching (the peer's round trip), preparing (the node
 signature-checks a range's txs on its other core) and handing over (each block once it falls inside
@@ -34,6 +35,7 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 MAX_BLOCKS_PER_REQUEST = 16
 RANGES_AHEAD = 2  # ranges held between two stages (each at most half a response: <= 8 MiB)
 ENGINE_POLL_SECONDS = 0.01
+DISTRUST_SECONDS = 60.0  # a reported peer's height claims are ignored this long (as a ban's cool-down)
 PEERLESS_RETRY_SECONDS = 0.1
 # A status answer is a few bytes: a peer silent this long is hung (a partition that has not reset
 # its connection yet) and is left out of this pass rather than holding the others back.
@@ -146,7 +148,8 @@ class BlockSync:
         self._max_message_bytes = max_message_bytes
         self._prepare = prepare
         self._last_delivered = 0
-        self.target_height = 0  # the highest height a peer claimed in the last status round
+        self._distrusted: dict[str, float] = {}  # peer -> until when its claims are not believed
+        self.target_height = 0  # the highest height a trusted peer claimed in the last status round
 
     async def run(self) -> None:
         while True:
@@ -157,13 +160,19 @@ class BlockSync:
     async def sync_once(self) -> bool:
         """Ask every peer its height, then pull blocks from the highest until caught up with it;
         False if no peer answered."""
-        heights = await self._peer_heights()
-        self.target_height = max(heights.values(), default=self.target_height)
+        answered = await self._peer_heights()
+        now = trio.current_time()
+        self._distrusted = {peer: until for peer, until in self._distrusted.items() if until > now}
+        # A peer reported lately is not believed: its claim would keep the node "catching up" (and
+        # deaf to tx gossip) and send it pulling again from a peer that serves nothing.
+        heights = {peer: height for peer, height in answered.items() if peer not in self._distrusted}
+        if answered:
+            self.target_height = max(heights.values(), default=self._committed_height())
         for peer, height in sorted(heights.items(), key=lambda item: -item[1]):
             if height <= self._committed_height() + 1:
                 break  # within one block: consensus gossip covers the rest
             await self._pull_from(peer, height)
-        return bool(heights)
+        return bool(answered)
 
     async def _peer_heights(self) -> dict[str, int]:
         """Ask all peers at once, each within STATUS_TIMEOUT_SECONDS: one hung peer costs no one else."""
@@ -175,7 +184,7 @@ class BlockSync:
                     raw = await self._request(peer, encode_request(StatusRequest()))
                     heights[peer] = decode(StatusResponse, raw, max_size=MAX_REQUEST_BYTES).height
                 except CodecError:
-                    self._report(peer, "malformed sync status")
+                    self._blame(peer, "malformed sync status")
                 except Exception as exc:  # the peer went away or refused; try the others
                     log.debug("sync status from %s failed: %s", peer, exc)
 
@@ -208,17 +217,17 @@ class BlockSync:
                     raw = await self._request(peer, encode_request(BlocksRequest(start, count)))
                     response = decode(BlocksResponse, raw, max_size=self._max_message_bytes)
                 except CodecError:
-                    self._report(peer, "malformed blocks response")
+                    self._blame(peer, "malformed blocks response")
                     return
                 except Exception as exc:
                     log.info("block sync from %s stopped: %s", peer, exc)
                     return
                 if not response.blocks:
-                    self._report(peer, f"claimed height {height} but served no block at {start}")
+                    self._blame(peer, f"claimed height {height} but served no block at {start}")
                     return
                 served = [decided.block.header.height for decided in response.blocks]
                 if served != list(range(start, start + len(served))):
-                    self._report(peer, f"asked for blocks from {start}, served heights {served[0]}..{served[-1]}")
+                    self._blame(peer, f"asked for blocks from {start}, served heights {served[0]}..{served[-1]}")
                     return
                 await send.send(response.blocks)
                 start += len(response.blocks)
@@ -244,8 +253,13 @@ class BlockSync:
         log.info("block sync: height %d, fetched to %d (peer %s)", self._committed_height(), self._last_delivered, peer)
         return True
 
+    def _blame(self, peer: str, reason: str) -> None:
+        """Report `peer` and believe none of its claims for DISTRUST_SECONDS."""
+        self._distrusted[peer] = trio.current_time() + DISTRUST_SECONDS
+        self._report(peer, reason)
+
     def _report_stalled(self, peer: str) -> None:
-        self._report(peer, f"blocks from height {self._committed_height() + 1} were not accepted")
+        self._blame(peer, f"blocks from height {self._committed_height() + 1} were not accepted")
 
     async def _wait_for_engine(self, height: int) -> bool:
         """Wait until the engine committed `height`; False once it made no progress for the

@@ -292,3 +292,29 @@ def test_queued_catch_up_blocks_commit_in_runs_and_every_height_is_announced(sou
     assert len(run_starts) < CHAIN_HEIGHT  # several blocks per call
     for height in range(1, CHAIN_HEIGHT + 1):
         assert follower.block_store.block_hash(height) == source.block_store.block_hash(height)
+
+
+def test_a_reported_peer_no_longer_sets_the_target_height(source: Node) -> None:
+    """A liar's claimed height would keep the node "catching up" (and deaf to tx gossip) for good."""
+    reports: list[str] = []
+
+    async def request(peer: str, payload: bytes) -> bytes:
+        if isinstance(decode(sync.RequestEnvelope, payload).request, sync.StatusRequest):
+            return encode(sync.StatusResponse(10**6))
+        return encode(sync.BlocksResponse(()))
+
+    syncer = sync.BlockSync(
+        peers=lambda: ["liar"], request=request, deliver=awaitable(lambda message, peer: None),
+        committed_height=lambda: 0, report=lambda peer, reason: reports.append(peer),
+    )
+
+    async def main() -> None:
+        await syncer.sync_once()  # believed once: it is asked for blocks, serves none, is reported
+        assert syncer.target_height == 10**6 and reports == ["liar"]
+        await syncer.sync_once()
+        assert syncer.target_height == 0 and reports == ["liar"]  # not believed, not asked again
+        await trio.sleep(sync.DISTRUST_SECONDS + 1)
+        await syncer.sync_once()
+        assert syncer.target_height == 10**6 and reports == ["liar", "liar"]  # after the cool-down, again
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))

@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from akechain.chain.crypto import get_address
-from akechain.node.mempool import DuplicateTxError, Mempool, MempoolFullError, SenderFullError
+from akechain.node.mempool import PEER_BACKLOG_FACTOR, DuplicateTxError, Mempool, MempoolFullError, SenderFullError
 from akechain.chain.tx import BadNonceError, CannotPayFeeError, InvalidSignatureError, build_send_tx
 from test_app_support import CHAIN_ID, make_app, make_genesis, make_keys, run_block
 
@@ -230,5 +230,7 @@ def test_a_client_batch_stops_at_the_backlog_bound_and_a_peer_batch_does_not() -
     client = trio.run(pool.admit, txs, True)
     assert [type(o).__name__ for o in client] == ["tuple", "tuple", "MempoolFullError"]
     assert "mempool is behind" in str(client[2])
-    peer = trio.run(pool.admit, [txs[2]])  # a peer's tx: held to the hard bounds only
+    peer = trio.run(pool.admit, [txs[2]])  # a peer's tx: held to a multiple of the bound
     assert peer[0][1].ok and len(pool) == 3
+    flood = trio.run(pool.admit, [send(1, nonce) for nonce in range(1, 12)])
+    assert len(pool) == PEER_BACKLOG_FACTOR * 2 and type(flood[-1]) is MempoolFullError

@@ -13,8 +13,9 @@ A client's submission must also fit the backlog bound: no more txs pending than 
 in `max_backlog_ms` at its recent rate (txs committed per second the pool held txs, over the last
 few commits that took any; never below `min_backlog_txs`). The wait bound alone lets in the offered rate times `max_wait_ms`, which at twice
 the saturation rate is twice that long of work; this bound keeps an accepted tx within about
-`max_backlog_ms` of its commit. Peers' txs (gossip) are held to the hard bounds only, so every pool
-keeps the txs any node accepted and any proposer can include them.
+`max_backlog_ms` of its commit. Peers' txs (gossip) are held neither to the wait bound nor to the
+backlog bound but to PEER_BACKLOG_FACTOR times it, so every pool keeps the txs any node accepted
+and any proposer can include them.
 
 Admission requires each sender's nonces to arrive contiguously (the app's admission view enforces
 it), so within a sender arrival order is nonce order; `reap` merges the senders by fee, then
@@ -45,6 +46,10 @@ DEFAULT_MAX_BACKLOG_MS = 1_000
 # The backlog bound never goes below this (from it the bound grows with each block): a devnet block
 # at saturation holds about this many, and a floor of 1,000 answered busy below saturation.
 MIN_BACKLOG_TXS = 1_500
+# Peers' txs may fill the pool to this many times the clients' backlog bound: room for every tx the
+# other nodes accepted under an honest overload, not for a flood of valid txs that would make this
+# node answer its own clients busy for tens of seconds.
+PEER_BACKLOG_FACTOR = 4
 RATE_WINDOW_COMMITS = 8  # commits the recent commit rate is measured over
 ADMIT_CHUNK = 256  # txs checked per hold of the lock (~10 ms): a commit waits at most this long
 
@@ -123,8 +128,8 @@ class Mempool:
     async def admit(self, txs: Sequence[bytes], from_client: bool = False) -> list[Admission]:
         """Admit `txs` in order without holding the event loop: one outcome per tx, stopping after
         the first refusal for a full pool (nothing after it would fit; one sender over its cap does
-        not stop the others). A client's txs must also fit the backlog bound."""
-        limit = self.backlog_limit() if from_client else self.max_txs
+        not stop the others). A client's txs must also fit the backlog bound, a peer's a multiple of it."""
+        limit = self.backlog_limit() if from_client else min(self.max_txs, PEER_BACKLOG_FACTOR * self.backlog_limit())
         # Only what can fit is verified ahead: a busy answer must cost the node next to nothing.
         ahead = txs[:self.room(limit, from_client)]
         if len(ahead) > 1:  # one tx holds the loop no longer than a thread hand-off would

@@ -9,7 +9,8 @@ votes and proposals are signed (double-sign protected), fsynced to the WAL, broa
 as inputs. A decision is saved to the block store, executed and committed by the app, the mempool
 is updated, and listeners are notified; that work (and proposal validation) runs in a worker
 thread under `app_lock`, so the loop keeps serving peers and clients while a block commits (the
-main task awaits it, so it stays the only WAL writer). Catch-up replies to lagging peers run in
+main task awaits it, so it stays the only WAL writer). Catch-up blocks queued behind a decided
+block are committed in the same worker call, in order (`_commit_run`). Catch-up replies to lagging peers run in
 their own tasks, rate-limited per peer.
 
 On start a handshake brings the app and the stored chain state up to the block store (replaying

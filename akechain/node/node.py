@@ -203,8 +203,8 @@ class Node:
             raise BadRequest(str(exc)) from None
 
     async def _verify_fetched(self, blocks: tuple[sync.DecidedBlock, ...]) -> None:
-        """Signature-check synced blocks' txs in a worker thread ahead of their execution (pynacl
-        releases the GIL: the engine's commit thread and this one use both cores)."""
+        """Signature-check synced blocks' txs ahead of their execution: decoded in a worker thread,
+        checked in the signature pool's worker process, so execution finds the verdicts cached."""
         await trio.to_thread.run_sync(self.app.verify_txs, [tx for decided in blocks for tx in decided.block.txs])
 
     def _chain_events(self, height: int) -> tuple[ChainEvent, ...]:
